@@ -1,0 +1,103 @@
+//! The `-----BEGIN SIGNED MESSAGE-----` PEM framing Git stores in `gpgsig` headers and tag
+//! bodies (RFC 7468 textual encoding; gitsign writes it with Go's `pem.EncodeToMemory`).
+//!
+//! Decoding follows gitsign's reader (compat §2.1): the first PEM block, leading junk skipped,
+//! CRLF tolerated; a body that is not PEM at all is tried as raw DER. Only the label
+//! `SIGNED MESSAGE` is a Git x509 signature; other labels are reported, not guessed at.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+/// The PEM label git's x509 format uses.
+pub const LABEL: &str = "SIGNED MESSAGE";
+
+/// Why a signature text could not be de-armored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArmorError {
+    /// No PEM block and not DER either.
+    #[error("the signature is neither PEM nor DER")]
+    NotPem,
+    /// A PEM block with another label (for example `PGP SIGNATURE` or `SSH SIGNATURE`).
+    #[error("the signature is a `{0}` block, not `SIGNED MESSAGE`")]
+    WrongLabel(String),
+    /// A BEGIN line without its END line.
+    #[error("the `SIGNED MESSAGE` block has no END line")]
+    Unterminated,
+    /// The body is not valid base64.
+    #[error("the `SIGNED MESSAGE` block is not valid base64")]
+    BadBase64,
+}
+
+/// Returns the DER inside the first `SIGNED MESSAGE` block, or the input itself if it is
+/// already DER (starts with a SEQUENCE tag).
+pub fn decode(input: &[u8]) -> Result<Vec<u8>, ArmorError> {
+    let text = String::from_utf8_lossy(input);
+    let Some(begin) = text.find("-----BEGIN ") else {
+        if input.first() == Some(&0x30) {
+            return Ok(input.to_vec());
+        }
+        return Err(ArmorError::NotPem);
+    };
+    let after = &text[begin + "-----BEGIN ".len()..];
+    let label_end = after.find("-----").ok_or(ArmorError::NotPem)?;
+    let label = &after[..label_end];
+    if label != LABEL {
+        return Err(ArmorError::WrongLabel(label.chars().take(40).collect()));
+    }
+    let body_start = &after[label_end + 5..];
+    let end_marker = format!("-----END {LABEL}-----");
+    let end = body_start
+        .find(&end_marker)
+        .ok_or(ArmorError::Unterminated)?;
+    let b64: String = body_start[..end]
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    B64.decode(b64.as_bytes())
+        .map_err(|_| ArmorError::BadBase64)
+}
+
+/// Armors DER as gitsign does: 64-column base64, LF line ends, trailing newline.
+pub fn encode(der: &[u8]) -> String {
+    let b64 = B64.encode(der);
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
+    out.push_str("-----BEGIN SIGNED MESSAGE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END SIGNED MESSAGE-----\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_crlf() {
+        let der = vec![0x30, 0x03, 1, 2, 3];
+        let pem = encode(&der);
+        assert_eq!(decode(pem.as_bytes()).unwrap(), der);
+        let crlf = pem.replace('\n', "\r\n");
+        assert_eq!(decode(format!("junk\r\n{crlf}").as_bytes()).unwrap(), der);
+        assert_eq!(decode(&der).unwrap(), der);
+    }
+
+    #[test]
+    fn other_labels_and_garbage() {
+        assert_eq!(
+            decode(b"-----BEGIN PGP SIGNATURE-----\nAAAA\n-----END PGP SIGNATURE-----\n"),
+            Err(ArmorError::WrongLabel("PGP SIGNATURE".into()))
+        );
+        assert_eq!(decode(b"Usage: gitsign [flags]"), Err(ArmorError::NotPem));
+        assert_eq!(
+            decode(b"-----BEGIN SIGNED MESSAGE-----\nAAAA\n"),
+            Err(ArmorError::Unterminated)
+        );
+        assert_eq!(
+            decode(b"-----BEGIN SIGNED MESSAGE-----\n!!!\n-----END SIGNED MESSAGE-----\n"),
+            Err(ArmorError::BadBase64)
+        );
+    }
+}

@@ -1,0 +1,386 @@
+//! `gitseal-testbed`: the local Sigstore testbed (OIDC issuer, Fulcio, CT log, Rekor) as a
+//! program, for demos and scripts.
+//!
+//! * `serve --dir DIR [--identity EMAIL] [--port N]` starts the testbed on 127.0.0.1, prints its
+//!   URLs, writes the trust files and `DIR/env` (shell `export` lines pointing gitseal at it),
+//!   and runs until killed (SIGINT/SIGTERM; the log is durable after every append) or, with
+//!   `--stop-on-stdin-eof`, until its standard input closes.
+//! * `open-url URL` completes a browser login without a human: it fetches the authorization URL
+//!   and follows the redirect to the loopback callback (this is what `GITSEAL_URL_OPENER` runs).
+//! * `mint-token --dir DIR (--email E | --subject URI) [...]` prints an ID token from a running
+//!   testbed.
+//! * `fault --dir DIR ...` sets, lists or clears fault switches of a running testbed.
+//!
+//! This binary only wires the `gitseal::testbed` library to a command line; it never talks to
+//! anything but 127.0.0.1 and never prints tokens except the one `mint-token` was asked for.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use gitseal::testbed::{Testbed, TestbedConfig};
+use serde_json::{Map, Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "gitseal-testbed",
+    version,
+    about = "A local Sigstore (OIDC issuer, Fulcio, CT log, Rekor) on 127.0.0.1 for tests and demos"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the testbed until killed.
+    Serve {
+        /// Directory for keys, the log and the trust files (created if missing; reused as is).
+        #[arg(long)]
+        dir: PathBuf,
+        /// The email address the browser and device flows approve.
+        #[arg(long)]
+        identity: Option<String>,
+        /// Port on 127.0.0.1 (0 = any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Minimum seconds between device-flow polls.
+        #[arg(long)]
+        device_interval: Option<u64>,
+        /// Stop when standard input reaches end of file.
+        #[arg(long)]
+        stop_on_stdin_eof: bool,
+    },
+    /// Complete a browser login: fetch URL, follow its redirect to the loopback callback.
+    OpenUrl {
+        /// The authorization URL.
+        url: String,
+    },
+    /// Print an ID token minted by a running testbed.
+    MintToken {
+        /// The testbed directory (its `testbed.json` says where the testbed listens).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Email identity (`email_verified: true`).
+        #[arg(long, conflicts_with = "subject")]
+        email: Option<String>,
+        /// URI subject (CI-style identity).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Extra claim NAME=VALUE (repeatable).
+        #[arg(long = "claim", value_name = "NAME=VALUE")]
+        claims: Vec<String>,
+        /// Audience (default: the client id).
+        #[arg(long)]
+        audience: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long)]
+        expires_in: Option<u64>,
+    },
+    /// Set, list or clear fault switches of a running testbed.
+    Fault {
+        /// The testbed directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Endpoint name, e.g. rekor.createEntry (see the library docs for the list).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Fault name, e.g. status, hang, delay, malformedJson, wrongSct, wrongSetKey.
+        #[arg(long)]
+        fault: Option<String>,
+        /// HTTP status for `status`.
+        #[arg(long)]
+        status: Option<u16>,
+        /// Milliseconds for `delay`.
+        #[arg(long)]
+        delay_ms: Option<u64>,
+        /// Apply to this many requests (default: sticky).
+        #[arg(long)]
+        times: Option<u32>,
+        /// Clear faults (all, or those of --endpoint).
+        #[arg(long)]
+        clear: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Serve {
+            dir,
+            identity,
+            port,
+            device_interval,
+            stop_on_stdin_eof,
+        } => serve(dir, identity, port, device_interval, stop_on_stdin_eof),
+        Cmd::OpenUrl { url } => open_url(&url),
+        Cmd::MintToken {
+            dir,
+            email,
+            subject,
+            claims,
+            audience,
+            expires_in,
+        } => mint_token(&dir, email, subject, &claims, audience, expires_in),
+        Cmd::Fault {
+            dir,
+            endpoint,
+            fault,
+            status,
+            delay_ms,
+            times,
+            clear,
+        } => set_fault(&dir, endpoint, fault, status, delay_ms, times, clear),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gitseal-testbed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn out(line: &str) -> Result<(), String> {
+    let mut o = std::io::stdout().lock();
+    writeln!(o, "{line}")
+        .and_then(|()| o.flush())
+        .map_err(|e| format!("stdout: {e}"))
+}
+
+/// The `GITSEAL_URL_OPENER` command: this executable's `open-url`. gitsign-style openers are
+/// split on whitespace with `"` grouping, so a path with spaces is double-quoted.
+fn opener_command() -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+    let exe = exe.display().to_string();
+    if exe.contains('"') || exe.contains('\n') {
+        return Err(format!(
+            "executable path {exe:?} cannot be quoted for an opener"
+        ));
+    }
+    let exe = if exe.contains(char::is_whitespace) || exe.contains('\'') {
+        format!("\"{exe}\"")
+    } else {
+        exe
+    };
+    Ok(format!("{exe} open-url {{{{.URL}}}}"))
+}
+
+fn serve(
+    dir: PathBuf,
+    identity: Option<String>,
+    port: u16,
+    device_interval: Option<u64>,
+    stop_on_stdin_eof: bool,
+) -> Result<(), String> {
+    let mut config = TestbedConfig {
+        dir: Some(dir),
+        port,
+        ..TestbedConfig::default()
+    };
+    if let Some(id) = identity {
+        config.identity = id;
+    }
+    if let Some(s) = device_interval {
+        config.device_interval = Duration::from_secs(s);
+    }
+    let testbed = Testbed::start(config).map_err(|e| e.to_string())?;
+    let env = testbed
+        .write_env_file(&opener_command()?)
+        .map_err(|e| e.to_string())?;
+    out(&format!("fulcio: {}", testbed.fulcio_url()))?;
+    out(&format!("rekor: {}", testbed.rekor_url()))?;
+    out(&format!("issuer: {}", testbed.issuer_url()))?;
+    out(&format!("identity: {}", testbed.identity()))?;
+    out(&format!(
+        "trusted_root: {}",
+        testbed.trusted_root_path().display()
+    ))?;
+    out(&format!("env: {}", env.display()))?;
+    if stop_on_stdin_eof {
+        let mut sink = Vec::new();
+        let _ = std::io::stdin().read_to_end(&mut sink);
+        testbed.stop();
+        return Ok(());
+    }
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent()
+}
+
+/// Only ever follow a redirect back to this machine (RFC 8252 loopback redirect).
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.starts_with("127.0.0.1") || host.starts_with("[::1]") || host.starts_with("localhost")
+}
+
+fn open_url(url: &str) -> Result<(), String> {
+    if !is_loopback_http(url) {
+        return Err(format!("refusing to open {url}: not a loopback http URL"));
+    }
+    let agent = agent();
+    let mut resp = agent
+        .get(url)
+        .call()
+        .map_err(|e| format!("GET authorization URL: {e}"))?;
+    let status = resp.status().as_u16();
+    if (300..400).contains(&status) {
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or("redirect without Location")?
+            .to_owned();
+        if !is_loopback_http(&location) {
+            return Err(format!("refusing to follow redirect to {location}"));
+        }
+        let mut cb = agent
+            .get(&location)
+            .call()
+            .map_err(|e| format!("GET loopback callback: {e}"))?;
+        let cb_status = cb.status().as_u16();
+        let _ = cb.body_mut().read_to_string();
+        if cb_status >= 400 {
+            return Err(format!("the loopback callback answered {cb_status}"));
+        }
+        eprintln!("gitseal-testbed: login completed (callback answered {cb_status})");
+        return Ok(());
+    }
+    let body = resp.body_mut().read_to_string().unwrap_or_default();
+    if status == 200 {
+        // The out-of-band page shows the code for the user to paste.
+        if let Some(code) = body
+            .split("<code id=\"code\">")
+            .nth(1)
+            .and_then(|r| r.split("</code>").next())
+        {
+            return out(code);
+        }
+    }
+    Err(format!("authorization endpoint answered {status}: {body}"))
+}
+
+fn base_url(dir: &Path) -> Result<String, String> {
+    let path = dir.join("testbed.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: {e} (is the testbed running?)", path.display()))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    v.get("fulcioUrl")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{} has no fulcioUrl", path.display()))
+}
+
+fn admin_call(method: &str, url: &str, body: Option<&Value>) -> Result<Value, String> {
+    let agent = agent();
+    let resp = match (method, body) {
+        ("POST", Some(b)) => agent.post(url).send_json(b),
+        ("DELETE", _) => agent.delete(url).call(),
+        _ => agent.get(url).call(),
+    };
+    let mut resp = resp.map_err(|e| format!("{method} {url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    if status != 200 {
+        return Err(format!("{method} {url} answered {status}: {text}"));
+    }
+    serde_json::from_str(&text).map_err(|e| format!("{url}: {e}"))
+}
+
+fn mint_token(
+    dir: &Path,
+    email: Option<String>,
+    subject: Option<String>,
+    claims: &[String],
+    audience: Option<String>,
+    expires_in: Option<u64>,
+) -> Result<(), String> {
+    if email.is_none() && subject.is_none() {
+        return Err("give --email or --subject".into());
+    }
+    let mut extra = Map::new();
+    for c in claims {
+        let (k, v) = c
+            .split_once('=')
+            .ok_or_else(|| format!("--claim {c:?} is not NAME=VALUE"))?;
+        extra.insert(k.to_owned(), Value::String(v.to_owned()));
+    }
+    let mut req = json!({"claims": extra});
+    if let Some(m) = req.as_object_mut() {
+        if let Some(e) = email {
+            m.insert("email".into(), Value::String(e));
+        }
+        if let Some(s) = subject {
+            m.insert("subject".into(), Value::String(s));
+        }
+        if let Some(a) = audience {
+            m.insert("audience".into(), Value::String(a));
+        }
+        if let Some(secs) = expires_in {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            m.insert("expiresAt".into(), json!(now + secs));
+        }
+    }
+    let url = format!("{}/__testbed/token", base_url(dir)?);
+    let v = admin_call("POST", &url, Some(&req))?;
+    let token = v
+        .get("idToken")
+        .and_then(Value::as_str)
+        .ok_or("no idToken in the answer")?;
+    out(token)
+}
+
+fn set_fault(
+    dir: &Path,
+    endpoint: Option<String>,
+    fault: Option<String>,
+    status: Option<u16>,
+    delay_ms: Option<u64>,
+    times: Option<u32>,
+    clear: bool,
+) -> Result<(), String> {
+    let base = format!("{}/__testbed/faults", base_url(dir)?);
+    let v = if clear {
+        let url = match &endpoint {
+            Some(e) => format!("{base}?endpoint={e}"),
+            None => base,
+        };
+        admin_call("DELETE", &url, None)?
+    } else if let (Some(endpoint), Some(fault)) = (endpoint, fault) {
+        let mut spec = json!({"endpoint": endpoint, "fault": fault});
+        if let Some(m) = spec.as_object_mut() {
+            if let Some(s) = status {
+                m.insert("status".into(), json!(s));
+            }
+            if let Some(d) = delay_ms {
+                m.insert("delayMs".into(), json!(d));
+            }
+            if let Some(t) = times {
+                m.insert("times".into(), json!(t));
+            }
+        }
+        admin_call("POST", &base, Some(&spec))?
+    } else {
+        admin_call("GET", &base, None)?
+    };
+    out(&serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?)
+}

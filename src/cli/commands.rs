@@ -1,0 +1,160 @@
+//! The command-line definition (clap): git's gpgsm-compatible flags and the human
+//! subcommands. It is also the source of `man/gitseal.1`. Parsing only; no I/O.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Keyless Git signing and verification with Sigstore; a drop-in for gitsign.
+///
+/// Git runs gitseal as its `gpg.x509.program`: `gitseal --status-fd=1 --verify SIGFILE -` to
+/// verify and `gitseal --status-fd=2 -bsau KEY` to sign. People run the subcommands.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gitseal",
+    disable_version_flag = true,
+    args_conflicts_with_subcommands = true,
+    after_help = "Configure git: git config gpg.format x509 && git config gpg.x509.program gitseal"
+)]
+pub struct Cli {
+    /// Write gpg status lines to this file descriptor (1 = stdout, 2 = stderr).
+    #[arg(long, value_name = "FD", allow_negative_numbers = true)]
+    pub status_fd: Option<i32>,
+    /// Verify SIGFILE over DATAFILE (or `-` for standard input), like gpgsm.
+    #[arg(short = 'v', long)]
+    pub verify: bool,
+    /// Sign standard input (or FILE).
+    #[arg(short = 's', long)]
+    pub sign: bool,
+    /// Make a detached signature.
+    #[arg(short = 'b', long, visible_alias = "detached-sign")]
+    pub detach_sign: bool,
+    /// ASCII-armor the signature (PEM `SIGNED MESSAGE`).
+    #[arg(short = 'a', long)]
+    pub armor: bool,
+    /// The signing key git names (accepted; the identity comes from the OIDC login).
+    #[arg(short = 'u', long, value_name = "KEY")]
+    pub local_user: Option<String>,
+    /// gpgsm's --include-certs: how many certificates of the chain to embed.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub include_certs: Option<i32>,
+    /// Use this Sigstore trusted_root.json instead of the embedded public-good root.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub trusted_root: Option<PathBuf>,
+    /// Print the version and exit.
+    #[arg(long)]
+    pub version: bool,
+    /// SIGFILE and DATAFILE when verifying; FILE when signing.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+    /// A human subcommand.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Human subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify the signatures of commits (default HEAD).
+    Verify(VerifyArgs),
+    /// Verify the signatures of annotated tags.
+    VerifyTag(VerifyTagArgs),
+    /// Print the version.
+    Version,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// gitsign's summary lines.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Identity policy flags (cosign / gitsign names).
+#[derive(Debug, Clone, Args, Default)]
+pub struct IdentityFlags {
+    /// Required certificate identity (email or URI SAN); repeatable.
+    #[arg(long, value_name = "ID")]
+    pub certificate_identity: Vec<String>,
+    /// Regular expression the identity must match (unanchored, as cosign); repeatable.
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_identity_regexp: Vec<String>,
+    /// Required OIDC issuer; repeatable.
+    #[arg(long, value_name = "URL")]
+    pub certificate_oidc_issuer: Vec<String>,
+    /// Regular expression the OIDC issuer must match; repeatable.
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_oidc_issuer_regexp: Vec<String>,
+    /// Required GitHub workflow trigger claim.
+    #[arg(long, value_name = "VALUE")]
+    pub certificate_github_workflow_trigger: Option<String>,
+    /// Required GitHub workflow SHA claim.
+    #[arg(long, value_name = "VALUE")]
+    pub certificate_github_workflow_sha: Option<String>,
+    /// Required GitHub workflow name claim.
+    #[arg(long, value_name = "VALUE")]
+    pub certificate_github_workflow_name: Option<String>,
+    /// Required GitHub workflow repository claim.
+    #[arg(long, value_name = "VALUE")]
+    pub certificate_github_workflow_repository: Option<String>,
+    /// Required GitHub workflow ref claim.
+    #[arg(long, value_name = "VALUE")]
+    pub certificate_github_workflow_ref: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// `gitseal verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Revisions to verify.
+    #[arg(value_name = "REV", default_value = "HEAD")]
+    pub revs: Vec<String>,
+    /// Identity policy and output.
+    #[command(flatten)]
+    pub identity: IdentityFlags,
+}
+
+/// `gitseal verify-tag`.
+#[derive(Debug, Args)]
+pub struct VerifyTagArgs {
+    /// Tag names.
+    #[arg(value_name = "TAG", required = true)]
+    pub tags: Vec<String>,
+    /// Identity policy and output.
+    #[command(flatten)]
+    pub identity: IdentityFlags,
+}
+
+impl IdentityFlags {
+    /// The policy values the flags give.
+    pub fn policy_args(&self) -> crate::config::PolicyArgs {
+        let mut github = Vec::new();
+        for (name, v) in [
+            ("trigger", &self.certificate_github_workflow_trigger),
+            ("sha", &self.certificate_github_workflow_sha),
+            ("name", &self.certificate_github_workflow_name),
+            ("repository", &self.certificate_github_workflow_repository),
+            ("ref", &self.certificate_github_workflow_ref),
+        ] {
+            if let Some(v) = v {
+                github.push((name.to_string(), v.clone()));
+            }
+        }
+        crate::config::PolicyArgs {
+            identities: self.certificate_identity.clone(),
+            identity_regexps: self.certificate_identity_regexp.clone(),
+            issuers: self.certificate_oidc_issuer.clone(),
+            issuer_regexps: self.certificate_oidc_issuer_regexp.clone(),
+            github,
+        }
+    }
+}
+
+/// The clap command, for the man page and completions.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

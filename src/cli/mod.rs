@@ -1,0 +1,447 @@
+//! The command-line edge: parse arguments into plain data ([`commands`]), build a [`Plan`],
+//! act, and turn every outcome into status lines, messages and an exit code in one place
+//! ([`git_verify_report`] and [`human_verify`]).
+//!
+//! This module owns process I/O (stdin, stdout, stderr, the status fd) and exit codes. It does
+//! no cryptography and parses no CMS; those are `verify`'s.
+
+pub mod commands;
+pub mod render;
+
+use crate::config::{self, ConfigError, Env, GitConfig, PolicyArgs};
+use crate::git::object::{self, Kind, SignatureFormat};
+use crate::git::repo::{RawObject, Repo};
+use crate::gpg_status::{Status, Trust};
+use crate::trust::TrustRoot;
+use crate::verify::policy::{Policy, TrustLevel};
+use crate::verify::reason::Class;
+use crate::verify::{self, Context, Outcome};
+use clap::Parser as _;
+use commands::{Cli, Command, Format, IdentityFlags};
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const TOOL: &str = "gitseal";
+
+/// Exit status for a good signature / all objects passing.
+pub const EXIT_OK: u8 = 0;
+/// Exit status for a signature that is not good (bad, unverifiable, untrusted signer).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status for usage and configuration errors.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Where the payload comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataSource {
+    /// Standard input (`-`).
+    Stdin,
+    /// A file.
+    File(PathBuf),
+}
+
+/// What to do, decided from the arguments before any I/O.
+#[derive(Debug)]
+pub enum Plan {
+    /// git's `--verify SIGFILE DATA`.
+    GitVerify {
+        /// `--status-fd`.
+        status_fd: Option<i32>,
+        /// Signature file.
+        signature: PathBuf,
+        /// Payload.
+        data: DataSource,
+        /// `--trusted-root`.
+        trusted_root: Option<PathBuf>,
+    },
+    /// git's `-bsau KEY`.
+    Sign {
+        /// `--status-fd`.
+        status_fd: Option<i32>,
+    },
+    /// `gitseal verify` / `verify-tag`.
+    HumanVerify {
+        /// Commits (`false`) or tags (`true`).
+        tags: bool,
+        /// Revisions or tag names.
+        targets: Vec<String>,
+        /// Flags.
+        identity: IdentityFlags,
+        /// `--trusted-root`.
+        trusted_root: Option<PathBuf>,
+    },
+    /// Print the version.
+    Version,
+    /// Print help (gitsign does this with no mode flag).
+    Help,
+}
+
+/// A usage error, in gitsign's words where gitsign has them (compat §1.2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(String);
+
+/// Builds the plan from parsed arguments.
+pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
+    if let Some(cmd) = cli.command {
+        return Ok(match cmd {
+            Command::Verify(a) => Plan::HumanVerify {
+                tags: false,
+                targets: a.revs,
+                identity: a.identity,
+                trusted_root: cli.trusted_root,
+            },
+            Command::VerifyTag(a) => Plan::HumanVerify {
+                tags: true,
+                targets: a.tags,
+                identity: a.identity,
+                trusted_root: cli.trusted_root,
+            },
+            Command::Version => Plan::Version,
+        });
+    }
+    if cli.version {
+        return Ok(Plan::Version);
+    }
+    let signing = cli.sign || cli.detach_sign;
+    if cli.verify && cli.sign {
+        return Err(UsageError("specify --help, --sign, or --verify".into()));
+    }
+    if cli.verify {
+        if cli.detach_sign {
+            return Err(UsageError(
+                "detach-sign cannot be specified for verification".into(),
+            ));
+        }
+        if cli.armor {
+            return Err(UsageError("armor cannot be specified for verification".into()));
+        }
+        let mut files = cli.files.into_iter();
+        let (Some(signature), data, None) = (files.next(), files.next(), files.next()) else {
+            return Err(UsageError(
+                "--verify needs SIGFILE and DATAFILE (or - for standard input)".into(),
+            ));
+        };
+        let Some(data) = data else {
+            return Err(UsageError(
+                "attached signatures are not supported: git passes SIGFILE and - (payload on stdin)"
+                    .into(),
+            ));
+        };
+        return Ok(Plan::GitVerify {
+            status_fd: cli.status_fd,
+            signature: PathBuf::from(signature),
+            data: if data == "-" {
+                DataSource::Stdin
+            } else {
+                DataSource::File(PathBuf::from(data))
+            },
+            trusted_root: cli.trusted_root,
+        });
+    }
+    if signing {
+        return Ok(Plan::Sign {
+            status_fd: cli.status_fd,
+        });
+    }
+    Ok(Plan::Help)
+}
+
+/// Runs gitseal with `args` (including argv\[0\]) and the process environment.
+pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let plan = match plan(cli) {
+        Ok(p) => p,
+        Err(e) => {
+            eprint_line(&format!("{TOOL}: {e}"));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    ExitCode::from(execute(plan, env))
+}
+
+#[allow(clippy::print_stderr)]
+fn eprint_line(s: &str) {
+    let _ = writeln!(std::io::stderr(), "{s}");
+}
+
+fn execute(plan: Plan, env: &Env) -> u8 {
+    match plan {
+        Plan::Version => {
+            let _ = writeln!(std::io::stdout(), "{TOOL} version {}", env!("CARGO_PKG_VERSION"));
+            EXIT_OK
+        }
+        Plan::Help => {
+            let _ = writeln!(std::io::stdout(), "{}", commands::command().render_help());
+            EXIT_OK
+        }
+        Plan::Sign { status_fd: _ } => {
+            eprint_line(&format!(
+                "{TOOL}: signing is not available in this version; only verification is.\n\
+                 {TOOL}: hint: keep using gitsign for signing until gitseal's signing lands; \
+                 gitseal verifies what gitsign signs"
+            ));
+            EXIT_USAGE
+        }
+        Plan::GitVerify {
+            status_fd,
+            signature,
+            data,
+            trusted_root,
+        } => git_verify(status_fd, &signature, &data, trusted_root.as_deref(), env),
+        Plan::HumanVerify {
+            tags,
+            targets,
+            identity,
+            trusted_root,
+        } => human_verify(tags, &targets, &identity, trusted_root.as_deref(), env),
+    }
+}
+
+/// Opens the status stream git asked for.
+fn status_writer(fd: Option<i32>) -> Box<dyn Write> {
+    match fd {
+        Some(1) => Box::new(std::io::stdout()),
+        Some(2) => Box::new(std::io::stderr()),
+        // Other descriptors are inherited from git; /dev/fd/N reopens them without unsafe code.
+        Some(n) if n > 2 => match std::fs::OpenOptions::new()
+            .write(true)
+            .open(format!("/dev/fd/{n}"))
+        {
+            Ok(f) => Box::new(f),
+            Err(_) => Box::new(std::io::sink()),
+        },
+        _ => Box::new(std::io::sink()),
+    }
+}
+
+fn cwd() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+fn load_verify_config(
+    trusted_root: Option<&Path>,
+    env: &Env,
+    flags: Option<PolicyArgs>,
+) -> Result<(TrustRoot, Policy), ConfigError> {
+    let git = GitConfig::load(&cwd())?;
+    let trust = config::load_trust_root(trusted_root, env, &git)?;
+    let args = match flags {
+        Some(f) if !f.is_empty() => f,
+        _ => PolicyArgs::from_git_config(&git),
+    };
+    Ok((trust, args.build()?))
+}
+
+fn payload_kind(payload: &[u8]) -> Option<Kind> {
+    if payload.starts_with(b"tree ") {
+        Some(Kind::Commit)
+    } else if payload.starts_with(b"object ") {
+        Some(Kind::Tag)
+    } else {
+        None
+    }
+}
+
+/// The status lines, exit code and human text for one git-path outcome. This is the one
+/// exhaustive mapping from outcomes to what git sees.
+pub fn git_verify_report(outcome: &Outcome) -> (Vec<String>, u8, String) {
+    let mut lines = vec![Status::NewSig.line()];
+    match outcome {
+        Outcome::Verified(v) => {
+            let uid = render::uid(Some(&v.signer));
+            let fpr = &v.signer.fingerprint;
+            lines.push(Status::GoodSig { keyid: fpr, uid: &uid }.line());
+            lines.push(
+                Status::ValidSig {
+                    fpr,
+                    time: v.tlog.integrated_time,
+                }
+                .line(),
+            );
+            let (trust, code) = match v.trust.level {
+                TrustLevel::Fully => (Trust::Fully, EXIT_OK),
+                TrustLevel::Undefined => (Trust::Undefined, EXIT_OK),
+                // A policy is configured and the signer is outside it: the signature is
+                // genuine but not acceptable, so git must fail (a non-zero exit makes
+                // verify-commit fail whatever gpg.minTrustLevel says).
+                TrustLevel::Never => (Trust::Never, EXIT_FAILED),
+            };
+            lines.push(Status::Trust(trust).line());
+            (lines, code, render::verified_summary(v, TOOL))
+        }
+        Outcome::Rejected(r) => {
+            let fpr = r
+                .signer
+                .as_ref()
+                .map_or_else(|| "0".to_string(), |s| s.fingerprint.clone());
+            let line = match r.reason.class() {
+                Class::Bad => Status::BadSig {
+                    keyid: &fpr,
+                    uid: &render::uid(r.signer.as_ref()),
+                }
+                .line(),
+                Class::CannotCheck => Status::ErrSig {
+                    keyid: &fpr,
+                    rc: if r.reason == crate::verify::reason::Reason::UnsupportedAlgorithm {
+                        4
+                    } else {
+                        9
+                    },
+                }
+                .line(),
+            };
+            lines.push(line);
+            (lines, EXIT_FAILED, render::rejection(r, TOOL))
+        }
+    }
+}
+
+fn git_verify(
+    status_fd: Option<i32>,
+    signature: &Path,
+    data: &DataSource,
+    trusted_root: Option<&Path>,
+    env: &Env,
+) -> u8 {
+    let mut status = status_writer(status_fd);
+    let fail_early = |status: &mut Box<dyn Write>, msg: String, code: u8| {
+        let _ = Status::NewSig.write_to(status);
+        let _ = Status::ErrSig { keyid: "0", rc: 9 }.write_to(status);
+        eprint_line(&format!("{TOOL}: {msg}"));
+        code
+    };
+    let sig = match std::fs::read(signature) {
+        Ok(s) => s,
+        Err(e) => {
+            return fail_early(
+                &mut status,
+                format!("cannot read signature {}: {e}", signature.display()),
+                EXIT_FAILED,
+            );
+        }
+    };
+    let mut payload = Vec::new();
+    let read = match data {
+        DataSource::Stdin => std::io::stdin().read_to_end(&mut payload).map(|_| ()),
+        DataSource::File(p) => std::fs::read(p).map(|d| payload = d),
+    };
+    if let Err(e) = read {
+        return fail_early(&mut status, format!("cannot read the payload: {e}"), EXIT_FAILED);
+    }
+    let (trust, policy) = match load_verify_config(trusted_root, env, None) {
+        Ok(x) => x,
+        Err(e) => return fail_early(&mut status, e.to_string(), EXIT_USAGE),
+    };
+    let email = payload_kind(&payload).and_then(|k| object::signer_email(k, &payload));
+    let outcome = verify::verify_detached(
+        &payload,
+        &sig,
+        &trust,
+        &policy,
+        &Context {
+            signer_email: email.as_deref(),
+            looked_up_entry: None,
+        },
+    );
+    let (lines, code, text) = git_verify_report(&outcome);
+    for l in lines {
+        let _ = writeln!(status, "{l}");
+    }
+    let _ = status.flush();
+    eprint_line(text.trim_end());
+    code
+}
+
+fn read_targets(repo: &Repo, tags: bool, targets: &[String]) -> Vec<(String, Result<RawObject, String>)> {
+    targets
+        .iter()
+        .map(|t| {
+            let r = if tags { repo.tag(t) } else { repo.commit(t) };
+            (t.clone(), r.map_err(|e| e.to_string()))
+        })
+        .collect()
+}
+
+/// `gitseal verify` / `verify-tag`: verify objects read in-process; exit 0 only when every
+/// object passes (good signature from an allowed signer).
+fn human_verify(
+    tags: bool,
+    targets: &[String],
+    flags: &IdentityFlags,
+    trusted_root: Option<&Path>,
+    env: &Env,
+) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let (trust, policy) = match load_verify_config(trusted_root, env, Some(flags.policy_args())) {
+        Ok(x) => x,
+        Err(e) => {
+            eprint_line(&format!("{TOOL}: {e}"));
+            return EXIT_USAGE;
+        }
+    };
+    let repo = match Repo::discover(&cwd()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprint_line(&format!("{TOOL}: {e}"));
+            return EXIT_USAGE;
+        }
+    };
+    let mut all_pass = true;
+    for (target, obj) in read_targets(&repo, tags, targets) {
+        let obj = match obj {
+            Ok(o) => o,
+            Err(e) => {
+                eprint_line(&format!("{TOOL}: {e}"));
+                all_pass = false;
+                continue;
+            }
+        };
+        let split = object::split(obj.kind, &obj.data, repo.hash_kind());
+        let outcome = split.as_ref().map(|s| {
+            if object::signature_format(&s.signature) != SignatureFormat::X509 {
+                // Not ours to judge: report it as a foreign format, never as BAD.
+                let detail = format!("{:?} signature", object::signature_format(&s.signature));
+                return Outcome::Rejected(verify::Rejection {
+                    reason: crate::verify::reason::Reason::UnsupportedSignatureFormat,
+                    detail,
+                    signer: None,
+                });
+            }
+            let email = object::signer_email(obj.kind, &s.payload);
+            verify::verify_detached(
+                &s.payload,
+                &s.signature,
+                &trust,
+                &policy,
+                &Context {
+                    signer_email: email.as_deref(),
+                    looked_up_entry: None,
+                },
+            )
+        });
+        let pass = matches!(&outcome, Some(Outcome::Verified(v)) if v.trust.level == TrustLevel::Fully);
+        all_pass &= pass;
+        match flags.format {
+            Format::Json => {
+                let _ = writeln!(out, "{}", render::json_line(&obj.id, obj.kind.name(), outcome.as_ref()));
+            }
+            Format::Human => {
+                let text = match &outcome {
+                    None => format!("{TOOL}: {} {target} ({}) is not signed\n", obj.kind.name(), obj.id),
+                    Some(Outcome::Verified(v)) => render::verified_summary(v, TOOL),
+                    Some(Outcome::Rejected(r)) => render::rejection(r, TOOL),
+                };
+                let _ = write!(out, "{text}");
+            }
+        }
+    }
+    if all_pass { EXIT_OK } else { EXIT_FAILED }
+}

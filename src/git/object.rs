@@ -1,0 +1,221 @@
+//! Splitting raw commit and tag objects into (payload, signature), byte for byte as git does.
+//!
+//! * Commits: git's `parse_buffer_signed_by_header` (commit.c). The signature is the value of
+//!   the `gpgsig` header (SHA-1 repositories) or `gpgsig-sha256` (SHA-256 repositories) with
+//!   its continuation lines (one leading space removed); the payload is the object without
+//!   those lines and without the other algorithm's signature header.
+//! * Tags: git's `parse_signed_buffer` (gpg-interface.c): the signature starts at the *last*
+//!   line that begins a known signature armor, and runs to the end.
+//!
+//! Pure bytes in, bytes out: no repository access, never a panic (a fuzz target drives it).
+
+/// Object kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A commit.
+    Commit,
+    /// An annotated tag.
+    Tag,
+}
+
+impl Kind {
+    /// git's type name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Commit => "commit",
+            Self::Tag => "tag",
+        }
+    }
+}
+
+/// The repository's object hash, which selects the commit signature header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashKind {
+    /// SHA-1 repositories: `gpgsig`.
+    Sha1,
+    /// SHA-256 repositories: `gpgsig-sha256`.
+    Sha256,
+}
+
+/// The signature formats git recognises by their first line (gpg-interface.c `sigs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureFormat {
+    /// `-----BEGIN SIGNED MESSAGE-----`: x509 (gitsign, gpgsm, gitseal).
+    X509,
+    /// `-----BEGIN PGP SIGNATURE-----` or `-----BEGIN PGP MESSAGE-----`.
+    OpenPgp,
+    /// `-----BEGIN SSH SIGNATURE-----`.
+    Ssh,
+    /// Anything else (for example gitsign's help text, which appears in real history).
+    Unknown,
+}
+
+const MARKERS: &[(&[u8], SignatureFormat)] = &[
+    (b"-----BEGIN PGP SIGNATURE-----", SignatureFormat::OpenPgp),
+    (b"-----BEGIN PGP MESSAGE-----", SignatureFormat::OpenPgp),
+    (b"-----BEGIN SIGNED MESSAGE-----", SignatureFormat::X509),
+    (b"-----BEGIN SSH SIGNATURE-----", SignatureFormat::Ssh),
+];
+
+/// The format a signature's text announces.
+pub fn signature_format(sig: &[u8]) -> SignatureFormat {
+    MARKERS
+        .iter()
+        .find(|(m, _)| sig.starts_with(m))
+        .map_or(SignatureFormat::Unknown, |(_, f)| *f)
+}
+
+/// A signed object split for verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The bytes the signature covers.
+    pub payload: Vec<u8>,
+    /// The signature text.
+    pub signature: Vec<u8>,
+}
+
+fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    buf.split_inclusive(|&b| b == b'\n')
+}
+
+/// Splits a commit. `None` when it carries no signature for this hash kind.
+pub fn split_commit(raw: &[u8], hash: HashKind) -> Option<Split> {
+    let header: &[u8] = match hash {
+        HashKind::Sha1 => b"gpgsig",
+        HashKind::Sha256 => b"gpgsig-sha256",
+    };
+    let mut payload = Vec::with_capacity(raw.len());
+    let mut signature = Vec::new();
+    let (mut in_sig, mut saw, mut other) = (false, false, false);
+    let mut consumed = 0;
+    for line in lines(raw) {
+        consumed += line.len();
+        let sig: Option<&[u8]> = if in_sig && line.first() == Some(&b' ') {
+            Some(&line[1..])
+        } else if line.starts_with(header) && line.get(header.len()) == Some(&b' ') {
+            other = false;
+            Some(&line[header.len() + 1..])
+        } else {
+            if line.starts_with(b"gpgsig") {
+                other = true;
+            } else if other && line.first() != Some(&b' ') {
+                other = false;
+            }
+            None
+        };
+        if let Some(s) = sig {
+            signature.extend_from_slice(s);
+            saw = true;
+            in_sig = true;
+        } else {
+            if line.first() == Some(&b'\n') {
+                // End of headers: the rest (the message) is payload verbatim.
+                payload.extend_from_slice(line);
+                payload.extend_from_slice(&raw[consumed..]);
+                break;
+            }
+            if !other {
+                payload.extend_from_slice(line);
+            }
+            in_sig = false;
+        }
+    }
+    saw.then_some(Split { payload, signature })
+}
+
+/// Splits a tag at its in-body signature. `None` when it has none.
+pub fn split_tag(raw: &[u8]) -> Option<Split> {
+    let mut offset = 0;
+    let mut found = None;
+    for line in lines(raw) {
+        if MARKERS.iter().any(|(m, _)| line.starts_with(m)) {
+            found = Some(offset);
+        }
+        offset += line.len();
+    }
+    let at = found?;
+    Some(Split {
+        payload: raw[..at].to_vec(),
+        signature: raw[at..].to_vec(),
+    })
+}
+
+/// Splits an object of either kind.
+pub fn split(kind: Kind, raw: &[u8], hash: HashKind) -> Option<Split> {
+    match kind {
+        Kind::Commit => split_commit(raw, hash),
+        Kind::Tag => split_tag(raw),
+    }
+}
+
+/// The email of the committer (commit) or tagger (tag) in a payload's header, used by the
+/// default trust rule. Only the header (before the first blank line) is read.
+pub fn signer_email(kind: Kind, payload: &[u8]) -> Option<String> {
+    let field: &[u8] = match kind {
+        Kind::Commit => b"committer ",
+        Kind::Tag => b"tagger ",
+    };
+    for line in lines(payload) {
+        if line == b"\n" {
+            break;
+        }
+        if let Some(rest) = line.strip_prefix(field) {
+            let start = rest.iter().position(|&b| b == b'<')? + 1;
+            let end = start + rest[start..].iter().position(|&b| b == b'>')?;
+            return String::from_utf8(rest[start..end].to_vec()).ok();
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMMIT: &[u8] = b"tree 1\nparent 2\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\ngpgsig -----BEGIN SIGNED MESSAGE-----\n AAAA\n -----END SIGNED MESSAGE-----\n\nmsg\n\nbody\n";
+
+    #[test]
+    fn commit_split_matches_git() {
+        let s = split_commit(COMMIT, HashKind::Sha1).unwrap();
+        assert_eq!(
+            s.payload,
+            b"tree 1\nparent 2\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\n\nmsg\n\nbody\n"
+        );
+        assert_eq!(
+            s.signature,
+            b"-----BEGIN SIGNED MESSAGE-----\nAAAA\n-----END SIGNED MESSAGE-----\n"
+        );
+        assert_eq!(
+            signer_email(Kind::Commit, &s.payload).as_deref(),
+            Some("c@x")
+        );
+        assert!(split_commit(COMMIT, HashKind::Sha256).is_none());
+    }
+
+    #[test]
+    fn other_algorithm_header_is_dropped_from_payload() {
+        let raw = b"tree 1\ngpgsig-sha256 X\n Y\ngpgsig S\n T\ncommitter C <c@x> 1 +0000\n\nm";
+        let s = split_commit(raw, HashKind::Sha1).unwrap();
+        assert_eq!(s.payload, b"tree 1\ncommitter C <c@x> 1 +0000\n\nm");
+        assert_eq!(s.signature, b"S\nT\n");
+        let s = split_commit(raw, HashKind::Sha256).unwrap();
+        assert_eq!(s.signature, b"X\nY\n");
+        assert_eq!(s.payload, b"tree 1\ncommitter C <c@x> 1 +0000\n\nm");
+    }
+
+    #[test]
+    fn message_lines_that_look_like_headers_stay() {
+        let raw = b"tree 1\n\ngpgsig not a header\n";
+        assert!(split_commit(raw, HashKind::Sha1).is_none());
+    }
+
+    #[test]
+    fn tag_split_uses_last_marker() {
+        let raw = b"object 1\ntype commit\ntag v\ntagger T <t@x> 1 +0000\n\nmsg\n-----BEGIN PGP SIGNATURE-----\nquoted\n-----BEGIN SIGNED MESSAGE-----\nAA\n-----END SIGNED MESSAGE-----\n";
+        let s = split_tag(raw).unwrap();
+        assert!(s.signature.starts_with(b"-----BEGIN SIGNED MESSAGE-----"));
+        assert!(s.payload.ends_with(b"quoted\n"));
+        assert_eq!(signer_email(Kind::Tag, &s.payload).as_deref(), Some("t@x"));
+        assert!(split_tag(b"object 1\n\nno sig\n").is_none());
+    }
+}

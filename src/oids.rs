@@ -1,0 +1,67 @@
+//! Every object identifier gitseal reads or writes, each with where it is defined.
+//!
+//! One place, so a typo cannot make two modules disagree about what an OID means.
+
+use const_oid::ObjectIdentifier as Oid;
+
+/// RFC 5652 §5.1 `id-signedData`.
+pub const SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
+/// RFC 5652 §4 `id-data`.
+pub const DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
+/// RFC 5652 §11.1 `contentType` attribute.
+pub const CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
+/// RFC 5652 §11.2 `messageDigest` attribute.
+pub const MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
+/// RFC 5652 §11.3 `signingTime` attribute (untrusted: the signer's clock).
+pub const SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
+/// RFC 3161 `id-aa-timeStampToken` unsigned attribute.
+pub const TIMESTAMP_TOKEN: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.14");
+/// NIST SHA-256.
+pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// RFC 5758 `ecdsa-with-SHA256`.
+pub const ECDSA_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
+/// RFC 5758 `ecdsa-with-SHA384`.
+pub const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
+/// RFC 5480 `id-ecPublicKey`.
+pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+/// RFC 5480 `secp256r1`.
+pub const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+/// RFC 5480 `secp384r1`.
+pub const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
+/// RFC 5280 `id-kp-codeSigning`.
+pub const KP_CODE_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.3");
+/// RFC 5280 extension `subjectAltName`.
+pub const SUBJECT_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.17");
+/// RFC 5280 extension `keyUsage`.
+pub const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
+/// RFC 5280 extension `extKeyUsage`.
+pub const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
+/// RFC 5280 extension `basicConstraints`.
+pub const BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
+/// RFC 6962 §3.3 embedded SCT list extension.
+pub const CT_SCT_LIST: Oid = Oid::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
+/// RFC 6962 §3.1 precertificate poison extension.
+pub const CT_POISON: Oid = Oid::new_unwrap("1.3.6.1.4.1.11129.2.4.3");
+
+/// Fulcio 1.3.6.1.4.1.57264.1.1: OIDC issuer, raw string bytes (deprecated but still issued;
+/// the one sigstore-python and cosign read). Fulcio `docs/oid-info.md`.
+pub const FULCIO_ISSUER_V1: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.1");
+/// Fulcio .1.2: GitHub workflow trigger (raw).
+pub const FULCIO_GITHUB_WORKFLOW_TRIGGER: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.2");
+/// Fulcio .1.3: GitHub workflow SHA (raw).
+pub const FULCIO_GITHUB_WORKFLOW_SHA: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.3");
+/// Fulcio .1.4: GitHub workflow name (raw).
+pub const FULCIO_GITHUB_WORKFLOW_NAME: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.4");
+/// Fulcio .1.5: GitHub workflow repository (raw).
+pub const FULCIO_GITHUB_WORKFLOW_REPOSITORY: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.5");
+/// Fulcio .1.6: GitHub workflow ref (raw).
+pub const FULCIO_GITHUB_WORKFLOW_REF: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.6");
+/// Fulcio .1.7: OtherName SAN type (UTF8String username).
+pub const FULCIO_OTHERNAME_SAN: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.7");
+/// Fulcio .1.8: OIDC issuer (V2), DER UTF8String.
+pub const FULCIO_ISSUER_V2: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.8");
+
+/// gitsign's unsigned attribute: the Rekor `TransparencyLogEntry` protobuf (compat §2.4).
+pub const GITSIGN_TLOG_ENTRY: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.3.1");
+/// Arc of the early per-field encoding 1.3.6.1.4.1.57264.3.0–3.8 (corpus object c47e8bf5).
+pub const GITSIGN_TLOG_ARC: &str = "1.3.6.1.4.1.57264.3.";

@@ -1,0 +1,1114 @@
+//! The HTTP client every Sigstore and OIDC call goes through, and the only module that opens
+//! sockets to services.
+//!
+//! It owns the [`Transport`] trait (one request in, one response out), the blocking
+//! implementation [`HttpTransport`] on ureq 3 with rustls, and the policy that belongs to the
+//! wire rather than to a protocol: connect and overall timeouts, bounded retries with
+//! exponential backoff on connection failures and 5xx answers (never on 4xx: a rejected token or
+//! a malformed entry does not get better by asking again), a response size limit, the
+//! `User-Agent: gitseal/<version>` header, and **no redirects** (a redirect could carry a bearer
+//! token or a POST body to another host; compare the OAuth 2.0 security BCP, RFC 9700 §4.11).
+//!
+//! It must not know Sigstore semantics: callers (`fulcio`, `rekor::client`, `oidc`) decide what a
+//! status code means. It never logs: requests carry identity tokens, PKCE verifiers and client
+//! secrets, so [`Request`]'s `Debug` shows only the method, the URL without its query, and the
+//! header names, and errors name the service and the URL without its query string.
+
+use std::fmt;
+use std::io::Read as _;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+/// The remote party a request is for; named in every error so the user knows which service
+/// (and so which config key) is at fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// The Fulcio certificate authority (`gitsign.fulcio`).
+    Fulcio,
+    /// The Rekor transparency log (`gitsign.rekor`).
+    Rekor,
+    /// The OIDC provider: discovery, JWKS, token and device endpoints (`gitsign.issuer`).
+    OidcProvider,
+    /// A CI system's token service (GitHub Actions' `ACTIONS_ID_TOKEN_REQUEST_URL`).
+    CiTokenService,
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Service::Fulcio => "Fulcio",
+            Service::Rekor => "Rekor",
+            Service::OidcProvider => "the OIDC provider",
+            Service::CiTokenService => "the CI token service",
+        })
+    }
+}
+
+/// HTTP method; only the two the Sigstore and OAuth protocols use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// POST.
+    Post,
+}
+
+/// Whether a request may be sent again after a connection failure or a 5xx answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Sending it twice is harmless (GETs, Fulcio and Rekor POSTs: Rekor answers a duplicate
+    /// with 409, Fulcio just issues another certificate).
+    Allowed,
+    /// Sending it twice can fail or mislead: an OAuth authorization-code exchange (the code is
+    /// single-use, RFC 6749 §4.1.2) or a device-flow poll (the flow has its own pacing).
+    Never,
+}
+
+/// One HTTP request. The body is zeroized when dropped because it may hold a token or a PKCE
+/// verifier.
+#[derive(Clone)]
+pub struct Request {
+    /// Which service this is for (error messages).
+    pub service: Service,
+    /// GET or POST.
+    pub method: Method,
+    /// Absolute `http`/`https` URL.
+    pub url: String,
+    /// Extra headers. Values may be secrets (`Authorization`); they never appear in `Debug`.
+    pub headers: Vec<(String, Zeroizing<String>)>,
+    /// Request body, if any.
+    pub body: Option<Zeroizing<Vec<u8>>>,
+    /// Retry policy.
+    pub retry: Retry,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("service", &self.service)
+            .field("method", &self.method)
+            .field("url", &redact_url(&self.url))
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("body_len", &self.body.as_ref().map(|b| b.len()))
+            .finish()
+    }
+}
+
+impl Request {
+    /// A GET request.
+    pub fn get(service: Service, url: impl Into<String>) -> Self {
+        Self {
+            service,
+            method: Method::Get,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            retry: Retry::Allowed,
+        }
+    }
+
+    /// A POST with a JSON body (`Content-Type: application/json`).
+    pub fn post_json<T: Serialize + ?Sized>(
+        service: Service,
+        url: impl Into<String>,
+        body: &T,
+    ) -> Result<Self, TransportError> {
+        let url = url.into();
+        let bytes = serde_json::to_vec(body).map_err(|e| TransportError::Encode {
+            service,
+            url: redact_url(&url),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            service,
+            method: Method::Post,
+            url,
+            headers: vec![(
+                "Content-Type".into(),
+                Zeroizing::new("application/json".into()),
+            )],
+            body: Some(Zeroizing::new(bytes)),
+            retry: Retry::Allowed,
+        })
+    }
+
+    /// A POST with an `application/x-www-form-urlencoded` body (OAuth token and device
+    /// endpoints, RFC 6749 §4.1.3, RFC 8628 §3.1).
+    pub fn post_form(service: Service, url: impl Into<String>, fields: &[(&str, &str)]) -> Self {
+        Self {
+            service,
+            method: Method::Post,
+            url: url.into(),
+            headers: vec![(
+                "Content-Type".into(),
+                Zeroizing::new("application/x-www-form-urlencoded".into()),
+            )],
+            body: Some(Zeroizing::new(form_encode(fields).into_bytes())),
+            retry: Retry::Allowed,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_owned(), Zeroizing::new(value.to_owned())));
+        self
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &str) -> Self {
+        let value = Zeroizing::new(format!("Bearer {token}"));
+        self.header("Authorization", &value)
+    }
+
+    /// Sets the retry policy.
+    pub fn retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+}
+
+/// One HTTP response, whatever its status: callers interpret statuses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// HTTP status code.
+    pub status: u16,
+    /// Headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The whole body (at most the configured limit).
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// First header with this (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True for 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// Parses the body as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// A short, printable excerpt of the body for error messages: at most 300 characters,
+    /// control characters replaced, so a hostile server cannot paint the terminal.
+    pub fn body_excerpt(&self) -> String {
+        excerpt(&self.body)
+    }
+}
+
+/// A short printable excerpt of server-provided bytes (see [`Response::body_excerpt`]).
+pub fn excerpt(bytes: &[u8]) -> String {
+    const MAX: usize = 300;
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(MAX)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out.trim().to_owned()
+}
+
+/// Why a request produced no HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The URL is not an absolute http(s) URL.
+    #[error("the {service} URL {url:?} is not a valid http(s) URL")]
+    BadUrl {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+    },
+    /// No connection could be made (refused, unreachable, DNS failure), after all retries.
+    #[error("could not connect to {service} at {url} ({attempts} attempts): {reason}")]
+    Connect {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// What the OS or client library said.
+        reason: String,
+    },
+    /// A timeout expired.
+    #[error("{service} at {url} did not answer in time ({attempts} attempts; limit {limit:?})")]
+    Timeout {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The overall per-request limit in force.
+        limit: Duration,
+    },
+    /// The TLS handshake failed (certificate not trusted, wrong host name, protocol).
+    #[error("TLS with {service} at {url} failed: {reason}")]
+    Tls {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+        /// Details.
+        reason: String,
+    },
+    /// The response body exceeded the size limit.
+    #[error("{service} at {url} sent a response larger than {limit} bytes")]
+    TooLarge {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The server spoke broken HTTP.
+    #[error("{service} at {url} sent an invalid HTTP response: {reason}")]
+    Protocol {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+        /// Details.
+        reason: String,
+    },
+    /// The request body could not be serialised (a bug, not a network problem).
+    #[error("could not encode the request to {service} at {url}: {reason}")]
+    Encode {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+        /// Details.
+        reason: String,
+    },
+}
+
+impl TransportError {
+    /// The service the failing request was for.
+    pub fn service(&self) -> Service {
+        match self {
+            TransportError::BadUrl { service, .. }
+            | TransportError::Connect { service, .. }
+            | TransportError::Timeout { service, .. }
+            | TransportError::Tls { service, .. }
+            | TransportError::TooLarge { service, .. }
+            | TransportError::Protocol { service, .. }
+            | TransportError::Encode { service, .. } => *service,
+        }
+    }
+}
+
+/// Sends requests. Implemented by [`HttpTransport`]; tests and the in-process testbed may
+/// provide their own.
+pub trait Transport: Send + Sync {
+    /// Sends `request` and returns the response, whatever its status. Errors mean no usable
+    /// HTTP response arrived.
+    fn send(&self, request: &Request) -> Result<Response, TransportError>;
+}
+
+impl<T: Transport + ?Sized> Transport for &T {
+    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        (**self).send(request)
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
+    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        (**self).send(request)
+    }
+}
+
+/// Timeouts, retries and limits for [`HttpTransport`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportConfig {
+    /// Limit for DNS + TCP connect + TLS handshake.
+    pub connect_timeout: Duration,
+    /// Limit for one whole attempt (connect, send, receive).
+    pub timeout: Duration,
+    /// Extra attempts after the first one, for connection failures and 5xx answers.
+    pub max_retries: u32,
+    /// Delay before the first retry; doubles on each further retry.
+    pub initial_backoff: Duration,
+    /// Upper bound for one backoff delay.
+    pub max_backoff: Duration,
+    /// Largest response body accepted, in bytes.
+    pub max_response_bytes: u64,
+    /// Honour `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (ureq's reading of them).
+    pub use_env_proxy: bool,
+}
+
+impl Default for TransportConfig {
+    /// 10 s to connect, 30 s per attempt (sigstore-go's Fulcio and Rekor timeout), 3 retries
+    /// starting at 1 s (gitsign's retryablehttp uses 3), 4 MiB bodies (a Rekor entry with its
+    /// proof is a few kB; a JWKS or discovery document far less).
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_retries: 3,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(8),
+            max_response_bytes: 4 * 1024 * 1024,
+            use_env_proxy: true,
+        }
+    }
+}
+
+/// The `User-Agent` sent with every request.
+pub fn user_agent() -> String {
+    format!("gitseal/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The blocking HTTP client (ureq 3, rustls with the webpki root set).
+pub struct HttpTransport {
+    agent: ureq::Agent,
+    config: TransportConfig,
+}
+
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for HttpTransport {
+    fn default() -> Self {
+        Self::new(TransportConfig::default())
+    }
+}
+
+/// What one attempt produced, before the retry decision.
+enum Attempt {
+    Done(Response),
+    Retryable(TransportError),
+    Fatal(TransportError),
+}
+
+impl HttpTransport {
+    /// Builds the client.
+    pub fn new(config: TransportConfig) -> Self {
+        let proxy = if config.use_env_proxy {
+            ureq::Proxy::try_from_env()
+        } else {
+            None
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            // Every status comes back as a response; the protocol modules interpret them
+            // (token endpoints answer errors as 400 + JSON, Rekor's 409 carries a Location).
+            .http_status_as_error(false)
+            // Never follow redirects (module docs).
+            .max_redirects(0)
+            .https_only(false)
+            .user_agent(user_agent())
+            .proxy(proxy)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.timeout))
+            .build()
+            .into();
+        Self { agent, config }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    fn attempt(&self, request: &Request, attempts: u32) -> Attempt {
+        let url = redact_url(&request.url);
+        let service = request.service;
+        let result = match request.method {
+            Method::Get => {
+                let mut b = self.agent.get(&request.url);
+                for (k, v) in &request.headers {
+                    b = b.header(k.as_str(), v.as_str());
+                }
+                b.call()
+            }
+            Method::Post => {
+                let mut b = self.agent.post(&request.url);
+                for (k, v) in &request.headers {
+                    b = b.header(k.as_str(), v.as_str());
+                }
+                let body: &[u8] = request.body.as_deref().map(|b| b.as_slice()).unwrap_or(&[]);
+                b.send(body)
+            }
+        };
+        let mut response = match result {
+            Ok(r) => r,
+            Err(e) => return classify(e, service, url, attempts, self.config.timeout),
+        };
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        // Read at most limit+1 bytes: one byte more than allowed proves the body is too large
+        // without buffering an unbounded answer.
+        let limit = self.config.max_response_bytes;
+        let mut body = Vec::new();
+        let read = response
+            .body_mut()
+            .as_reader()
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut body);
+        if let Err(e) = read {
+            let err = ureq::Error::from(e);
+            return classify(err, service, url, attempts, self.config.timeout);
+        }
+        if body.len() as u64 > limit {
+            return Attempt::Fatal(TransportError::TooLarge {
+                service,
+                url,
+                limit,
+            });
+        }
+        Attempt::Done(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn backoff(&self, retry_number: u32) -> Duration {
+        let factor = 1u32.checked_shl(retry_number).unwrap_or(u32::MAX);
+        self.config
+            .initial_backoff
+            .saturating_mul(factor)
+            .min(self.config.max_backoff)
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        if !(request.url.starts_with("https://") || request.url.starts_with("http://")) {
+            return Err(TransportError::BadUrl {
+                service: request.service,
+                url: redact_url(&request.url),
+            });
+        }
+        let max_attempts = match request.retry {
+            Retry::Allowed => self.config.max_retries.saturating_add(1),
+            Retry::Never => 1,
+        };
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let outcome = self.attempt(request, attempts);
+            let last = attempts >= max_attempts;
+            match outcome {
+                Attempt::Done(r) if r.status >= 500 && !last => {}
+                Attempt::Done(r) => return Ok(r),
+                Attempt::Retryable(_) if !last => {}
+                Attempt::Retryable(e) | Attempt::Fatal(e) => return Err(e),
+            }
+            std::thread::sleep(self.backoff(attempts - 1));
+        }
+    }
+}
+
+/// Maps a ureq error to our error and decides whether it is worth retrying.
+fn classify(
+    err: ureq::Error,
+    service: Service,
+    url: String,
+    attempts: u32,
+    limit: Duration,
+) -> Attempt {
+    use ureq::Error as E;
+    match err {
+        E::Timeout(kind) => {
+            let e = TransportError::Timeout {
+                service,
+                url,
+                attempts,
+                limit,
+            };
+            // A connect timeout is a connection failure; an answer that started and then
+            // stalled past the overall limit is not retried (the user already waited).
+            if matches!(kind, ureq::Timeout::Connect | ureq::Timeout::Resolve) {
+                Attempt::Retryable(e)
+            } else {
+                Attempt::Fatal(e)
+            }
+        }
+        E::Io(io) => Attempt::Retryable(TransportError::Connect {
+            service,
+            url,
+            attempts,
+            reason: io.to_string(),
+        }),
+        E::ConnectionFailed => Attempt::Retryable(TransportError::Connect {
+            service,
+            url,
+            attempts,
+            reason: "connection failed".into(),
+        }),
+        E::HostNotFound => Attempt::Fatal(TransportError::Connect {
+            service,
+            url,
+            attempts,
+            reason: "host not found".into(),
+        }),
+        E::BadUri(_) => Attempt::Fatal(TransportError::BadUrl { service, url }),
+        E::BodyExceedsLimit(limit) => Attempt::Fatal(TransportError::TooLarge {
+            service,
+            url,
+            limit,
+        }),
+        E::Tls(reason) => Attempt::Fatal(TransportError::Tls {
+            service,
+            url,
+            reason: reason.into(),
+        }),
+        E::Rustls(e) => Attempt::Fatal(TransportError::Tls {
+            service,
+            url,
+            reason: e.to_string(),
+        }),
+        other => Attempt::Fatal(TransportError::Protocol {
+            service,
+            url,
+            reason: other.to_string(),
+        }),
+    }
+}
+
+/// The URL without query string or fragment (which may carry tokens: GitHub's token request
+/// URL, OAuth callback parameters) and without userinfo.
+pub fn redact_url(url: &str) -> String {
+    let cut = url.find(['?', '#']).unwrap_or(url.len());
+    let base = &url[..cut];
+    // Drop `user:pass@` from the authority.
+    if let Some(scheme_end) = base.find("://") {
+        let rest = &base[scheme_end + 3..];
+        let auth_end = rest.find('/').unwrap_or(rest.len());
+        if let Some(at) = rest[..auth_end].rfind('@') {
+            return format!("{}{}", &base[..scheme_end + 3], &rest[at + 1..]);
+        }
+    }
+    base.to_owned()
+}
+
+/// Percent-encodes one component for `application/x-www-form-urlencoded` and URL queries
+/// (WHATWG URL "application/x-www-form-urlencoded byte serializer": unreserved bytes kept,
+/// space as `+`, everything else `%XX`).
+pub fn form_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push_str(&format!("{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// `k1=v1&k2=v2`, each component form-encoded.
+pub fn form_encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", form_component(k), form_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component (`+` is space, `%XX` bytes);
+/// malformed escapes are kept literally, invalid UTF-8 is replaced.
+pub fn form_decode_component(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses `a=b&c=d` into pairs (decoded).
+pub fn form_decode(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (form_decode_component(k), form_decode_component(v))
+        })
+        .collect()
+}
+
+/// Joins a service base URL and an absolute API path without doubling or losing the slash
+/// (`https://rekor.example/` + `/api/v1/log`).
+pub fn join_url(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod test_server {
+    //! A scripted HTTP/1.1 server on 127.0.0.1 for wire-format tests: it records every request
+    //! and answers each with what the handler returns. One request per connection.
+
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::thread::JoinHandle;
+    use std::time::Duration;
+
+    /// A request as the server saw it.
+    #[derive(Clone, Debug)]
+    pub struct Seen {
+        pub method: String,
+        /// Path and query.
+        pub target: String,
+        /// Lower-cased names.
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+    }
+
+    impl Seen {
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        }
+        pub fn path(&self) -> &str {
+            self.target.split('?').next().unwrap_or("")
+        }
+        pub fn json(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.body).unwrap()
+        }
+        pub fn form(&self) -> Vec<(String, String)> {
+            super::form_decode(std::str::from_utf8(&self.body).unwrap())
+        }
+        pub fn form_value(&self, k: &str) -> Option<String> {
+            self.form()
+                .into_iter()
+                .find(|(a, _)| a == k)
+                .map(|(_, v)| v)
+        }
+    }
+
+    /// What to answer.
+    #[derive(Clone, Debug)]
+    pub struct Reply {
+        pub status: u16,
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+        /// Sleep before answering (timeout tests).
+        pub delay: Option<Duration>,
+        /// Close the connection without answering.
+        pub hang_up: bool,
+    }
+
+    impl Reply {
+        pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+            Self {
+                status,
+                headers: Vec::new(),
+                body: body.into(),
+                delay: None,
+                hang_up: false,
+            }
+        }
+        pub fn json(status: u16, v: &serde_json::Value) -> Self {
+            Self::new(status, serde_json::to_vec(v).unwrap())
+                .with_header("Content-Type", "application/json")
+        }
+        pub fn with_header(mut self, k: &str, v: &str) -> Self {
+            self.headers.push((k.into(), v.into()));
+            self
+        }
+        pub fn delayed(mut self, d: Duration) -> Self {
+            self.delay = Some(d);
+            self
+        }
+        pub fn hang_up() -> Self {
+            let mut r = Self::new(0, Vec::new());
+            r.hang_up = true;
+            r
+        }
+    }
+
+    type Handler = Box<dyn FnMut(&Seen) -> Reply + Send>;
+
+    pub struct FakeServer {
+        pub port: u16,
+        seen: Arc<Mutex<Vec<Seen>>>,
+        stop: Arc<AtomicBool>,
+        thread: Option<JoinHandle<()>>,
+    }
+
+    impl FakeServer {
+        pub fn start(handler: impl FnMut(&Seen) -> Reply + Send + 'static) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let stop = Arc::new(AtomicBool::new(false));
+            let (seen2, stop2) = (seen.clone(), stop.clone());
+            let mut handler: Handler = Box::new(handler);
+            let thread = std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop2.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = conn else { continue };
+                    serve(stream, &mut handler, &seen2);
+                }
+            });
+            Self {
+                port,
+                seen,
+                stop,
+                thread: Some(thread),
+            }
+        }
+
+        pub fn url(&self) -> String {
+            format!("http://127.0.0.1:{}", self.port)
+        }
+
+        pub fn seen(&self) -> Vec<Seen> {
+            self.seen.lock().unwrap().clone()
+        }
+    }
+
+    impl Drop for FakeServer {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+            let _ = TcpStream::connect(("127.0.0.1", self.port));
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    fn serve(stream: TcpStream, handler: &mut Handler, seen: &Mutex<Vec<Seen>>) {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_owned();
+        let target = parts.next().unwrap_or("").to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                break;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+            }
+        }
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        let _ = reader.read_exact(&mut body);
+        let req = Seen {
+            method,
+            target,
+            headers,
+            body,
+        };
+        seen.lock().unwrap().push(req.clone());
+        let reply = handler(&req);
+        let mut stream = reader.into_inner();
+        if let Some(d) = reply.delay {
+            std::thread::sleep(d);
+        }
+        if reply.hang_up {
+            return;
+        }
+        let mut head = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+            reply.status,
+            reply.body.len()
+        );
+        for (k, v) in &reply.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(&reply.body);
+        let _ = stream.flush();
+    }
+
+    /// A transport with fast retries and short timeouts for tests.
+    pub fn fast_transport() -> super::HttpTransport {
+        super::HttpTransport::new(super::TransportConfig {
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(5),
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(20),
+            max_response_bytes: 64 * 1024,
+            use_env_proxy: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_server::{FakeServer, Reply, fast_transport};
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[test]
+    fn sends_user_agent_headers_and_body() {
+        let server = FakeServer::start(|_| Reply::json(200, &serde_json::json!({"ok": true})));
+        let t = fast_transport();
+        let req = Request::post_json(
+            Service::Rekor,
+            join_url(&server.url(), "/api/v1/x"),
+            &serde_json::json!({"a": 1}),
+        )
+        .unwrap()
+        .bearer("secret-token");
+        let resp = t.send(&req).unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("Content-Type"), Some("application/json"));
+        let seen = server.seen();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].method, "POST");
+        assert_eq!(seen[0].path(), "/api/v1/x");
+        assert_eq!(seen[0].header("user-agent"), Some(user_agent().as_str()));
+        assert_eq!(seen[0].header("authorization"), Some("Bearer secret-token"));
+        assert_eq!(seen[0].header("content-type"), Some("application/json"));
+        assert_eq!(seen[0].json(), serde_json::json!({"a": 1}));
+        // The secret never shows in Debug.
+        let dbg = format!("{req:?}");
+        assert!(!dbg.contains("secret-token"), "{dbg}");
+    }
+
+    #[test]
+    fn retries_5xx_then_succeeds() {
+        let n = Arc::new(AtomicU32::new(0));
+        let n2 = n.clone();
+        let server = FakeServer::start(move |_| {
+            if n2.fetch_add(1, Ordering::SeqCst) < 2 {
+                Reply::new(503, "busy")
+            } else {
+                Reply::new(200, "ok")
+            }
+        });
+        let resp = fast_transport()
+            .send(&Request::get(Service::Fulcio, server.url()))
+            .unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.body, b"ok");
+        assert_eq!(server.seen().len(), 3);
+    }
+
+    #[test]
+    fn gives_back_last_5xx_after_retries() {
+        let server = FakeServer::start(|_| Reply::new(500, "down"));
+        let resp = fast_transport()
+            .send(&Request::get(Service::Fulcio, server.url()))
+            .unwrap();
+        assert_eq!(resp.status, 500);
+        assert_eq!(server.seen().len(), 3, "1 try + 2 retries");
+    }
+
+    #[test]
+    fn no_retry_on_4xx_or_when_forbidden() {
+        let server = FakeServer::start(|_| Reply::new(400, "bad"));
+        let resp = fast_transport()
+            .send(&Request::get(Service::Rekor, server.url()))
+            .unwrap();
+        assert_eq!(resp.status, 400);
+        assert_eq!(server.seen().len(), 1);
+
+        let server = FakeServer::start(|_| Reply::new(502, "bad gateway"));
+        let resp = fast_transport()
+            .send(&Request::get(Service::Rekor, server.url()).retry(Retry::Never))
+            .unwrap();
+        assert_eq!(resp.status, 502);
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    #[test]
+    fn redirects_are_not_followed() {
+        let server = FakeServer::start(|_| {
+            Reply::new(302, "").with_header("Location", "http://127.0.0.1:1/elsewhere")
+        });
+        let resp = fast_transport()
+            .send(&Request::get(Service::OidcProvider, server.url()))
+            .unwrap();
+        assert_eq!(resp.status, 302);
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    #[test]
+    fn oversized_response_is_rejected() {
+        let server = FakeServer::start(|_| Reply::new(200, vec![b'x'; 64 * 1024 + 1]));
+        let err = fast_transport()
+            .send(&Request::get(Service::Rekor, server.url()))
+            .unwrap_err();
+        assert!(
+            matches!(err, TransportError::TooLarge { limit: 65536, .. }),
+            "{err}"
+        );
+        // Exactly at the limit is fine.
+        let server = FakeServer::start(|_| Reply::new(200, vec![b'x'; 64 * 1024]));
+        let resp = fast_transport()
+            .send(&Request::get(Service::Rekor, server.url()))
+            .unwrap();
+        assert_eq!(resp.body.len(), 64 * 1024);
+    }
+
+    #[test]
+    fn timeout_names_service_and_url() {
+        let server =
+            FakeServer::start(|_| Reply::new(200, "late").delayed(Duration::from_millis(1500)));
+        let t = HttpTransport::new(TransportConfig {
+            timeout: Duration::from_millis(300),
+            max_retries: 0,
+            use_env_proxy: false,
+            ..TransportConfig::default()
+        });
+        let url = format!("{}/api?token=hunter2", server.url());
+        let err = t.send(&Request::get(Service::Fulcio, url)).unwrap_err();
+        assert!(matches!(err, TransportError::Timeout { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("Fulcio"), "{msg}");
+        assert!(msg.contains("/api"), "{msg}");
+        assert!(!msg.contains("hunter2"), "{msg}");
+    }
+
+    #[test]
+    fn connection_refused_is_retried_then_reported() {
+        // Bind then drop to get a port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = fast_transport()
+            .send(&Request::get(
+                Service::Rekor,
+                format!("http://127.0.0.1:{port}/"),
+            ))
+            .unwrap_err();
+        match err {
+            TransportError::Connect { attempts, .. } => assert_eq!(attempts, 3),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn hang_up_is_a_connection_error() {
+        let server = FakeServer::start(|_| Reply::hang_up());
+        let err = fast_transport()
+            .send(&Request::get(Service::Rekor, server.url()).retry(Retry::Never))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TransportError::Connect { .. } | TransportError::Protocol { .. }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn rejects_non_http_urls() {
+        let err = fast_transport()
+            .send(&Request::get(Service::Rekor, "file:///etc/passwd"))
+            .unwrap_err();
+        assert!(matches!(err, TransportError::BadUrl { .. }));
+    }
+
+    #[test]
+    fn url_helpers() {
+        assert_eq!(
+            redact_url("https://u:p@host.example/a/b?x=1#f"),
+            "https://host.example/a/b"
+        );
+        assert_eq!(
+            join_url("https://r.example/", "/api/v1/log"),
+            "https://r.example/api/v1/log"
+        );
+        assert_eq!(
+            form_encode(&[("scope", "openid email"), ("x", "a&b=c/ü")]),
+            "scope=openid+email&x=a%26b%3Dc%2F%C3%BC"
+        );
+        assert_eq!(
+            form_decode("scope=openid+email&x=a%26b%3Dc%2F%C3%BC&bad=%zz&t=%4"),
+            vec![
+                ("scope".into(), "openid email".into()),
+                ("x".into(), "a&b=c/ü".into()),
+                ("bad".into(), "%zz".into()),
+                ("t".into(), "%4".into()),
+            ]
+        );
+        assert_eq!(excerpt(b"line1\nline2\x1b[31m"), "line1 line2 [31m");
+    }
+}

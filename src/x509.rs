@@ -1,0 +1,427 @@
+//! Facts about X.509 certificates that Sigstore verification needs: the exact TBS bytes, the
+//! CA's signature, validity, SANs, Fulcio's OIDC-issuer and workflow extensions, key usage,
+//! the embedded SCT list and the RFC 6962 precertificate TBS.
+//!
+//! Pure parsing over DER; it decides nothing about trust (that is `verify::chain`).
+
+use crate::oids;
+use crate::pubkey::{Hash, KeyError, PublicKey};
+use crate::tlv::{self, TlvError};
+use const_oid::ObjectIdentifier as Oid;
+use der::Decode as _;
+use sha1::Sha1;
+use sha2::Digest as _;
+use x509_cert::ext::pkix::name::GeneralName;
+
+/// Why a certificate could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    /// Not DER.
+    #[error("malformed certificate: {0}")]
+    Der(#[from] TlvError),
+    /// Typed decoding failed.
+    #[error("malformed certificate: {0}")]
+    Decode(String),
+    /// An extension gitseal needs is malformed.
+    #[error("malformed certificate extension {0}")]
+    Extension(String),
+}
+
+/// A parsed certificate that keeps its received bytes.
+#[derive(Debug, Clone)]
+pub struct Cert {
+    /// Full DER.
+    pub der: Vec<u8>,
+    /// Exact TBSCertificate DER, what the issuer signed.
+    pub tbs_der: Vec<u8>,
+    /// signatureAlgorithm of the issuer's signature.
+    pub signature_algorithm: Oid,
+    /// The issuer's signature (BIT STRING contents without the unused-bits octet).
+    pub signature: Vec<u8>,
+    /// Issuer Name DER.
+    pub issuer_der: Vec<u8>,
+    /// Subject Name DER.
+    pub subject_der: Vec<u8>,
+    /// Serial number INTEGER contents.
+    pub serial: Vec<u8>,
+    /// SubjectPublicKeyInfo DER.
+    pub spki_der: Vec<u8>,
+    /// notBefore, Unix seconds.
+    pub not_before: i64,
+    /// notAfter, Unix seconds.
+    pub not_after: i64,
+    /// The typed certificate.
+    pub parsed: x509_cert::Certificate,
+}
+
+/// A subject alternative name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum San {
+    /// rfc822Name.
+    Email(String),
+    /// uniformResourceIdentifier.
+    Uri(String),
+    /// otherName 1.3.6.1.4.1.57264.1.7 (UTF8String).
+    OtherName(String),
+    /// dNSName.
+    Dns(String),
+}
+
+impl San {
+    /// The value as text.
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Email(s) | Self::Uri(s) | Self::OtherName(s) | Self::Dns(s) => s,
+        }
+    }
+}
+
+/// One Signed Certificate Timestamp (RFC 6962 §3.2), v1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sct {
+    /// SHA-256 of the CT log key SPKI.
+    pub log_id: [u8; 32],
+    /// Milliseconds since the epoch.
+    pub timestamp_ms: u64,
+    /// CtExtensions.
+    pub extensions: Vec<u8>,
+    /// TLS HashAlgorithm (4 = sha256).
+    pub hash_algorithm: u8,
+    /// TLS SignatureAlgorithm (3 = ecdsa).
+    pub signature_algorithm: u8,
+    /// DER signature.
+    pub signature: Vec<u8>,
+}
+
+fn decode_err(e: impl std::fmt::Display) -> CertError {
+    CertError::Decode(e.to_string())
+}
+
+impl Cert {
+    /// Parses DER.
+    pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
+        let parsed = x509_cert::Certificate::from_der(der).map_err(decode_err)?;
+        let outer = tlv::read_only(der, 0x30)?;
+        let parts = tlv::children(outer.value)?;
+        let [tbs, alg, sig] = parts.as_slice() else {
+            return Err(CertError::Decode(
+                "certificate must have three fields".into(),
+            ));
+        };
+        let alg_parts = tlv::children(alg.value)?;
+        let signature_algorithm = alg_parts
+            .first()
+            .filter(|t| t.tag == 0x06)
+            .and_then(|t| Oid::from_bytes(t.value).ok())
+            .ok_or_else(|| CertError::Decode("bad signature algorithm".into()))?;
+        let signature = match sig.value.split_first() {
+            Some((0, rest)) if sig.tag == 0x03 => rest.to_vec(),
+            _ => return Err(CertError::Decode("bad signature BIT STRING".into())),
+        };
+        let mut fields = tlv::children(tbs.value)?.into_iter();
+        let mut next = || {
+            fields
+                .next()
+                .ok_or_else(|| CertError::Decode("TBSCertificate is truncated".into()))
+        };
+        let mut serial = next()?;
+        if serial.tag == 0xa0 {
+            serial = next()?;
+        }
+        let _sig_alg = next()?;
+        let issuer = next()?;
+        let _validity = next()?;
+        let subject = next()?;
+        let spki = next()?;
+        let validity = parsed.tbs_certificate().validity();
+        let secs = |t: &x509_cert::time::Time| i64::try_from(t.to_unix_duration().as_secs());
+        Ok(Self {
+            der: der.to_vec(),
+            tbs_der: tbs.raw.to_vec(),
+            signature_algorithm,
+            signature,
+            issuer_der: issuer.raw.to_vec(),
+            subject_der: subject.raw.to_vec(),
+            serial: serial.value.to_vec(),
+            spki_der: spki.raw.to_vec(),
+            not_before: secs(&validity.not_before).map_err(decode_err)?,
+            not_after: secs(&validity.not_after).map_err(decode_err)?,
+            parsed,
+        })
+    }
+
+    /// Lower-hex SHA-1 of the DER: gitsign's key id and fingerprint (compat §1.5).
+    pub fn fingerprint(&self) -> String {
+        hex::encode(Sha1::digest(&self.der))
+    }
+
+    /// The subject public key.
+    pub fn public_key(&self) -> Result<PublicKey, KeyError> {
+        PublicKey::from_spki_der(&self.spki_der)
+    }
+
+    /// Checks that `issuer`'s key signed this certificate's TBS.
+    pub fn verify_signed_by(&self, issuer: &Cert) -> Result<(), KeyError> {
+        let hash = Hash::for_ecdsa_algorithm(self.signature_algorithm)
+            .ok_or_else(|| KeyError::Unsupported(self.signature_algorithm.to_string()))?;
+        issuer
+            .public_key()?
+            .verify(hash, &self.tbs_der, &self.signature)
+    }
+
+    /// Whether the validity period contains `t` (RFC 5280 §4.1.2.5: inclusive).
+    pub fn valid_at(&self, t: i64) -> bool {
+        self.not_before <= t && t <= self.not_after
+    }
+
+    /// Whether subject and issuer are the same name (self-issued).
+    pub fn is_self_issued(&self) -> bool {
+        self.subject_der == self.issuer_der
+    }
+
+    /// Extensions with the given OID: (critical, extnValue contents).
+    pub fn extensions(&self, oid: Oid) -> Vec<(bool, &[u8])> {
+        self.parsed
+            .tbs_certificate()
+            .extensions()
+            .map(|exts| {
+                exts.iter()
+                    .filter(|e| e.extn_id == oid)
+                    .map(|e| (e.critical, e.extn_value.as_bytes()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn single_extension(&self, oid: Oid) -> Result<Option<(bool, &[u8])>, CertError> {
+        let found = self.extensions(oid);
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
+            _ => Err(CertError::Extension(format!("{oid} appears twice"))),
+        }
+    }
+
+    /// Subject alternative names, in certificate order.
+    pub fn sans(&self) -> Result<Vec<San>, CertError> {
+        let Some((_, value)) = self.single_extension(oids::SUBJECT_ALT_NAME)? else {
+            return Ok(Vec::new());
+        };
+        let names = x509_cert::ext::pkix::SubjectAltName::from_der(value)
+            .map_err(|_| CertError::Extension("subjectAltName".into()))?;
+        let mut out = Vec::new();
+        for name in names.0 {
+            match name {
+                GeneralName::Rfc822Name(s) => out.push(San::Email(s.to_string())),
+                GeneralName::UniformResourceIdentifier(s) => out.push(San::Uri(s.to_string())),
+                GeneralName::DnsName(s) => out.push(San::Dns(s.to_string())),
+                GeneralName::OtherName(o) if o.type_id == oids::FULCIO_OTHERNAME_SAN => {
+                    // [0] EXPLICIT UTF8String inside the OtherName value.
+                    let text = o
+                        .value
+                        .decode_as::<der::asn1::Utf8StringRef<'_>>()
+                        .map(|s| s.to_string())
+                        .or_else(|_| {
+                            tlv::read_only(o.value.value(), 0x0c)
+                                .map_err(|_| ())
+                                .and_then(|t| String::from_utf8(t.value.to_vec()).map_err(|_| ()))
+                        })
+                        .map_err(|_| CertError::Extension("otherName SAN".into()))?;
+                    out.push(San::OtherName(text));
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The identity a Sigstore policy matches: the first URI SAN, else the first email, else
+    /// the first otherName (sigstore-go `SummarizeCertificate` order, compat §4.4).
+    pub fn sigstore_identity(&self) -> Result<Option<San>, CertError> {
+        let sans = self.sans()?;
+        let pick = |f: fn(&San) -> bool| sans.iter().find(|s| f(s)).cloned();
+        Ok(pick(|s| matches!(s, San::Uri(_)))
+            .or_else(|| pick(|s| matches!(s, San::Email(_))))
+            .or_else(|| pick(|s| matches!(s, San::OtherName(_)))))
+    }
+
+    /// A Fulcio extension holding a string: raw bytes for the deprecated .1.1–.1.6, DER
+    /// UTF8String for .1.8 and later.
+    pub fn fulcio_string(&self, oid: Oid) -> Result<Option<String>, CertError> {
+        let Some((_, value)) = self.single_extension(oid)? else {
+            return Ok(None);
+        };
+        let raw_form = [
+            oids::FULCIO_ISSUER_V1,
+            oids::FULCIO_GITHUB_WORKFLOW_TRIGGER,
+            oids::FULCIO_GITHUB_WORKFLOW_SHA,
+            oids::FULCIO_GITHUB_WORKFLOW_NAME,
+            oids::FULCIO_GITHUB_WORKFLOW_REPOSITORY,
+            oids::FULCIO_GITHUB_WORKFLOW_REF,
+        ]
+        .contains(&oid);
+        let bytes = if raw_form {
+            value.to_vec()
+        } else {
+            tlv::read_only(value, 0x0c)
+                .map_err(|_| CertError::Extension(oid.to_string()))?
+                .value
+                .to_vec()
+        };
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| CertError::Extension(oid.to_string()))
+    }
+
+    /// The OIDC issuer: extension .1.8 (DER) when present, else .1.1 (raw). When both are
+    /// present they must agree; a certificate that says two things is malformed.
+    pub fn oidc_issuer(&self) -> Result<Option<String>, CertError> {
+        let v2 = self.fulcio_string(oids::FULCIO_ISSUER_V2)?;
+        let v1 = self.fulcio_string(oids::FULCIO_ISSUER_V1)?;
+        match (v2, v1) {
+            (Some(a), Some(b)) if a != b => Err(CertError::Extension(
+                "OIDC issuer extensions 1.1 and 1.8 disagree".into(),
+            )),
+            (Some(a), _) => Ok(Some(a)),
+            (None, b) => Ok(b),
+        }
+    }
+
+    /// Whether extKeyUsage contains codeSigning.
+    pub fn has_code_signing_eku(&self) -> Result<bool, CertError> {
+        let Some((_, value)) = self.single_extension(oids::EXT_KEY_USAGE)? else {
+            return Ok(false);
+        };
+        let eku = x509_cert::ext::pkix::ExtendedKeyUsage::from_der(value)
+            .map_err(|_| CertError::Extension("extKeyUsage".into()))?;
+        Ok(eku.0.contains(&oids::KP_CODE_SIGNING))
+    }
+
+    /// Whether keyUsage is absent or includes digitalSignature.
+    pub fn allows_digital_signature(&self) -> Result<bool, CertError> {
+        let Some((_, value)) = self.single_extension(oids::KEY_USAGE)? else {
+            return Ok(true);
+        };
+        let ku = x509_cert::ext::pkix::KeyUsage::from_der(value)
+            .map_err(|_| CertError::Extension("keyUsage".into()))?;
+        Ok(ku.digital_signature())
+    }
+
+    /// Whether basicConstraints marks this a CA.
+    pub fn is_ca(&self) -> Result<bool, CertError> {
+        let Some((_, value)) = self.single_extension(oids::BASIC_CONSTRAINTS)? else {
+            return Ok(false);
+        };
+        let bc = x509_cert::ext::pkix::BasicConstraints::from_der(value)
+            .map_err(|_| CertError::Extension("basicConstraints".into()))?;
+        Ok(bc.ca)
+    }
+
+    /// Embedded SCTs (RFC 6962 §3.3), decoded from the TLS-encoded list.
+    pub fn embedded_scts(&self) -> Result<Vec<Sct>, CertError> {
+        let Some((_, value)) = self.single_extension(oids::CT_SCT_LIST)? else {
+            return Ok(Vec::new());
+        };
+        let inner =
+            tlv::read_only(value, 0x04).map_err(|_| CertError::Extension("SCT list".into()))?;
+        parse_sct_list(inner.value).ok_or_else(|| CertError::Extension("SCT list".into()))
+    }
+
+    /// The TBS with the SCT-list extension removed and re-encoded: what the CT log signed
+    /// (RFC 6962 §3.2 `PreCert.tbs_certificate`).
+    pub fn precert_tbs(&self) -> Result<Vec<u8>, CertError> {
+        let tbs = tlv::read_only(&self.tbs_der, 0x30)?;
+        let mut body = Vec::with_capacity(tbs.value.len());
+        for field in tlv::children(tbs.value)? {
+            if field.tag != 0xa3 {
+                body.extend_from_slice(field.raw);
+                continue;
+            }
+            let seq = tlv::read_only(field.value, 0x30)?;
+            let mut exts = Vec::new();
+            for ext in tlv::children(seq.value)? {
+                let first = tlv::children(ext.value)?.into_iter().next();
+                let is_sct = first
+                    .filter(|t| t.tag == 0x06)
+                    .and_then(|t| Oid::from_bytes(t.value).ok())
+                    == Some(oids::CT_SCT_LIST);
+                if !is_sct {
+                    exts.extend_from_slice(ext.raw);
+                }
+            }
+            let mut seq_enc = tlv::header(0x30, exts.len());
+            seq_enc.extend(exts);
+            body.extend(tlv::header(0xa3, seq_enc.len()));
+            body.extend(seq_enc);
+        }
+        let mut out = tlv::header(0x30, body.len());
+        out.extend(body);
+        Ok(out)
+    }
+}
+
+fn take<'a>(buf: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if buf.len() < n {
+        return None;
+    }
+    let (a, b) = buf.split_at(n);
+    *buf = b;
+    Some(a)
+}
+
+fn take_u16_prefixed<'a>(buf: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = take(buf, 2)?;
+    take(buf, u16::from_be_bytes([len[0], len[1]]) as usize)
+}
+
+/// Parses a TLS `SignedCertificateTimestampList` (RFC 6962 §3.3). `None` on any malformation.
+pub fn parse_sct_list(list: &[u8]) -> Option<Vec<Sct>> {
+    let mut outer = list;
+    let mut items = take_u16_prefixed(&mut outer)?;
+    if !outer.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    while !items.is_empty() {
+        let mut sct = take_u16_prefixed(&mut items)?;
+        if take(&mut sct, 1)? != [0] {
+            return None; // only v1 exists
+        }
+        let log_id = <[u8; 32]>::try_from(take(&mut sct, 32)?).ok()?;
+        let ts = take(&mut sct, 8)?;
+        let timestamp_ms = u64::from_be_bytes(ts.try_into().ok()?);
+        let extensions = take_u16_prefixed(&mut sct)?.to_vec();
+        let algs = take(&mut sct, 2)?;
+        let signature = take_u16_prefixed(&mut sct)?.to_vec();
+        if !sct.is_empty() {
+            return None;
+        }
+        out.push(Sct {
+            log_id,
+            timestamp_ms,
+            extensions,
+            hash_algorithm: algs[0],
+            signature_algorithm: algs[1],
+            signature,
+        });
+    }
+    Some(out)
+}
+
+/// The bytes an SCT signs for a precertificate entry (RFC 6962 §3.2 `digitally-signed`
+/// struct): version, signature_type=certificate_timestamp, timestamp, entry_type=precert_entry,
+/// issuer_key_hash, 24-bit-length TBS, 16-bit-length extensions.
+pub fn sct_signed_data(sct: &Sct, issuer_key_hash: &[u8; 32], precert_tbs: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(precert_tbs.len() + 64);
+    out.push(0); // v1
+    out.push(0); // certificate_timestamp
+    out.extend_from_slice(&sct.timestamp_ms.to_be_bytes());
+    out.extend_from_slice(&1u16.to_be_bytes()); // precert_entry
+    out.extend_from_slice(issuer_key_hash);
+    let len = precert_tbs.len() as u32;
+    out.extend_from_slice(&len.to_be_bytes()[1..]);
+    out.extend_from_slice(precert_tbs);
+    out.extend_from_slice(&(sct.extensions.len() as u16).to_be_bytes());
+    out.extend_from_slice(&sct.extensions);
+    out
+}
