@@ -86,7 +86,8 @@ impl GitConfig {
             .output()
             .map_err(|e| ConfigError::Git(format!("cannot run git: {e}")))?;
         // Exit 1 with no output means "no matching keys" (git-config(1) EXIT STATUS).
-        if !out.status.success() && !(out.status.code() == Some(1) && out.stdout.is_empty()) {
+        let no_match = out.status.code() == Some(1) && out.stdout.is_empty();
+        if !out.status.success() && !no_match {
             return Err(ConfigError::Git(
                 String::from_utf8_lossy(&out.stderr).trim().to_string(),
             ));

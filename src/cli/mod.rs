@@ -115,7 +115,9 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
             ));
         }
         if cli.armor {
-            return Err(UsageError("armor cannot be specified for verification".into()));
+            return Err(UsageError(
+                "armor cannot be specified for verification".into(),
+            ));
         }
         let mut files = cli.files.into_iter();
         let (Some(signature), data, None) = (files.next(), files.next(), files.next()) else {
@@ -175,7 +177,11 @@ fn eprint_line(s: &str) {
 fn execute(plan: Plan, env: &Env) -> u8 {
     match plan {
         Plan::Version => {
-            let _ = writeln!(std::io::stdout(), "{TOOL} version {}", env!("CARGO_PKG_VERSION"));
+            let _ = writeln!(
+                std::io::stdout(),
+                "{TOOL} version {}",
+                env!("CARGO_PKG_VERSION")
+            );
             EXIT_OK
         }
         Plan::Help => {
@@ -258,7 +264,13 @@ pub fn git_verify_report(outcome: &Outcome) -> (Vec<String>, u8, String) {
         Outcome::Verified(v) => {
             let uid = render::uid(Some(&v.signer));
             let fpr = &v.signer.fingerprint;
-            lines.push(Status::GoodSig { keyid: fpr, uid: &uid }.line());
+            lines.push(
+                Status::GoodSig {
+                    keyid: fpr,
+                    uid: &uid,
+                }
+                .line(),
+            );
             lines.push(
                 Status::ValidSig {
                     fpr,
@@ -334,7 +346,11 @@ fn git_verify(
         DataSource::File(p) => std::fs::read(p).map(|d| payload = d),
     };
     if let Err(e) = read {
-        return fail_early(&mut status, format!("cannot read the payload: {e}"), EXIT_FAILED);
+        return fail_early(
+            &mut status,
+            format!("cannot read the payload: {e}"),
+            EXIT_FAILED,
+        );
     }
     let (trust, policy) = match load_verify_config(trusted_root, env, None) {
         Ok(x) => x,
@@ -360,7 +376,11 @@ fn git_verify(
     code
 }
 
-fn read_targets(repo: &Repo, tags: bool, targets: &[String]) -> Vec<(String, Result<RawObject, String>)> {
+fn read_targets(
+    repo: &Repo,
+    tags: bool,
+    targets: &[String],
+) -> Vec<(String, Result<RawObject, String>)> {
     targets
         .iter()
         .map(|t| {
@@ -427,15 +447,24 @@ fn human_verify(
                 },
             )
         });
-        let pass = matches!(&outcome, Some(Outcome::Verified(v)) if v.trust.level == TrustLevel::Fully);
+        let pass =
+            matches!(&outcome, Some(Outcome::Verified(v)) if v.trust.level == TrustLevel::Fully);
         all_pass &= pass;
         match flags.format {
             Format::Json => {
-                let _ = writeln!(out, "{}", render::json_line(&obj.id, obj.kind.name(), outcome.as_ref()));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    render::json_line(&obj.id, obj.kind.name(), outcome.as_ref())
+                );
             }
             Format::Human => {
                 let text = match &outcome {
-                    None => format!("{TOOL}: {} {target} ({}) is not signed\n", obj.kind.name(), obj.id),
+                    None => format!(
+                        "{TOOL}: {} {target} ({}) is not signed\n",
+                        obj.kind.name(),
+                        obj.id
+                    ),
                     Some(Outcome::Verified(v)) => render::verified_summary(v, TOOL),
                     Some(Outcome::Rejected(r)) => render::rejection(r, TOOL),
                 };

@@ -15,7 +15,10 @@ fn sans(s: &SignerSummary) -> String {
 pub fn uid(s: Option<&SignerSummary>) -> String {
     match s {
         Some(s) => {
-            let id = s.identity.clone().unwrap_or_else(|| "unknown-identity".into());
+            let id = s
+                .identity
+                .clone()
+                .unwrap_or_else(|| "unknown-identity".into());
             match &s.issuer {
                 Some(i) => format!("{id} ({i})"),
                 None => id,

@@ -106,13 +106,13 @@ impl Repo {
     /// Reads the annotated tag object `refs/tags/<name>` (not peeled).
     pub fn tag(&self, name: &str) -> Result<RawObject, RepoError> {
         let full = format!("refs/tags/{name}");
-        let reference = self
-            .repo
-            .find_reference(full.as_str())
-            .map_err(|e| RepoError::UnknownRevision {
-                rev: name.into(),
-                detail: e.to_string(),
-            })?;
+        let reference =
+            self.repo
+                .find_reference(full.as_str())
+                .map_err(|e| RepoError::UnknownRevision {
+                    rev: name.into(),
+                    detail: e.to_string(),
+                })?;
         let id = reference
             .target()
             .try_id()

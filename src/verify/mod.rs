@@ -6,12 +6,13 @@
 //! 3. Find the leaf by issuer+serial (or SKI) among the carried certificates.
 //! 4. contentType attribute = id-data; messageDigest attribute = SHA-256(payload).
 //! 5. ECDSA P-256 signature over the signed attributes as received, re-tagged SET.
-//! 6. The embedded log entry (57264.3.1, or the early per-field form): body rebuilt from the
-//!    CMS, SET, inclusion proof, checkpoint, integrated time inside the leaf's validity
-//!    (see [`tlog`]). Without one, the signature is "online mode" and needs a log lookup.
+//! 6. Find the log entry: embedded (57264.3.1, or the early per-field form) or none, in which
+//!    case the signature is "online mode" and needs a log lookup.
 //! 7. The chain to a Fulcio CA of the trust root at the integrated time, code-signing usage
 //!    (see [`chain`]). The CMS signingTime is the signer's clock and is never trusted.
 //! 8. An embedded SCT from a trusted CT log (see [`sct`]).
+//! 8. Then the log evidence: body rebuilt from the CMS, SET, inclusion proof, checkpoint,
+//!    integrated time inside the leaf's validity (see [`tlog`]).
 //! 9. The identity policy gives the trust level (see [`policy`]).
 //!
 //! Everything here is pure: no I/O, no clock (the caller chooses nothing about time: the
@@ -63,7 +64,10 @@ pub enum LogSource {
     Lookup,
 }
 
-/// A signature that passed every check. Only [`verify_detached`] builds one.
+/// A signature that passed every check. Only [`verify_detached`] builds one: the private
+/// field stops any other module (not only other crates, as `#[non_exhaustive]` would) from
+/// constructing it.
+#[allow(clippy::manual_non_exhaustive)]
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// Who signed.
@@ -299,22 +303,25 @@ fn run(
             ),
         ));
     };
-    let tlog = if log_source == LogSource::Lookup {
-        // Online mode logs sha256 of the object id; `verify_online` handles that shape.
+    if log_source == LogSource::Lookup {
+        // Online mode logs sha256 of the object id; the lookup path verifies that shape.
         return Err(Fail(
             Reason::TlogLookupRequired,
             "online-mode log entries are verified by the lookup path".into(),
         ));
-    } else {
-        let body = offline_body(signed_attrs, &signer.signature, &leaf.der);
-        tlog::verify(entry, &body, trust, leaf.not_before, leaf.not_after)?
-    };
+    }
 
-    // 7. Chain at the trusted time.
-    let chain = chain::verify(&leaf, trust, tlog.integrated_time)?;
+    // 7. Chain at the entry's integrated time. The time is not trusted yet: checking the
+    //    chain first only decides which reason a forgery gets; step 8's SET check rejects
+    //    any time the log did not sign.
+    let chain = chain::verify(&leaf, trust, entry.integrated_time)?;
 
     // 8. SCT.
     let sct = sct::verify(&leaf, &chain.issuer, trust)?;
+
+    // 6 (continued). The log evidence proper: body, SET, proof, checkpoint, time window.
+    let body = offline_body(signed_attrs, &signer.signature, &leaf.der);
+    let tlog = tlog::verify(entry, &body, trust, leaf.not_before, leaf.not_after)?;
 
     // 9. Policy.
     let trust_decision = policy.decide(&leaf, ctx.signer_email);

@@ -104,7 +104,7 @@ impl Policy {
             return if email_match {
                 TrustDecision {
                     level: TrustLevel::Fully,
-                    why: "no policy is configured and the certificate email is the committer's"
+                    why: "no policy is configured and the certificate email is the committer's (tagger's)"
                         .into(),
                 }
             } else {

@@ -48,13 +48,11 @@ pub fn verify(
             ),
         ));
     }
-    if let Some(stored) = &entry.body {
-        if stored.as_slice() != body {
-            return Err((
-                Reason::TlogEntryMismatch,
-                "the log entry's body is not the one rebuilt from this signature".into(),
-            ));
-        }
+    if entry.body.as_ref().is_some_and(|stored| stored.as_slice() != body) {
+        return Err((
+            Reason::TlogEntryMismatch,
+            "the log entry's body is not the one rebuilt from this signature".into(),
+        ));
     }
     let log = trust
         .tlog(&entry.log_id, entry.integrated_time)

@@ -41,3 +41,67 @@ pub fn corpus() -> Vec<CorpusObject> {
         })
         .collect()
 }
+
+/// A temporary git repository with an isolated HOME and no global or system config, set up to
+/// use the built gitseal as its x509 program.
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestRepo {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Self { dir };
+        r.git_ok(&["init", "-q"]);
+        r.git_ok(&["config", "gpg.format", "x509"]);
+        r.git_ok(&["config", "gpg.x509.program", env!("CARGO_BIN_EXE_gitseal")]);
+        r
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A command with the isolated environment.
+    pub fn cmd(&self, program: &str) -> std::process::Command {
+        let mut c = std::process::Command::new(program);
+        c.current_dir(self.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("TMPDIR", std::env::temp_dir());
+        c
+    }
+
+    pub fn git(&self, args: &[&str]) -> std::process::Output {
+        self.cmd("git").args(args).output().unwrap()
+    }
+
+    pub fn git_ok(&self, args: &[&str]) -> String {
+        let out = self.git(args);
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn gitseal(&self, args: &[&str]) -> std::process::Output {
+        self.cmd(env!("CARGO_BIN_EXE_gitseal"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Writes a raw object (as `git hash-object --literally` does) and returns its id.
+    pub fn write_object(&self, kind: &str, raw: &[u8]) -> String {
+        let f = self.path().join(".obj");
+        std::fs::write(&f, raw).unwrap();
+        let id = self.git_ok(&["hash-object", "-t", kind, "-w", "--literally", ".obj"]);
+        std::fs::remove_file(f).unwrap();
+        id.trim().to_string()
+    }
+}

@@ -1,51 +1,74 @@
-//! The real gitsign corpus through the library verifier.
+//! The real gitsign corpus through the library verifier: every offline-mode object verifies;
+//! every online-mode object gets the honest "needs a log lookup" outcome after its CMS,
+//! chain and (where present) SCT checked out.
 
 use super::common::corpus;
 use gitseal::git::object::{self, HashKind, Kind};
 use gitseal::trust::TrustRoot;
-use gitseal::verify::{Context, Outcome, policy::Policy, reason::Reason, verify_detached};
+use gitseal::verify::policy::{Matcher, Policy, TrustLevel};
+use gitseal::verify::{Context, Outcome, reason::Reason, verify_detached};
+
+fn run(policy: &Policy) -> Vec<(super::common::CorpusObject, Outcome)> {
+    let trust = TrustRoot::public_good().unwrap();
+    corpus()
+        .into_iter()
+        .map(|o| {
+            let kind = if o.kind == "tag" {
+                Kind::Tag
+            } else {
+                Kind::Commit
+            };
+            let split = object::split(kind, &o.raw, HashKind::Sha1).unwrap();
+            let email = object::signer_email(kind, &split.payload);
+            let out = verify_detached(
+                &split.payload,
+                &split.signature,
+                &trust,
+                policy,
+                &Context {
+                    signer_email: email.as_deref(),
+                    looked_up_entry: None,
+                },
+            );
+            (o, out)
+        })
+        .collect()
+}
 
 #[test]
-fn corpus_smoke() {
-    let trust = TrustRoot::public_good().unwrap();
-    let mut summary = std::collections::BTreeMap::new();
-    for o in corpus() {
-        let kind = if o.kind == "tag" {
-            Kind::Tag
-        } else {
-            Kind::Commit
-        };
-        let split = object::split(kind, &o.raw, HashKind::Sha1).unwrap();
-        let email = object::signer_email(kind, &split.payload);
-        let out = verify_detached(
-            &split.payload,
-            &split.signature,
-            &trust,
-            &Policy::default(),
-            &Context {
-                signer_email: email.as_deref(),
-                looked_up_entry: None,
-            },
-        );
-        let key = match &out {
-            Outcome::Verified(v) => format!("{} verified {:?}", o.mode, v.trust.level),
-            Outcome::Rejected(r) => format!(
-                "{} {} {}",
-                o.mode,
-                r.reason.code(),
-                if r.reason == Reason::TlogLookupRequired {
-                    ""
-                } else {
-                    &r.detail
-                }
-            ),
-        };
-        if !key.contains("verified") && o.mode == "offline"
-            || (o.mode == "online" && !key.contains("tlog-lookup"))
-        {
-            eprintln!("{} {}", o.sha, key);
+fn whole_corpus() {
+    let results = run(&Policy::default());
+    assert_eq!(results.len(), 290);
+    for (o, out) in &results {
+        match (o.mode.as_str(), out) {
+            ("offline", Outcome::Verified(v)) => {
+                assert_eq!(v.trust.level, TrustLevel::Fully, "{}", o.sha);
+                assert_eq!(v.signer.identity.as_deref(), Some(o.identity.as_str()));
+                assert_eq!(v.signer.issuer.as_deref(), Some(o.issuer.as_str()));
+            }
+            ("online", Outcome::Rejected(r)) => {
+                assert_eq!(
+                    r.reason,
+                    Reason::TlogLookupRequired,
+                    "{}: {}",
+                    o.sha,
+                    r.detail
+                );
+            }
+            (mode, other) => panic!("{} ({mode}): {other:?}", o.sha),
         }
-        *summary.entry(key).or_insert(0) += 1;
     }
-    eprintln!("{summary:#?}");
+}
+
+#[test]
+fn wrong_identity_is_never_trusted() {
+    let policy = Policy {
+        identities: vec![Matcher::Exact("someone@else.example".into())],
+        ..Policy::default()
+    };
+    for (o, out) in run(&policy) {
+        if let Outcome::Verified(v) = out {
+            assert_eq!(v.trust.level, TrustLevel::Never, "{}", o.sha);
+        }
+    }
 }
