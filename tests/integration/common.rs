@@ -3,9 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-/// `../shared` next to the repository, where the real gitsign corpus lives.
+/// `../shared` next to the repository, where the real gitsign corpus lives (or
+/// `GITSEAL_SHARED_DIR`).
 pub fn shared_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+    std::env::var_os("GITSEAL_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
 }
 
 /// One row of `corpus/index.tsv`.

@@ -250,3 +250,113 @@ fn garbage_signature_is_errsig_not_a_crash() {
         );
     }
 }
+
+#[test]
+fn trust_root_overrides_are_honoured() {
+    let repo = TestRepo::new();
+    let o = subject();
+    repo.write_object("commit", &o.raw);
+    let staging = super::common::shared_dir().join("trust/staging-trusted_root.json");
+    // GITSEAL_TRUSTED_ROOT replaces the embedded root: production signatures are then
+    // untrusted (BADSIG chain-untrusted), never good.
+    let out = repo
+        .cmd("git")
+        .env("GITSEAL_TRUSTED_ROOT", &staging)
+        .args(["verify-commit", "--raw", SUBJECT])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(text.contains("[GNUPG:] BADSIG "), "{text}");
+    // git config gitseal.trustedRoot does the same; an unreadable file is a clear error.
+    repo.git_ok(&[
+        "config",
+        "gitseal.trustedRoot",
+        "/nonexistent/trusted_root.json",
+    ]);
+    let out = repo.git(&["verify-commit", SUBJECT]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("cannot read trust material /nonexistent/trusted_root.json"),
+        "{text}"
+    );
+    repo.git_ok(&["config", "--unset", "gitseal.trustedRoot"]);
+    // gitsign's SIGSTORE_REKOR_PUBLIC_KEY replaces the Rekor keys. The real public-good key
+    // (rekor.pub) verifies; a fresh key means the log is unknown, which cannot be checked
+    // (ERRSIG), never a good signature.
+    let rekor_pub = repo.path().join("rekor.pub");
+    std::fs::write(
+        &rekor_pub,
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y+2tabdTV5BcGiBIx0a9fAFwr\nkBbmLSGtks4L3qX6yYY0zufBnhC8Ur/iy55GhWP/9A/bY2LhC30M9+RYtw==\n-----END PUBLIC KEY-----\n",
+    )
+    .unwrap();
+    let with_key = |key: &std::path::Path| {
+        let out = repo
+            .cmd("git")
+            .env("SIGSTORE_REKOR_PUBLIC_KEY", key)
+            .args(["verify-commit", "--raw", SUBJECT])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, text) = with_key(&rekor_pub);
+    assert!(ok && text.contains("GOODSIG"), "{text}");
+    let other = repo.path().join("other.pem");
+    let key = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl ecparam -name prime256v1 -genkey -noout | openssl ec -pubout -out {} 2>/dev/null",
+            other.display()
+        ))
+        .status()
+        .unwrap();
+    assert!(key.success(), "openssl is needed for this test");
+    let (ok, text) = with_key(&other);
+    assert!(!ok);
+    assert!(text.contains("[GNUPG:] ERRSIG "), "{text}");
+}
+
+#[test]
+fn jj_style_invocation_with_a_data_file() {
+    // jj's gpgsm backend runs `--verify SIGFILE DATAFILE` and signs with `-abu KEY`.
+    let repo = TestRepo::new();
+    let o = subject();
+    let split =
+        gitseal::git::object::split_commit(&o.raw, gitseal::git::object::HashKind::Sha1).unwrap();
+    let (sig, data) = (repo.path().join("sig"), repo.path().join("data"));
+    std::fs::write(&sig, &split.signature).unwrap();
+    std::fs::write(&data, &split.payload).unwrap();
+    let out = repo.gitseal(&[
+        "--status-fd=1",
+        "--verify",
+        sig.to_str().unwrap(),
+        data.to_str().unwrap(),
+    ]);
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{status}");
+    assert!(
+        status.starts_with("[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG "),
+        "{status}"
+    );
+    let parsed = gitseal::cli::plan(
+        <gitseal::cli::commands::Cli as clap::Parser>::try_parse_from([
+            "gitseal",
+            "--status-fd=2",
+            "-abu",
+            "me@example.com",
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        parsed,
+        gitseal::cli::Plan::Sign {
+            status_fd: Some(2),
+            ..
+        }
+    ));
+}
