@@ -365,6 +365,7 @@ fn git_verify(
         &Context {
             signer_email: email.as_deref(),
             looked_up_entry: None,
+            object_id: None,
         },
     );
     let (lines, code, text) = git_verify_report(&outcome);
@@ -444,6 +445,7 @@ fn human_verify(
                 &Context {
                     signer_email: email.as_deref(),
                     looked_up_entry: None,
+                    object_id: None,
                 },
             )
         });

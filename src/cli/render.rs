@@ -47,6 +47,7 @@ pub fn verified_summary(v: &Verified, tool: &str) -> String {
          {tool}: Good signature from [{sans}]({issuer})\n\
          Validated Git signature: true\n\
          Validated Rekor entry: true ({source}, {log}, integrated {time})\n\
+         Validated certificate transparency: {ct}\n\
          Validated Certificate claims: {claims}\n\
          {tool}: trust {trust}: {why}\n",
         index = v.tlog.log_index,
@@ -56,6 +57,10 @@ pub fn verified_summary(v: &Verified, tool: &str) -> String {
         issuer = s.issuer.as_deref().unwrap_or(""),
         log = v.tlog.log_url,
         time = v.tlog.integrated_time,
+        ct = v.ct_log_url.as_deref().map_or(
+            "no embedded SCT (a May 2022 certificate issued before SCTs were embedded)".to_string(),
+            |u| format!("true ({u})")
+        ),
         claims = v.trust.level == TrustLevel::Fully,
         why = v.trust.why,
     )

@@ -168,6 +168,60 @@ pub fn signer_email(kind: Kind, payload: &[u8]) -> Option<String> {
     None
 }
 
+/// The raw object git writes when it stores `signature` over `payload` (compat §3.1):
+/// commits get a `gpgsig` (or `gpgsig-sha256`) header after the last header line, the
+/// signature's lines after the first prefixed by one space and its final newline dropped
+/// (git `add_header_signature`); tags get the signature appended to the body.
+pub fn signed_object(kind: Kind, payload: &[u8], signature: &[u8], hash: HashKind) -> Vec<u8> {
+    match kind {
+        Kind::Tag => [payload, signature].concat(),
+        Kind::Commit => {
+            let header_end = payload
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .map_or(payload.len(), |p| p + 1);
+            let name: &[u8] = match hash {
+                HashKind::Sha1 => b"gpgsig",
+                HashKind::Sha256 => b"gpgsig-sha256",
+            };
+            let sig = signature.strip_suffix(b"\n").unwrap_or(signature);
+            let mut out = Vec::with_capacity(payload.len() + signature.len() + 64);
+            out.extend_from_slice(&payload[..header_end]);
+            out.extend_from_slice(name);
+            out.push(b' ');
+            for (i, line) in sig.split(|&b| b == b'\n').enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(line);
+                out.push(b'\n');
+            }
+            out.extend_from_slice(&payload[header_end..]);
+            out
+        }
+    }
+}
+
+/// The object id (lower hex) of raw object bytes: the hash of `"<type> <len>\0" ‖ raw`.
+pub fn object_id(kind: Kind, raw: &[u8], hash: HashKind) -> String {
+    use sha2::Digest as _;
+    let header = format!("{} {}\0", kind.name(), raw.len());
+    match hash {
+        HashKind::Sha1 => {
+            let mut h = sha1::Sha1::new();
+            h.update(header.as_bytes());
+            h.update(raw);
+            hex::encode(h.finalize())
+        }
+        HashKind::Sha256 => {
+            let mut h = sha2::Sha256::new();
+            h.update(header.as_bytes());
+            h.update(raw);
+            hex::encode(h.finalize())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +261,15 @@ mod tests {
     fn message_lines_that_look_like_headers_stay() {
         let raw = b"tree 1\n\ngpgsig not a header\n";
         assert!(split_commit(raw, HashKind::Sha1).is_none());
+    }
+
+    #[test]
+    fn signed_object_round_trips_the_split() {
+        let s = split_commit(COMMIT, HashKind::Sha1).unwrap();
+        assert_eq!(
+            signed_object(Kind::Commit, &s.payload, &s.signature, HashKind::Sha1),
+            COMMIT
+        );
     }
 
     #[test]

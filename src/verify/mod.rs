@@ -78,8 +78,9 @@ pub struct Verified {
     pub log_source: LogSource,
     /// The CA that issued the leaf.
     pub ca_uri: String,
-    /// The CT log that saw the certificate.
-    pub ct_log_url: String,
+    /// The CT log that saw the certificate; `None` only for the May 2022 leaves that predate
+    /// embedded SCTs (see [`predates_embedded_scts`]).
+    pub ct_log_url: Option<String>,
     /// The trust decision under the policy.
     pub trust: TrustDecision,
     _private: (),
@@ -112,6 +113,8 @@ pub struct Context<'a> {
     pub signer_email: Option<&'a str>,
     /// A log entry found by an online lookup, for signatures that embed none.
     pub looked_up_entry: Option<&'a LogEntry>,
+    /// The id of the signed object (40 or 64 hex), which online mode logs the hash of.
+    pub object_id: Option<&'a str>,
 }
 
 struct Fail(Reason, String);
@@ -126,6 +129,52 @@ impl From<(Reason, String)> for Fail {
 pub fn offline_body(signed_attrs_der: &[u8], signature: &[u8], leaf_der: &[u8]) -> Vec<u8> {
     let digest: [u8; 32] = Sha256::digest(signed_attrs_der).into();
     rekor::entry::hashedrekord_body(&digest, signature, leaf_der)
+}
+
+/// Fulcio embedded SCTs from the introduction of its intermediate CA (June 2022); before
+/// that, its root issued leaves directly and returned the SCT detached, so those leaves carry
+/// none (18 such objects in the gitsign corpus, May 2022). Such a leaf is accepted without an
+/// SCT only when it was issued directly by a trust-root *root* certificate before this time
+/// and the Rekor evidence holds; every later leaf must carry a valid SCT.
+pub const EMBEDDED_SCT_ERA_START: i64 = 1_656_633_600; // 2022-07-01T00:00:00Z
+
+fn predates_embedded_scts(leaf: &Cert, chain: &chain::ChainVerified) -> bool {
+    chain.issuer.is_self_issued() && leaf.not_before < EMBEDDED_SCT_ERA_START
+}
+
+/// The hashedrekord body of an online-mode entry, rebuilt from what the signature says
+/// (compat §3.1, §3.3): the data hash is SHA-256 of the object id string, the public key is
+/// the CMS leaf, and the signature (taken from the entry) must verify over that hash with the
+/// leaf's key. `tlog::verify` then checks the stored body equals this rebuild byte for byte.
+fn online_body(entry: &LogEntry, leaf: &Cert, object_id: Option<&str>) -> Result<Vec<u8>, Fail> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+    let mismatch = |d: &str| Fail(Reason::TlogEntryMismatch, d.to_string());
+    let oid = object_id.ok_or_else(|| mismatch("the object id is unknown"))?;
+    let stored = entry
+        .body
+        .as_ref()
+        .ok_or_else(|| mismatch("the looked-up entry has no body"))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(stored).map_err(|_| mismatch("the entry body is not JSON"))?;
+    let sig_b64 = v
+        .pointer("/spec/signature/content")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| mismatch("the entry body has no signature"))?;
+    let sig = B64
+        .decode(sig_b64)
+        .map_err(|_| mismatch("the entry signature is not base64"))?;
+    let digest: [u8; 32] = Sha256::digest(oid.as_bytes()).into();
+    let rebuilt = rekor::entry::hashedrekord_body(&digest, &sig, &leaf.der);
+    if stored != &rebuilt {
+        return Err(mismatch(
+            "the entry does not log this object id with this signature's certificate",
+        ));
+    }
+    leaf.public_key()
+        .and_then(|k| k.verify_prehash(&digest, &sig))
+        .map_err(|_| mismatch("the entry's signature over the object id does not verify"))?;
+    Ok(rebuilt)
 }
 
 /// Summarises a leaf for messages.
@@ -287,8 +336,6 @@ fn run(
         let chain = chain::verify(&leaf, trust, leaf.not_before)?;
         let sct_note = match sct::verify(&leaf, &chain.issuer, trust) {
             Ok(_) => "signature, certificate chain and SCT are valid",
-            // Leaves Fulcio issued in May 2022, directly from its root, predate embedded
-            // SCTs; that is reported, and is no excuse for a wrong SCT.
             Err((Reason::SctMissing, _)) => {
                 "signature and certificate chain are valid (the certificate predates embedded SCTs)"
             }
@@ -303,24 +350,29 @@ fn run(
             ),
         ));
     };
-    if log_source == LogSource::Lookup {
-        // Online mode logs sha256 of the object id; the lookup path verifies that shape.
-        return Err(Fail(
-            Reason::TlogLookupRequired,
-            "online-mode log entries are verified by the lookup path".into(),
-        ));
-    }
 
     // 7. Chain at the entry's integrated time. The time is not trusted yet: checking the
-    //    chain first only decides which reason a forgery gets; step 8's SET check rejects
+    //    chain first only decides which reason a forgery gets; the SET check below rejects
     //    any time the log did not sign.
     let chain = chain::verify(&leaf, trust, entry.integrated_time)?;
 
     // 8. SCT.
-    let sct = sct::verify(&leaf, &chain.issuer, trust)?;
+    let sct = match sct::verify(&leaf, &chain.issuer, trust) {
+        Ok(v) => Some(v),
+        Err((Reason::SctMissing, d)) if predates_embedded_scts(&leaf, &chain) => {
+            let _ = d;
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
 
-    // 6 (continued). The log evidence proper: body, SET, proof, checkpoint, time window.
-    let body = offline_body(signed_attrs, &signer.signature, &leaf.der);
+    // 8, continued. The log evidence: body, SET, proof, checkpoint, time window.
+    let body = match log_source {
+        LogSource::Embedded | LogSource::EmbeddedPerField => {
+            offline_body(signed_attrs, &signer.signature, &leaf.der)
+        }
+        LogSource::Lookup => online_body(entry, &leaf, ctx.object_id)?,
+    };
     let tlog = tlog::verify(entry, &body, trust, leaf.not_before, leaf.not_after)?;
 
     // 9. Policy.
@@ -330,7 +382,7 @@ fn run(
         tlog,
         log_source,
         ca_uri: chain.ca_uri,
-        ct_log_url: sct.log_url,
+        ct_log_url: sct.map(|s| s.log_url),
         trust: trust_decision,
         _private: (),
     })

@@ -48,7 +48,11 @@ pub fn verify(
             ),
         ));
     }
-    if entry.body.as_ref().is_some_and(|stored| stored.as_slice() != body) {
+    if entry
+        .body
+        .as_ref()
+        .is_some_and(|stored| stored.as_slice() != body)
+    {
         return Err((
             Reason::TlogEntryMismatch,
             "the log entry's body is not the one rebuilt from this signature".into(),

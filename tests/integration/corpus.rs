@@ -28,6 +28,7 @@ fn run(policy: &Policy) -> Vec<(super::common::CorpusObject, Outcome)> {
                 &Context {
                     signer_email: email.as_deref(),
                     looked_up_entry: None,
+                    object_id: None,
                 },
             );
             (o, out)
@@ -70,5 +71,21 @@ fn wrong_identity_is_never_trusted() {
         if let Outcome::Verified(v) = out {
             assert_eq!(v.trust.level, TrustLevel::Never, "{}", o.sha);
         }
+    }
+}
+
+#[test]
+fn object_ids_are_predicted_byte_for_byte() {
+    // Online mode logs sha256 of the object id, which the signer must predict before git
+    // writes the object: rebuilding every corpus object from its split must give its id.
+    for o in corpus() {
+        let kind = if o.kind == "tag" {
+            Kind::Tag
+        } else {
+            Kind::Commit
+        };
+        let split = object::split(kind, &o.raw, HashKind::Sha1).unwrap();
+        let raw = object::signed_object(kind, &split.payload, &split.signature, HashKind::Sha1);
+        assert_eq!(object::object_id(kind, &raw, HashKind::Sha1), o.sha);
     }
 }
