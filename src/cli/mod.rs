@@ -7,23 +7,23 @@
 
 pub mod commands;
 pub mod render;
+mod verify_cmd;
 
 use crate::config::{self, ConfigError, Env, GitConfig, PolicyArgs};
-use crate::git::object::{self, Kind, SignatureFormat};
-use crate::git::repo::{RawObject, Repo};
+use crate::git::object::{self, Kind};
 use crate::gpg_status::{Status, Trust};
 use crate::trust::TrustRoot;
 use crate::verify::policy::{Policy, TrustLevel};
 use crate::verify::reason::Class;
 use crate::verify::{self, Context, Outcome};
 use clap::Parser as _;
-use commands::{Cli, Command, Format, IdentityFlags};
+use commands::{Cli, Command, IdentityFlags};
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const TOOL: &str = "gitseal";
+pub(crate) const TOOL: &str = "gitseal";
 
 /// Exit status for a good signature / all objects passing.
 pub const EXIT_OK: u8 = 0;
@@ -170,7 +170,7 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
 }
 
 #[allow(clippy::print_stderr)]
-fn eprint_line(s: &str) {
+pub(crate) fn eprint_line(s: &str) {
     let _ = writeln!(std::io::stderr(), "{s}");
 }
 
@@ -207,7 +207,7 @@ fn execute(plan: Plan, env: &Env) -> u8 {
             targets,
             identity,
             trusted_root,
-        } => human_verify(tags, &targets, &identity, trusted_root.as_deref(), env),
+        } => verify_cmd::human_verify(tags, &targets, &identity, trusted_root.as_deref(), env),
     }
 }
 
@@ -228,11 +228,11 @@ fn status_writer(fd: Option<i32>) -> Box<dyn Write> {
     }
 }
 
-fn cwd() -> PathBuf {
+pub(crate) fn cwd() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
-fn load_verify_config(
+pub(crate) fn load_verify_config(
     trusted_root: Option<&Path>,
     env: &Env,
     flags: Option<PolicyArgs>,
@@ -375,104 +375,4 @@ fn git_verify(
     let _ = status.flush();
     eprint_line(text.trim_end());
     code
-}
-
-fn read_targets(
-    repo: &Repo,
-    tags: bool,
-    targets: &[String],
-) -> Vec<(String, Result<RawObject, String>)> {
-    targets
-        .iter()
-        .map(|t| {
-            let r = if tags { repo.tag(t) } else { repo.commit(t) };
-            (t.clone(), r.map_err(|e| e.to_string()))
-        })
-        .collect()
-}
-
-/// `gitseal verify` / `verify-tag`: verify objects read in-process; exit 0 only when every
-/// object passes (good signature from an allowed signer).
-fn human_verify(
-    tags: bool,
-    targets: &[String],
-    flags: &IdentityFlags,
-    trusted_root: Option<&Path>,
-    env: &Env,
-) -> u8 {
-    let mut out = std::io::stdout().lock();
-    let (trust, policy) = match load_verify_config(trusted_root, env, Some(flags.policy_args())) {
-        Ok(x) => x,
-        Err(e) => {
-            eprint_line(&format!("{TOOL}: {e}"));
-            return EXIT_USAGE;
-        }
-    };
-    let repo = match Repo::discover(&cwd()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprint_line(&format!("{TOOL}: {e}"));
-            return EXIT_USAGE;
-        }
-    };
-    let mut all_pass = true;
-    for (target, obj) in read_targets(&repo, tags, targets) {
-        let obj = match obj {
-            Ok(o) => o,
-            Err(e) => {
-                eprint_line(&format!("{TOOL}: {e}"));
-                all_pass = false;
-                continue;
-            }
-        };
-        let split = object::split(obj.kind, &obj.data, repo.hash_kind());
-        let outcome = split.as_ref().map(|s| {
-            if object::signature_format(&s.signature) != SignatureFormat::X509 {
-                // Not ours to judge: report it as a foreign format, never as BAD.
-                let detail = format!("{:?} signature", object::signature_format(&s.signature));
-                return Outcome::Rejected(verify::Rejection {
-                    reason: crate::verify::reason::Reason::UnsupportedSignatureFormat,
-                    detail,
-                    signer: None,
-                });
-            }
-            let email = object::signer_email(obj.kind, &s.payload);
-            verify::verify_detached(
-                &s.payload,
-                &s.signature,
-                &trust,
-                &policy,
-                &Context {
-                    signer_email: email.as_deref(),
-                    looked_up_entry: None,
-                    object_id: None,
-                },
-            )
-        });
-        let pass =
-            matches!(&outcome, Some(Outcome::Verified(v)) if v.trust.level == TrustLevel::Fully);
-        all_pass &= pass;
-        match flags.format {
-            Format::Json => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    render::json_line(&obj.id, obj.kind.name(), outcome.as_ref())
-                );
-            }
-            Format::Human => {
-                let text = match &outcome {
-                    None => format!(
-                        "{TOOL}: {} {target} ({}) is not signed\n",
-                        obj.kind.name(),
-                        obj.id
-                    ),
-                    Some(Outcome::Verified(v)) => render::verified_summary(v, TOOL),
-                    Some(Outcome::Rejected(r)) => render::rejection(r, TOOL),
-                };
-                let _ = write!(out, "{text}");
-            }
-        }
-    }
-    if all_pass { EXIT_OK } else { EXIT_FAILED }
 }
