@@ -136,7 +136,7 @@ pub enum Fault {
     /// Answer with this HTTP status (any endpoint; meant for 5xx) and a service-shaped error body.
     Status(u16),
     /// Hold the request without answering until `hang_limit` passes or the testbed stops, then
-    /// drop the connection (any endpoint).
+    /// abandon it (the HTTP layer answers an abandoned request with an empty 500) (any endpoint).
     Hang,
     /// Wait this long, then answer normally (any endpoint).
     Delay(Duration),

@@ -337,7 +337,7 @@ fn parse_client_key(
     spki_der: &[u8],
 ) -> Result<(SubjectPublicKeyInfoOwned, p256::ecdsa::VerifyingKey), String> {
     let spki = SubjectPublicKeyInfoOwned::from_der(spki_der).map_err(|e| format!("SPKI: {e}"))?;
-    let vk = p256::ecdsa::VerifyingKey::try_from(spki_der)
+    let vk = <p256::ecdsa::VerifyingKey as spki::DecodePublicKey>::from_public_key_der(spki_der)
         .map_err(|_| "only ECDSA P-256 public keys are supported".to_owned())?;
     Ok((spki, vk))
 }

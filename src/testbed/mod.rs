@@ -7,10 +7,16 @@
 //!
 //! | URL | service |
 //! |---|---|
-//! | `{base}/oidc` | OIDC issuer ([`oidc`]): discovery, JWKS, `/auth`, `/token`, `/device/code` |
-//! | `{base}` | Fulcio ([`fulcio`]): `/api/v2/signingCert`, `/api/v2/trustBundle`, `/api/v1/signingCert`, `/api/v1/rootCert` |
-//! | `{base}` | Rekor v1 ([`rekor`]): `/api/v1/log…`, `/api/v1/index/retrieve` |
+//! | `{base}/oidc` | OIDC issuer (`oidc.rs`): discovery, JWKS, `/auth`, `/token`, `/device/code` |
+//! | `{base}` | Fulcio (`fulcio.rs`): `/api/v2/signingCert`, `/api/v2/trustBundle`, `/api/v1/signingCert`, `/api/v1/rootCert` |
+//! | `{base}` | Rekor v1 (`rekor.rs`): `/api/v1/log…`, `/api/v1/index/retrieve` |
 //! | `{base}/__testbed` | admin: `faults`, `token`, `identity`, `info` (not part of any real service) |
+//!
+//! Faults are switched per endpoint, one-shot/counted or sticky, from Rust
+//! (`tb.faults().once(Endpoint::RekorCreateEntry, Fault::Status(503))`,
+//! `tb.faults().set(Endpoint::FulcioSigningCertV2, Fault::WrongSct)`) or over HTTP
+//! (`POST /__testbed/faults` with `{"endpoint":"rekor.createEntry","fault":"status","status":503,"times":1}`;
+//! `GET` lists, `DELETE [?endpoint=…]` clears); see [`faults`] for the catalogue.
 //!
 //! It is never part of the signing binary's behaviour (it sits behind the `testbed` feature),
 //! binds loopback only, never reaches the network, and never depends on other `gitseal` modules:
@@ -699,10 +705,10 @@ impl App {
         }
         let faults = self.faults.take(endpoint);
         for f in &faults {
-            if let Fault::Delay(d) = f {
-                if self.stop.sleep(*d) {
-                    return Some(Response::rekor_error(503, "testbed stopping"));
-                }
+            if let Fault::Delay(d) = f
+                && self.stop.sleep(*d)
+            {
+                return Some(Response::rekor_error(503, "testbed stopping"));
             }
         }
         if faults.contains(&Fault::Hang) {
@@ -845,5 +851,24 @@ fn fault_status_response(endpoint: Endpoint, status: u16) -> Response {
         Response::fulcio_error(status, "injected by the gitseal testbed", "status fault")
     } else {
         Response::rekor_error(status, "injected by the gitseal testbed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_thread_safe() {
+        fn is<T: Send + Sync>() {}
+        is::<Testbed>();
+        is::<Faults>();
+        is::<TrustMaterial>();
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

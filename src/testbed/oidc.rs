@@ -313,10 +313,10 @@ impl Issuer {
         if header.get("alg").and_then(Value::as_str) != Some("ES256") {
             return Err("JWS alg is not ES256".into());
         }
-        if let Some(kid) = header.get("kid").and_then(Value::as_str) {
-            if kid != self.kid {
-                return Err(format!("unknown key id {kid:?}"));
-            }
+        if let Some(kid) = header.get("kid").and_then(Value::as_str)
+            && kid != self.kid
+        {
+            return Err(format!("unknown key id {kid:?}"));
         }
         let sig_bytes = B64URL
             .decode(s)
@@ -358,10 +358,10 @@ impl Issuer {
             return Err("token expired".into());
         }
         for claim in ["nbf", "iat"] {
-            if let Some(t) = claims.get(claim).and_then(Value::as_u64) {
-                if t > now + 60 {
-                    return Err(format!("token {claim} is in the future"));
-                }
+            if let Some(t) = claims.get(claim).and_then(Value::as_u64)
+                && t > now + 60
+            {
+                return Err(format!("token {claim} is in the future"));
             }
         }
         if claims.get("iat").and_then(Value::as_u64).is_none() {
@@ -787,17 +787,17 @@ impl Issuer {
                 "the device code expired",
             ));
         }
-        if let Some(last) = grant.last_poll {
-            if now.duration_since(last) < grant.interval {
-                // RFC 8628 §3.5: slow down, and the interval grows for all later requests.
-                grant.interval += self.settings.device_slow_down_increment;
-                grant.last_poll = Some(now);
-                return Ok(Response::oauth_error(
-                    400,
-                    "slow_down",
-                    "polling faster than the interval",
-                ));
-            }
+        if let Some(last) = grant.last_poll
+            && now.duration_since(last) < grant.interval
+        {
+            // RFC 8628 §3.5: slow down, and the interval grows for all later requests.
+            grant.interval += self.settings.device_slow_down_increment;
+            grant.last_poll = Some(now);
+            return Ok(Response::oauth_error(
+                400,
+                "slow_down",
+                "polling faster than the interval",
+            ));
         }
         grant.last_poll = Some(now);
         if grant.pending_polls < self.settings.device_approve_after_polls {

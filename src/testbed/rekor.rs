@@ -99,7 +99,7 @@ fn parse_entry_key(
             .subject_public_key_info()
             .to_der()
             .map_err(|e| e.to_string())?;
-        let vk = p256::ecdsa::VerifyingKey::try_from(spki.as_slice())
+        let vk = <p256::ecdsa::VerifyingKey as spki::DecodePublicKey>::from_public_key_der(&spki)
             .map_err(|_| "only ECDSA P-256 keys are supported")?;
         let mut canonical = String::new();
         for c in &certs {
@@ -115,7 +115,7 @@ fn parse_entry_key(
     let der = keys
         .first()
         .ok_or("publicKey holds neither a CERTIFICATE nor a PUBLIC KEY PEM block")?;
-    let vk = p256::ecdsa::VerifyingKey::try_from(der.as_slice())
+    let vk = <p256::ecdsa::VerifyingKey as spki::DecodePublicKey>::from_public_key_der(der)
         .map_err(|_| "only ECDSA P-256 keys are supported")?;
     Ok((crypto::pem("PUBLIC KEY", der), vk, None))
 }
@@ -533,12 +533,11 @@ impl Rekor {
             let Some(global) = ix.as_u64() else {
                 return Ok(bad("logIndexes must be non-negative integers"));
             };
-            if let Some(l) = global.checked_sub(self.shard_offset) {
-                if let Ok(l) = usize::try_from(l) {
-                    if l < st.entries.len() {
-                        found.push(l);
-                    }
-                }
+            if let Some(l) = global.checked_sub(self.shard_offset)
+                && let Ok(l) = usize::try_from(l)
+                && l < st.entries.len()
+            {
+                found.push(l);
             }
         }
         for leaf in leaves_wanted {
@@ -665,10 +664,10 @@ impl Rekor {
             Some(Ok(n)) => n,
             _ => return bad("lastSize is required and must be an integer"),
         };
-        if let Some(t) = req.query_param("treeID") {
-            if t != self.tree_id.to_string() {
-                return bad(format!("treeID {t} is not this log's tree"));
-            }
+        if let Some(t) = req.query_param("treeID")
+            && t != self.tree_id.to_string()
+        {
+            return bad(format!("treeID {t} is not this log's tree"));
         }
         let st = lock(&self.state);
         if first < 1 || first > last || last > st.leaves.len() {
