@@ -1,1 +1,952 @@
-//! sign
+//! The signing sequence (compat §1.3), as one function over injected services:
+//!
+//! 1. identity token ([`TokenProvider`]) → proof-of-possession subject (email or `sub`);
+//! 2. a fresh ECDSA P-256 key, used for this signature only and zeroized when dropped;
+//! 3. a certificate from Fulcio ([`CertificateAuthority`]); optional `gitsign.matchCommitter`
+//!    check ([`match_committer`], compat §6.7);
+//! 4. the detached CMS signature over the payload ([`crate::cms::encode`]);
+//! 5. a Rekor `hashedrekord` entry ([`TransparencyLog`]):
+//!    * **offline** (gitseal's default): over SHA-256 of the signed-attributes SET DER, signed by
+//!      the CMS signature itself; the returned entry is embedded as unsigned attribute
+//!      1.3.6.1.4.1.57264.3.1;
+//!    * **online** (gitsign's default): over SHA-256 of the predicted object id *string* of the
+//!      commit or tag once the signature is inserted (compat §3.1), signed by the same key;
+//!      nothing is embedded;
+//! 6. the caller's verify-before-emit check on the finished signature — nothing is returned
+//!    (and so nothing reaches git) that did not pass it;
+//! 7. the armored signature and the values for `[GNUPG:] SIG_CREATED`.
+//!
+//! This module must not print, read configuration, or open sockets itself; errors say which
+//! service failed and which setting to look at ([`SignError::hint`]).
+
+use std::error::Error as StdError;
+use std::time::SystemTime;
+
+use der::{Decode as _, Encode as _};
+use p256::ecdsa::SigningKey;
+use p256::ecdsa::signature::Signer as _;
+use p256::elliptic_curve::Generate as _;
+use sha2::{Digest as _, Sha256};
+
+use crate::cms::encode::{CmsEncodeError, DetachedSignature, IncludeCerts};
+use crate::fulcio::{FulcioChain, FulcioClient, FulcioError};
+use crate::oidc::{IdentityToken, OidcContext, OidcError, TokenError, TokenSourceConfig};
+use crate::rekor::client::{RekorClient, RekorError};
+use crate::rekor::entry::{LogEntry, hashedrekord_body};
+use crate::transport::Service;
+
+pub use crate::oidc::{Clock, SystemClock};
+
+/// Where the Rekor entry goes and what it covers (`gitsign.rekorMode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RekorMode {
+    /// Entry over the signed attributes, embedded in the signature (verifiable offline).
+    #[default]
+    Offline,
+    /// Entry over the commit/tag object id, found later by searching Rekor.
+    Online,
+}
+
+/// The repository's object hash (`extensions.objectFormat`), for online-mode id prediction.
+pub use crate::git::object::HashKind as ObjectFormat;
+
+/// Where the identity token comes from.
+pub trait TokenProvider {
+    /// Obtains a token (may run a browser or device login).
+    fn token(&mut self) -> Result<IdentityToken, OidcError>;
+}
+
+impl<F: FnMut() -> Result<IdentityToken, OidcError>> TokenProvider for F {
+    fn token(&mut self) -> Result<IdentityToken, OidcError> {
+        self()
+    }
+}
+
+/// The OIDC flows of [`crate::oidc`] as a [`TokenProvider`].
+pub struct OidcTokens<'a> {
+    /// How to get the token.
+    pub config: &'a TokenSourceConfig,
+    /// The services the flows use.
+    pub context: OidcContext<'a>,
+}
+
+impl TokenProvider for OidcTokens<'_> {
+    fn token(&mut self) -> Result<IdentityToken, OidcError> {
+        crate::oidc::obtain_token(self.config, &mut self.context)
+    }
+}
+
+/// Issues certificates (Fulcio).
+pub trait CertificateAuthority {
+    /// See [`FulcioClient::request_certificate`].
+    fn request_certificate(
+        &self,
+        token: &IdentityToken,
+        public_key: &p256::ecdsa::VerifyingKey,
+        proof: &[u8],
+    ) -> Result<FulcioChain, FulcioError>;
+}
+
+impl CertificateAuthority for FulcioClient {
+    fn request_certificate(
+        &self,
+        token: &IdentityToken,
+        public_key: &p256::ecdsa::VerifyingKey,
+        proof: &[u8],
+    ) -> Result<FulcioChain, FulcioError> {
+        FulcioClient::request_certificate(self, token, public_key, proof)
+    }
+}
+
+/// Records entries (Rekor).
+pub trait TransparencyLog {
+    /// See [`RekorClient::create_hashedrekord`].
+    fn create_hashedrekord(
+        &self,
+        digest: &[u8; 32],
+        signature: &[u8],
+        cert_der: &[u8],
+    ) -> Result<(String, LogEntry), RekorError>;
+}
+
+impl TransparencyLog for RekorClient {
+    fn create_hashedrekord(
+        &self,
+        digest: &[u8; 32],
+        signature: &[u8],
+        cert_der: &[u8],
+    ) -> Result<(String, LogEntry), RekorError> {
+        RekorClient::create_hashedrekord(self, digest, signature, cert_der)
+    }
+}
+
+/// The injected services.
+pub struct Services<'a> {
+    /// Identity token source.
+    pub tokens: &'a mut dyn TokenProvider,
+    /// Fulcio.
+    pub ca: &'a dyn CertificateAuthority,
+    /// Rekor.
+    pub log: &'a dyn TransparencyLog,
+    /// Time (the untrusted CMS signingTime and the SIG_CREATED timestamp).
+    pub clock: &'a dyn Clock,
+}
+
+/// The committer identity from git config (`user.name`, `user.email`), for `matchCommitter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Committer<'a> {
+    /// `user.name`.
+    pub name: &'a str,
+    /// `user.email`.
+    pub email: &'a str,
+}
+
+/// What to sign and how.
+#[derive(Clone, Debug)]
+pub struct SignRequest<'a> {
+    /// The commit (without gpgsig) or tag text git passed on stdin.
+    pub payload: &'a [u8],
+    /// Rekor mode.
+    pub mode: RekorMode,
+    /// Object format (online mode only).
+    pub object_format: ObjectFormat,
+    /// Certificates to embed.
+    pub include_certs: IncludeCerts,
+    /// `Some` when `gitsign.matchCommitter` is true.
+    pub match_committer: Option<Committer<'a>>,
+}
+
+/// A finished signature before it is released: what the verify-before-emit check sees.
+#[derive(Clone, Debug)]
+pub struct Candidate<'a> {
+    /// The signed payload.
+    pub payload: &'a [u8],
+    /// ContentInfo DER.
+    pub der: &'a [u8],
+    /// The armored text that would go to git.
+    pub armored: &'a str,
+    /// Rekor mode used.
+    pub mode: RekorMode,
+    /// Leaf certificate DER.
+    pub leaf_der: &'a [u8],
+    /// Chain Fulcio returned (DER).
+    pub chain_der: &'a [Vec<u8>],
+    /// Rekor entry UUID.
+    pub log_uuid: &'a str,
+    /// The Rekor entry (embedded in offline mode).
+    pub log_entry: &'a LogEntry,
+    /// Online mode: the predicted object id whose hex string was logged.
+    pub object_id: Option<&'a str>,
+}
+
+/// The verify-before-emit check the CLI wires to the verifier.
+pub type SelfCheck<'a> =
+    &'a mut dyn FnMut(&Candidate<'_>) -> Result<(), Box<dyn StdError + Send + Sync>>;
+
+/// The values of `[GNUPG:] SIG_CREATED <type> <pk> <hash> 00 <time> <fpr>` (compat §1.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigCreated {
+    /// `D` (detached) — gitseal only makes detached signatures.
+    pub detached: bool,
+    /// OpenPGP public-key algorithm id from the CA's signature on the leaf (19 ECDSA, 1 RSA,
+    /// 0 unknown) — gitsign's choice, §11.4.
+    pub pk_algo: u8,
+    /// OpenPGP hash id from the CA's signature on the leaf (8 SHA-256, 9 SHA-384, 10 SHA-512,
+    /// 2 SHA-1, 0 unknown); 9 for real Fulcio leaves.
+    pub hash_algo: u8,
+    /// Unix time of signing.
+    pub timestamp: i64,
+    /// Lower-hex SHA-1 of the leaf DER.
+    pub fingerprint: String,
+}
+
+/// The result of [`sign`].
+#[derive(Clone, Debug)]
+pub struct SignOutput {
+    /// What goes to stdout.
+    pub armored: String,
+    /// ContentInfo DER.
+    pub der: Vec<u8>,
+    /// `SIG_CREATED` values.
+    pub sig_created: SigCreated,
+    /// Leaf certificate DER.
+    pub leaf_der: Vec<u8>,
+    /// Chain Fulcio returned.
+    pub chain_der: Vec<Vec<u8>>,
+    /// Rekor entry UUID.
+    pub log_uuid: String,
+    /// The Rekor entry (for `tlog entry created with index: N`).
+    pub log_entry: LogEntry,
+    /// Online mode: the predicted object id.
+    pub object_id: Option<String>,
+}
+
+/// `gitsign.matchCommitter` refused the certificate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "gitsign.matchCommitter: certificate identity does not match config - want {name} <{email}>, got email: [{}],uri: [{}]",
+    .cert_emails.join(" "),
+    .cert_uris.join(" ")
+)]
+pub struct MatchCommitterError {
+    /// `user.name`.
+    pub name: String,
+    /// `user.email`.
+    pub email: String,
+    /// SAN emails in the certificate.
+    pub cert_emails: Vec<String>,
+    /// SAN URIs in the certificate.
+    pub cert_uris: Vec<String>,
+}
+
+/// Why signing failed. [`SignError::service`] says which service, [`SignError::hint`] what to
+/// change.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// No identity token.
+    #[error("failed to get identity token: {0}")]
+    Token(#[source] OidcError),
+    /// The token has no usable subject for the proof of possession.
+    #[error("the identity token cannot be used: {0}")]
+    Subject(#[source] TokenError),
+    /// The key could not be generated (OS RNG failure).
+    #[error("could not generate a signing key: the system random number generator failed")]
+    Key,
+    /// Fulcio failed.
+    #[error("failed to get a signing certificate: {0}")]
+    Fulcio(#[source] FulcioError),
+    /// matchCommitter refused.
+    #[error(transparent)]
+    MatchCommitter(MatchCommitterError),
+    /// The CMS could not be built.
+    #[error("failed to build the signature: {0}")]
+    Cms(#[source] CmsEncodeError),
+    /// Rekor failed.
+    #[error("failed to record the signature in the transparency log: {0}")]
+    Rekor(#[source] RekorError),
+    /// Rekor's entry is not the one we asked for.
+    #[error("the transparency log returned entry {uuid}, which does not record this signature")]
+    RekorEntryMismatch {
+        /// Entry UUID.
+        uuid: String,
+    },
+    /// Rekor's entry lacks what offline verification needs.
+    #[error("the transparency log entry {uuid} has no {missing}")]
+    RekorEntryIncomplete {
+        /// Entry UUID.
+        uuid: String,
+        /// What is missing.
+        missing: &'static str,
+    },
+    /// Online mode needs a commit or tag object.
+    #[error(
+        "online Rekor mode can only sign commits and tags (the data starts with neither `tree ` nor `object `)"
+    )]
+    UnknownObjectKind,
+    /// Our own output failed verification.
+    #[error("the new signature did not pass verification, so it was not used: {0}")]
+    SelfCheck(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl SignError {
+    /// The remote service at fault, if any.
+    pub fn service(&self) -> Option<Service> {
+        match self {
+            SignError::Token(_) | SignError::Subject(_) => Some(Service::OidcProvider),
+            SignError::Fulcio(_) => Some(Service::Fulcio),
+            SignError::Rekor(_)
+            | SignError::RekorEntryMismatch { .. }
+            | SignError::RekorEntryIncomplete { .. } => Some(Service::Rekor),
+            _ => None,
+        }
+    }
+
+    /// A one-line hint naming the setting to change.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SignError::Token(e) => e.hint(),
+            SignError::Subject(TokenError::EmailNotVerified(_)) => {
+                "verify the email address with your identity provider"
+            }
+            SignError::Subject(_) => "check gitsign.issuer / gitsign.tokenProvider",
+            SignError::Fulcio(e) => e.hint(),
+            SignError::MatchCommitter(_) => {
+                "sign in with the identity in user.email, or set gitsign.matchCommitter=false"
+            }
+            SignError::Rekor(_)
+            | SignError::RekorEntryMismatch { .. }
+            | SignError::RekorEntryIncomplete { .. } => {
+                "check gitsign.rekor (or GITSIGN_REKOR_URL / SIGSTORE_REKOR_URL)"
+            }
+            SignError::UnknownObjectKind => "set gitsign.rekorMode=offline to sign other data",
+            SignError::SelfCheck(_) => {
+                "check that gitsign.fulcio, gitsign.rekor and the trust root (gitsign.fulcioRoot, SIGSTORE_REKOR_PUBLIC_KEY) belong to the same Sigstore instance"
+            }
+            SignError::Key | SignError::Cms(_) => "this is a local problem; please report it",
+        }
+    }
+}
+
+/// Runs the signing sequence (module docs). The ephemeral key never leaves this function and is
+/// zeroized on drop (`ecdsa::SigningKey` zeroizes its scalar).
+pub fn sign(
+    request: &SignRequest<'_>,
+    services: &mut Services<'_>,
+    verify_before_emit: SelfCheck<'_>,
+) -> Result<SignOutput, SignError> {
+    let token = services.tokens.token().map_err(SignError::Token)?;
+    let subject = token.fulcio_subject().map_err(SignError::Subject)?;
+
+    let key = SigningKey::try_generate().map_err(|_| SignError::Key)?;
+    // Proof of possession: ECDSA-P256 over SHA-256(subject), DER (compat §4.1).
+    let proof: p256::ecdsa::Signature = key
+        .try_sign(subject.as_bytes())
+        .map_err(|_| SignError::Key)?;
+    let chain = services
+        .ca
+        .request_certificate(&token, key.verifying_key(), &proof.to_der().to_bytes())
+        .map_err(SignError::Fulcio)?;
+    drop(token);
+
+    if let Some(c) = request.match_committer {
+        match_committer(&chain.leaf_der, c.name, c.email).map_err(SignError::MatchCommitter)?;
+    }
+
+    let signing_time = services.clock.now();
+    let content_digest: [u8; 32] = Sha256::digest(request.payload).into();
+    let mut cms = DetachedSignature::sign(
+        &content_digest,
+        signing_time,
+        &chain.leaf_der,
+        &chain.chain_der,
+        request.include_certs,
+        &key,
+    )
+    .map_err(SignError::Cms)?;
+
+    let (log_uuid, log_entry, object_id) = match request.mode {
+        RekorMode::Offline => {
+            let artifact = cms.signed_attributes_der().map_err(SignError::Cms)?;
+            let digest: [u8; 32] = Sha256::digest(&artifact).into();
+            let signature = cms.signature().map_err(SignError::Cms)?;
+            let (uuid, entry) = services
+                .log
+                .create_hashedrekord(&digest, &signature, &chain.leaf_der)
+                .map_err(SignError::Rekor)?;
+            check_entry(&uuid, &entry, &digest, &signature, &chain.leaf_der)?;
+            // Offline verification needs both the promise and the proof (sigstore-go's
+            // validatingRekorClient requires the proof; gitsign's legacy path panics without it).
+            if entry.signed_entry_timestamp.is_none() {
+                return Err(SignError::RekorEntryIncomplete {
+                    uuid,
+                    missing: "signed entry timestamp",
+                });
+            }
+            if entry.inclusion_proof.is_none() {
+                return Err(SignError::RekorEntryIncomplete {
+                    uuid,
+                    missing: "inclusion proof",
+                });
+            }
+            cms.set_tlog_entry(&entry).map_err(SignError::Cms)?;
+            (uuid, entry, None)
+        }
+        RekorMode::Online => {
+            let armored = cms.to_pem().map_err(SignError::Cms)?;
+            let id = predict_object_id(request.payload, &armored, request.object_format)?;
+            let digest: [u8; 32] = Sha256::digest(id.as_bytes()).into();
+            let sig: p256::ecdsa::Signature =
+                key.try_sign(id.as_bytes()).map_err(|_| SignError::Key)?;
+            let signature = sig.to_der().to_bytes().to_vec();
+            let (uuid, entry) = services
+                .log
+                .create_hashedrekord(&digest, &signature, &chain.leaf_der)
+                .map_err(SignError::Rekor)?;
+            check_entry(&uuid, &entry, &digest, &signature, &chain.leaf_der)?;
+            (uuid, entry, Some(id))
+        }
+    };
+    drop(key);
+
+    let der = cms.to_der().map_err(SignError::Cms)?;
+    let armored = crate::armor::encode(&der);
+    verify_before_emit(&Candidate {
+        payload: request.payload,
+        der: &der,
+        armored: &armored,
+        mode: request.mode,
+        leaf_der: &chain.leaf_der,
+        chain_der: &chain.chain_der,
+        log_uuid: &log_uuid,
+        log_entry: &log_entry,
+        object_id: object_id.as_deref(),
+    })
+    .map_err(SignError::SelfCheck)?;
+
+    let (pk_algo, hash_algo) = leaf_algorithms(&chain.leaf_der);
+    let sig_created = SigCreated {
+        detached: true,
+        pk_algo,
+        hash_algo,
+        timestamp: unix(services.clock.now()),
+        fingerprint: hex::encode(sha1::Sha1::digest(&chain.leaf_der)),
+    };
+    Ok(SignOutput {
+        armored,
+        der,
+        sig_created,
+        leaf_der: chain.leaf_der,
+        chain_der: chain.chain_der,
+        log_uuid,
+        log_entry,
+        object_id,
+    })
+}
+
+/// The log must have recorded exactly what we submitted (when it sends the body back).
+fn check_entry(
+    uuid: &str,
+    entry: &LogEntry,
+    digest: &[u8; 32],
+    signature: &[u8],
+    leaf_der: &[u8],
+) -> Result<(), SignError> {
+    let expected = hashedrekord_body(digest, signature, leaf_der);
+    match &entry.body {
+        Some(body) if *body == expected => Ok(()),
+        _ => Err(SignError::RekorEntryMismatch {
+            uuid: uuid.to_owned(),
+        }),
+    }
+}
+
+fn unix(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// OpenPGP (pk, hash) algorithm ids of the CA's signature on the leaf, as gitsign derives them
+/// from Go's `cert.SignatureAlgorithm` (compat §1.5; unknown → 0).
+pub fn leaf_algorithms(leaf_der: &[u8]) -> (u8, u8) {
+    let Ok(cert) = x509_cert::Certificate::from_der(leaf_der) else {
+        return (0, 0);
+    };
+    match cert.signature_algorithm().oid.to_string().as_str() {
+        "1.2.840.10045.4.1" => (19, 2),     // ecdsa-with-SHA1
+        "1.2.840.10045.4.3.2" => (19, 8),   // ecdsa-with-SHA256
+        "1.2.840.10045.4.3.3" => (19, 9),   // ecdsa-with-SHA384
+        "1.2.840.10045.4.3.4" => (19, 10),  // ecdsa-with-SHA512
+        "1.2.840.113549.1.1.5" => (1, 2),   // sha1WithRSAEncryption
+        "1.2.840.113549.1.1.11" => (1, 8),  // sha256WithRSAEncryption
+        "1.2.840.113549.1.1.12" => (1, 9),  // sha384WithRSAEncryption
+        "1.2.840.113549.1.1.13" => (1, 10), // sha512WithRSAEncryption
+        _ => (0, 0),
+    }
+}
+
+/// The object id git will give the commit or tag once `armored` is added (compat §3.1): the
+/// kind is read from the payload (`tree ` → commit, `object ` → tag) and the object is built
+/// and hashed by [`crate::git::object`] (`gpgsig` / `gpgsig-sha256` header for commits, the
+/// signature appended for tags). Returns the lower-hex id.
+pub fn predict_object_id(
+    payload: &[u8],
+    armored: &str,
+    format: ObjectFormat,
+) -> Result<String, SignError> {
+    use crate::git::object::{Kind, object_id, signed_object};
+    let kind = if payload.starts_with(b"tree ") {
+        Kind::Commit
+    } else if payload.starts_with(b"object ") {
+        Kind::Tag
+    } else {
+        return Err(SignError::UnknownObjectKind);
+    };
+    let raw = signed_object(kind, payload, armored.as_bytes(), format);
+    Ok(object_id(kind, &raw, format))
+}
+
+/// `gitsign.matchCommitter` (compat §6.7): passes when a SAN email equals `user.email` or a SAN
+/// URI equals `user.name`.
+pub fn match_committer(
+    leaf_der: &[u8],
+    name: &str,
+    email: &str,
+) -> Result<(), MatchCommitterError> {
+    let (emails, uris) = san_emails_and_uris(leaf_der);
+    if emails.iter().any(|e| e == email) || uris.iter().any(|u| u == name) {
+        return Ok(());
+    }
+    Err(MatchCommitterError {
+        name: name.to_owned(),
+        email: email.to_owned(),
+        cert_emails: emails,
+        cert_uris: uris,
+    })
+}
+
+fn san_emails_and_uris(leaf_der: &[u8]) -> (Vec<String>, Vec<String>) {
+    use x509_cert::ext::pkix::SubjectAltName;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let mut emails = Vec::new();
+    let mut uris = Vec::new();
+    let Ok(cert) = x509_cert::Certificate::from_der(leaf_der) else {
+        return (emails, uris);
+    };
+    if let Ok(Some((_, san))) = cert.tbs_certificate().get_extension::<SubjectAltName>() {
+        for name in san.0 {
+            match name {
+                GeneralName::Rfc822Name(s) => emails.push(s.to_string()),
+                GeneralName::UniformResourceIdentifier(s) => uris.push(s.to_string()),
+                _ => {}
+            }
+        }
+    }
+    (emails, uris)
+}
+
+/// `SubjectPublicKeyInfo` DER of the leaf (for callers that log or compare keys).
+pub fn leaf_spki_der(leaf_der: &[u8]) -> Option<Vec<u8>> {
+    let cert = x509_cert::Certificate::from_der(leaf_der).ok()?;
+    cert.tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::fulcio::tests::fulcio_like_leaf;
+    use crate::oidc::testing::FakeClock;
+    use crate::oidc::token::tests::fake_jwt;
+    use crate::rekor::entry::InclusionProof;
+    use std::cell::RefCell;
+
+    /// A Fulcio stand-in: issues Fulcio-shaped leaves from a P-384 CA and records the proof.
+    struct FakeCa {
+        ca: p384::ecdsa::SigningKey,
+        email: String,
+        seen: RefCell<Vec<(String, Vec<u8>)>>,
+    }
+
+    impl CertificateAuthority for FakeCa {
+        fn request_certificate(
+            &self,
+            token: &IdentityToken,
+            public_key: &p256::ecdsa::VerifyingKey,
+            proof: &[u8],
+        ) -> Result<FulcioChain, FulcioError> {
+            self.seen
+                .borrow_mut()
+                .push((token.fulcio_subject().unwrap(), proof.to_vec()));
+            Ok(FulcioChain {
+                leaf_der: fulcio_like_leaf(public_key, &self.ca, &self.email),
+                chain_der: vec![],
+                detached_sct: None,
+            })
+        }
+    }
+
+    /// A Rekor stand-in that returns a well-formed entry for what it is given.
+    struct FakeLog {
+        complete: bool,
+        tamper: bool,
+        seen: RefCell<Vec<([u8; 32], Vec<u8>)>>,
+    }
+
+    impl TransparencyLog for FakeLog {
+        fn create_hashedrekord(
+            &self,
+            digest: &[u8; 32],
+            signature: &[u8],
+            cert_der: &[u8],
+        ) -> Result<(String, LogEntry), RekorError> {
+            self.seen.borrow_mut().push((*digest, signature.to_vec()));
+            let mut body = hashedrekord_body(digest, signature, cert_der);
+            if self.tamper {
+                body = hashedrekord_body(&[0; 32], signature, cert_der);
+            }
+            let uuid = hex::encode(crate::rekor::merkle::leaf_hash(&body));
+            Ok((
+                uuid,
+                LogEntry {
+                    log_index: 42,
+                    log_id: [3; 32],
+                    kind: "hashedrekord".into(),
+                    version: "0.0.1".into(),
+                    integrated_time: 1_800_000_000,
+                    signed_entry_timestamp: self.complete.then(|| vec![0x30, 0x00]),
+                    inclusion_proof: self.complete.then(|| InclusionProof {
+                        log_index: 41,
+                        root_hash: [4; 32],
+                        tree_size: 43,
+                        hashes: vec![[5; 32]],
+                        checkpoint: Some("note\n".into()),
+                    }),
+                    body: Some(body),
+                },
+            ))
+        }
+    }
+
+    fn token() -> IdentityToken {
+        IdentityToken::parse(&fake_jwt(&serde_json::json!({
+            "iss": "https://oauth2.sigstore.dev/auth", "sub": "abc", "aud": "sigstore",
+            "email": "dev@example.test", "email_verified": true
+        })))
+        .unwrap()
+    }
+
+    struct Setup {
+        ca: FakeCa,
+        log: FakeLog,
+        clock: FakeClock,
+    }
+
+    fn setup() -> Setup {
+        Setup {
+            ca: FakeCa {
+                ca: p384::ecdsa::SigningKey::try_generate().unwrap(),
+                email: "dev@example.test".into(),
+                seen: RefCell::new(vec![]),
+            },
+            log: FakeLog {
+                complete: true,
+                tamper: false,
+                seen: RefCell::new(vec![]),
+            },
+            clock: FakeClock::at_unix(1_800_000_000),
+        }
+    }
+
+    fn run(
+        s: &Setup,
+        req: &SignRequest<'_>,
+        check: SelfCheck<'_>,
+    ) -> Result<SignOutput, SignError> {
+        let mut tokens = || Ok(token());
+        let mut services = Services {
+            tokens: &mut tokens,
+            ca: &s.ca,
+            log: &s.log,
+            clock: &s.clock,
+        };
+        sign(req, &mut services, check)
+    }
+
+    const COMMIT: &[u8] = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Dev <dev@example.test> 1800000000 +0000\ncommitter Dev <dev@example.test> 1800000000 +0000\n\nsigned by gitseal\n";
+
+    fn request(mode: RekorMode) -> SignRequest<'static> {
+        SignRequest {
+            payload: COMMIT,
+            mode,
+            object_format: ObjectFormat::Sha1,
+            include_certs: IncludeCerts::LeafOnly,
+            match_committer: None,
+        }
+    }
+
+    #[test]
+    fn offline_mode_embeds_the_entry_over_the_signed_attributes() {
+        use p256::ecdsa::signature::Verifier as _;
+        let s = setup();
+        let mut checked = 0;
+        let mut check = |c: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> {
+            checked += 1;
+            assert_eq!(c.mode, RekorMode::Offline);
+            assert!(c.armored.starts_with("-----BEGIN SIGNED MESSAGE-----\n"));
+            Ok(())
+        };
+        let out = run(&s, &request(RekorMode::Offline), &mut check).unwrap();
+        assert_eq!(checked, 1);
+
+        // Proof of possession: over the email subject, by the certified key.
+        let (subject, proof) = s.ca.seen.borrow()[0].clone();
+        assert_eq!(subject, "dev@example.test");
+        let leaf = x509_cert::Certificate::from_der(&out.leaf_der).unwrap();
+        let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(
+            leaf.tbs_certificate()
+                .subject_public_key_info()
+                .subject_public_key
+                .raw_bytes(),
+        )
+        .unwrap();
+        vk.verify(
+            subject.as_bytes(),
+            &p256::ecdsa::DerSignature::from_bytes(&proof).unwrap(),
+        )
+        .unwrap();
+
+        // Rekor got sha256(signed attrs SET) and the CMS signature.
+        let ci = cms::content_info::ContentInfo::from_der(&out.der).unwrap();
+        let sd: cms::signed_data::SignedData = ci.content.decode_as().unwrap();
+        let si = &sd.signer_infos.0.as_slice()[0];
+        let artifact = crate::cms::encode::signed_attributes_der(si).unwrap();
+        let (digest, sig) = s.log.seen.borrow()[0].clone();
+        assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(&artifact)));
+        assert_eq!(sig, si.signature.as_bytes());
+        // …and the entry is embedded as 57264.3.1.
+        let attrs = si.unsigned_attrs.as_ref().unwrap();
+        assert_eq!(attrs.as_slice()[0].oid, crate::oids::GITSIGN_TLOG_ENTRY);
+        assert_eq!(out.log_entry.log_index, 42);
+        assert_eq!(out.object_id, None);
+        assert_eq!(
+            crate::armor::decode(out.armored.as_bytes()).unwrap(),
+            out.der
+        );
+
+        // SIG_CREATED: ECDSA leaf signed with SHA-384 → 19 / 9, fingerprint = sha1(leaf).
+        assert_eq!(out.sig_created.pk_algo, 19);
+        assert_eq!(out.sig_created.hash_algo, 9);
+        assert_eq!(out.sig_created.timestamp, 1_800_000_000);
+        assert_eq!(
+            out.sig_created.fingerprint,
+            hex::encode(sha1::Sha1::digest(&out.leaf_der))
+        );
+    }
+
+    #[test]
+    fn online_mode_logs_the_predicted_object_id() {
+        let s = setup();
+        let mut check =
+            |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
+        let out = run(&s, &request(RekorMode::Online), &mut check).unwrap();
+        let id = out.object_id.clone().unwrap();
+        assert_eq!(id.len(), 40);
+        assert_eq!(
+            id,
+            predict_object_id(COMMIT, &out.armored, ObjectFormat::Sha1).unwrap()
+        );
+        let (digest, _) = s.log.seen.borrow()[0].clone();
+        assert_eq!(digest, <[u8; 32]>::from(Sha256::digest(id.as_bytes())));
+        // Nothing embedded.
+        let ci = cms::content_info::ContentInfo::from_der(&out.der).unwrap();
+        let sd: cms::signed_data::SignedData = ci.content.decode_as().unwrap();
+        assert!(sd.signer_infos.0.as_slice()[0].unsigned_attrs.is_none());
+    }
+
+    #[test]
+    fn failing_self_check_emits_nothing() {
+        let s = setup();
+        let mut check = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> {
+            Err("chain does not verify".into())
+        };
+        let err = run(&s, &request(RekorMode::Offline), &mut check).unwrap_err();
+        assert!(matches!(err, SignError::SelfCheck(_)));
+        assert!(err.to_string().contains("chain does not verify"));
+        assert!(err.hint().contains("gitsign.fulcio"));
+    }
+
+    #[test]
+    fn log_inconsistencies_are_errors() {
+        let mut s = setup();
+        s.log.tamper = true;
+        let mut ok = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
+        let err = run(&s, &request(RekorMode::Offline), &mut ok).unwrap_err();
+        assert!(matches!(err, SignError::RekorEntryMismatch { .. }), "{err}");
+        assert_eq!(err.service(), Some(Service::Rekor));
+
+        let mut s = setup();
+        s.log.complete = false;
+        let err = run(&s, &request(RekorMode::Offline), &mut ok).unwrap_err();
+        assert!(
+            matches!(err, SignError::RekorEntryIncomplete { .. }),
+            "{err}"
+        );
+        // Online mode needs no proof to embed.
+        assert!(run(&s, &request(RekorMode::Online), &mut ok).is_ok());
+    }
+
+    #[test]
+    fn match_committer_rules() {
+        let s = setup();
+        let mut ok = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
+        let mut req = request(RekorMode::Offline);
+        req.match_committer = Some(Committer {
+            name: "Dev",
+            email: "dev@example.test",
+        });
+        assert!(run(&s, &req, &mut ok).is_ok());
+        req.match_committer = Some(Committer {
+            name: "Other",
+            email: "other@example.test",
+        });
+        let err = run(&s, &req, &mut ok).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "gitsign.matchCommitter: certificate identity does not match config - want Other <other@example.test>, got email: [dev@example.test],uri: []"
+        );
+        assert!(
+            s.log.seen.borrow().len() == 1,
+            "nothing logged for the refused signature"
+        );
+    }
+
+    #[test]
+    fn token_errors_carry_their_hint() {
+        let s = setup();
+        let mut tokens = || Err(OidcError::UnknownProvider("x".into()));
+        let mut services = Services {
+            tokens: &mut tokens,
+            ca: &s.ca,
+            log: &s.log,
+            clock: &s.clock,
+        };
+        let mut ok = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
+        let err = sign(&request(RekorMode::Offline), &mut services, &mut ok).unwrap_err();
+        assert_eq!(err.service(), Some(Service::OidcProvider));
+        assert!(err.hint().contains("gitsign.tokenProvider"));
+    }
+
+    /// Splits a raw commit or tag into (payload, armored signature) the way git does.
+    fn split(raw: &[u8]) -> (Vec<u8>, String) {
+        let text = std::str::from_utf8(raw).unwrap();
+        if text.starts_with("object ") {
+            let i = text.find("-----BEGIN SIGNED MESSAGE-----").unwrap();
+            return (raw[..i].to_vec(), text[i..].to_owned());
+        }
+        let mut payload = String::new();
+        let mut sig = String::new();
+        let mut in_sig = false;
+        for line in text.split_inclusive('\n') {
+            if let Some(rest) = line.strip_prefix("gpgsig ") {
+                in_sig = true;
+                sig.push_str(rest);
+            } else if in_sig && line.starts_with(' ') {
+                sig.push_str(&line[1..]);
+            } else {
+                in_sig = false;
+                payload.push_str(line);
+            }
+        }
+        (payload.into_bytes(), sig)
+    }
+
+    #[test]
+    fn object_id_prediction_matches_real_objects() {
+        let vectors = [
+            (
+                "internal_e2e_testdata_online.commit",
+                "bf21f2984600e046004ba656f0065aae326f9cbb",
+            ),
+            (
+                "internal_e2e_testdata_offline.commit",
+                "529ee14c05ac4640c599d6b34298b940d8a977f3",
+            ),
+            (
+                "pkg_git_testdata_commit.txt",
+                "4954440f9953588782896a1a473d8968765db82b",
+            ),
+            (
+                "pkg_git_testdata_tag.txt",
+                "a7c0f87e7d8f475cfe66d9c848b77cf3b85d860b",
+            ),
+        ];
+        for (file, id) in vectors {
+            let raw = crate::cms::encode::tests::shared_vector(file);
+            let (payload, sig) = split(&raw);
+            assert_eq!(
+                predict_object_id(&payload, &sig, ObjectFormat::Sha1).unwrap(),
+                id,
+                "{file}"
+            );
+        }
+        // The online commit's Rekor hash (compat §12).
+        assert_eq!(
+            hex::encode(Sha256::digest(b"bf21f2984600e046004ba656f0065aae326f9cbb")),
+            "d5f05cdfc0aa98c49fd815ef02123b4dfc720c19cc8c6f5c075f569be22f7a24"
+        );
+        assert!(matches!(
+            predict_object_id(b"blob", "x", ObjectFormat::Sha1),
+            Err(SignError::UnknownObjectKind)
+        ));
+    }
+
+    #[test]
+    fn sha256_object_id_matches_git() {
+        let dir = std::env::temp_dir().join(format!("gitseal-sha256-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let init = std::process::Command::new("git")
+            .args(["init", "-q", "--object-format=sha256"])
+            .arg(&dir)
+            .status();
+        if !matches!(init, Ok(s) if s.success()) {
+            eprintln!("skipping: git with sha256 support not available");
+            return;
+        }
+        let armored = "-----BEGIN SIGNED MESSAGE-----\nMIIBAA==\n-----END SIGNED MESSAGE-----\n";
+        let payload = b"tree 6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321\nauthor A <a@b.c> 1 +0000\ncommitter A <a@b.c> 1 +0000\n\nm\n";
+        let predicted = predict_object_id(payload, armored, ObjectFormat::Sha256).unwrap();
+        // Build the object the way git does and let git hash it.
+        let mut raw = Vec::new();
+        let split_at = payload.windows(2).position(|w| w == b"\n\n").unwrap() + 1;
+        raw.extend_from_slice(&payload[..split_at]);
+        raw.extend_from_slice(
+            b"gpgsig-sha256 -----BEGIN SIGNED MESSAGE-----\n MIIBAA==\n -----END SIGNED MESSAGE-----\n",
+        );
+        raw.extend_from_slice(&payload[split_at..]);
+        let file = dir.join("obj");
+        std::fs::write(&file, &raw).unwrap();
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(["hash-object", "-t", "commit", "--literally"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), predicted);
+        assert_eq!(predicted.len(), 64);
+    }
+
+    #[test]
+    fn leaf_algorithm_mapping() {
+        let key = SigningKey::try_generate().unwrap();
+        let self_signed = crate::fulcio::tests::test_cert(&key, "x");
+        assert_eq!(leaf_algorithms(&self_signed), (19, 8));
+        assert_eq!(leaf_algorithms(b"junk"), (0, 0));
+        assert!(leaf_spki_der(&self_signed).is_some());
+    }
+}

@@ -622,14 +622,14 @@ pub fn redact_url(url: &str) -> String {
     base.to_owned()
 }
 
-/// Percent-encodes one component for `application/x-www-form-urlencoded` and URL queries
-/// (WHATWG URL "application/x-www-form-urlencoded byte serializer": unreserved bytes kept,
-/// space as `+`, everything else `%XX`).
+/// Percent-encodes one component for `application/x-www-form-urlencoded` bodies and URL
+/// queries the way Go's `url.QueryEscape` does (what gitsign's OAuth library sends): RFC 3986
+/// unreserved bytes kept, space as `+`, everything else `%XX`.
 pub fn form_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for &b in s.as_bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
                 out.push(b as char)
             }
             b' ' => out.push('+'),
@@ -700,6 +700,7 @@ pub fn join_url(base: &str, path: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 pub(crate) mod test_server {
     //! A scripted HTTP/1.1 server on 127.0.0.1 for wire-format tests: it records every request
     //! and answers each with what the handler returns. One request per connection.
@@ -915,6 +916,7 @@ pub(crate) mod test_server {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 mod tests {
     use super::test_server::{FakeServer, Reply, fast_transport};
     use super::*;

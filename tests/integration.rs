@@ -7,6 +7,7 @@ mod integration {
     pub mod docs;
     pub mod fuzz;
     pub mod git_verify;
+    pub mod sign_clients;
     pub mod tamper;
     pub mod testbed;
 }

@@ -278,9 +278,9 @@ impl RekorClient {
             return Err(RekorError::BadUuid(uuid.chars().take(100).collect()));
         }
         let url = self.url(&format!("/api/v1/log/entries/{uuid}"));
-        let resp = self
-            .transport
-            .send(&Request::get(Service::Rekor, url.clone()).header("Accept", "application/json"))?;
+        let resp = self.transport.send(
+            &Request::get(Service::Rekor, url.clone()).header("Accept", "application/json"),
+        )?;
         if resp.status != 200 {
             return Err(status_error(&url, &resp));
         }
@@ -345,7 +345,10 @@ impl RekorClient {
 
     /// `POST /api/v1/log/entries/retrieve` `{"entryUUIDs":[…]}`: the entries that exist, each
     /// checked against its UUID. Entries Rekor does not know are simply absent from the answer.
-    pub fn retrieve_entries(&self, uuids: &[String]) -> Result<Vec<(String, LogEntry)>, RekorError> {
+    pub fn retrieve_entries(
+        &self,
+        uuids: &[String],
+    ) -> Result<Vec<(String, LogEntry)>, RekorError> {
         if let Some(bad) = uuids.iter().find(|u| !is_uuid(u)) {
             return Err(RekorError::BadUuid(bad.chars().take(100).collect()));
         }
@@ -384,7 +387,9 @@ impl RekorClient {
     /// `GET /api/v1/log`: tree size, root hash and signed checkpoint of the active shard.
     pub fn log_info(&self) -> Result<LogInfo, RekorError> {
         let url = self.url("/api/v1/log");
-        let resp = self.transport.send(&Request::get(Service::Rekor, url.clone()))?;
+        let resp = self
+            .transport
+            .send(&Request::get(Service::Rekor, url.clone()))?;
         if resp.status != 200 {
             return Err(status_error(&url, &resp));
         }
@@ -403,7 +408,9 @@ impl RekorClient {
             url.push_str("?treeID=");
             url.push_str(&crate::transport::form_component(id));
         }
-        let resp = self.transport.send(&Request::get(Service::Rekor, url.clone()))?;
+        let resp = self
+            .transport
+            .send(&Request::get(Service::Rekor, url.clone()))?;
         if resp.status != 200 {
             return Err(status_error(&url, &resp));
         }
@@ -481,6 +488,7 @@ fn status_error(url: &str, resp: &Response) -> RekorError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::transport::test_server::{FakeServer, Reply, fast_transport};
@@ -554,7 +562,7 @@ mod tests {
 
     #[test]
     fn create_409_follows_location_uuid_on_configured_host() {
-        let body = b"{\"apiVersion\":\"0.0.1\"}".to_vec();
+        let body = b"{\"apiVersion\":\"0.0.1\",\"kind\":\"hashedrekord\"}".to_vec();
         let (uuid, v) = entry_json(&body, false);
         let uuid2 = uuid.clone();
         let server = FakeServer::start(move |req| {
@@ -585,13 +593,19 @@ mod tests {
         let err = client(&server)
             .create_hashedrekord(&[0; 32], &[1], &[2])
             .unwrap_err();
-        assert!(matches!(err, RekorError::ConflictWithoutLocation(None)), "{err}");
+        assert!(
+            matches!(err, RekorError::ConflictWithoutLocation(None)),
+            "{err}"
+        );
     }
 
     #[test]
     fn create_error_status_reports_rekor_message() {
         let server = FakeServer::start(|_| {
-            Reply::json(400, &json!({"code": 400, "message": "error processing entry: bad sig"}))
+            Reply::json(
+                400,
+                &json!({"code": 400, "message": "error processing entry: bad sig"}),
+            )
         });
         let err = client(&server)
             .create_hashedrekord(&[0; 32], &[1], &[2])
@@ -626,7 +640,8 @@ mod tests {
 
         // A body that does not hash to the UUID.
         let mut tampered = v.clone();
-        tampered[&uuid]["body"] = json!(B64.encode(b"{\"kind\":\"rekord\",\"apiVersion\":\"0.0.1\"}"));
+        tampered[&uuid]["body"] =
+            json!(B64.encode(b"{\"kind\":\"rekord\",\"apiVersion\":\"0.0.1\"}"));
         let server = FakeServer::start(move |_| Reply::json(200, &tampered));
         assert!(matches!(
             client(&server).get_entry(&uuid).unwrap_err(),
@@ -640,14 +655,21 @@ mod tests {
         let u2 = u.clone();
         let server = FakeServer::start(move |_| Reply::json(200, &json!([u2])));
         let c = client(&server);
-        assert_eq!(c.search_index_by_hash(&"AB".repeat(32)).unwrap(), vec![u.clone()]);
         assert_eq!(
-            c.search_index_by_public_key("-----BEGIN CERTIFICATE-----\n").unwrap(),
+            c.search_index_by_hash(&"AB".repeat(32)).unwrap(),
+            vec![u.clone()]
+        );
+        assert_eq!(
+            c.search_index_by_public_key("-----BEGIN CERTIFICATE-----\n")
+                .unwrap(),
             vec![u]
         );
         let seen = server.seen();
         assert_eq!(seen[0].path(), "/api/v1/index/retrieve");
-        assert_eq!(seen[0].json(), json!({"hash": format!("sha256:{}", "ab".repeat(32))}));
+        assert_eq!(
+            seen[0].json(),
+            json!({"hash": format!("sha256:{}", "ab".repeat(32))})
+        );
         assert_eq!(
             seen[1].json(),
             json!({"publicKey": {"format": "x509", "content": B64.encode("-----BEGIN CERTIFICATE-----\n")}})
@@ -661,7 +683,9 @@ mod tests {
         let (uuid, v) = entry_json(&body, false);
         let v2 = v.clone();
         let server = FakeServer::start(move |_| Reply::json(200, &json!([v2])));
-        let got = client(&server).retrieve_entries(&[uuid.clone()]).unwrap();
+        let got = client(&server)
+            .retrieve_entries(std::slice::from_ref(&uuid))
+            .unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].0, uuid);
         assert_eq!(server.seen()[0].json(), json!({"entryUUIDs": [uuid]}));
@@ -677,14 +701,21 @@ mod tests {
                             "inactiveShards": [{"rootHash": "01", "treeSize": 2, "signedTreeHead": "m", "treeID": "9"}]}),
                 )
             } else {
-                Reply::new(200, "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n")
+                Reply::new(
+                    200,
+                    "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n",
+                )
             }
         });
         let c = client(&server);
         let info = c.log_info().unwrap();
         assert_eq!(info.tree_size, 5);
         assert_eq!(info.inactive_shards[0].tree_id, "9");
-        assert!(c.public_key(Some("9")).unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+        assert!(
+            c.public_key(Some("9"))
+                .unwrap()
+                .starts_with("-----BEGIN PUBLIC KEY-----")
+        );
         assert_eq!(server.seen()[1].target, "/api/v1/log/publicKey?treeID=9");
     }
 }
