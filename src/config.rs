@@ -307,3 +307,263 @@ mod tests {
         assert!(p.build().is_err());
     }
 }
+
+/// A setting read from git config keys and environment variables with gitseal's precedence
+/// (module docs): the git keys in order (later wins), then the variables in order (later
+/// wins). Empty values count as set, like gitsign's.
+pub fn setting(
+    git: &GitConfig,
+    env: &Env,
+    git_keys: &[&str],
+    env_names: &[&str],
+) -> Option<String> {
+    env.last_set(env_names).map(str::to_string).or_else(|| {
+        git_keys
+            .iter()
+            .rev()
+            .find_map(|k| git.get(k))
+            .map(str::to_string)
+    })
+}
+
+/// gitsign's boolean parsing: `true` in any case is true, anything else false (compat §9.2);
+/// gitseal additionally accepts git's `yes`, `on` and `1`.
+pub fn truthy(v: &str) -> bool {
+    matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
+}
+
+/// Everything signing needs, resolved. No secrets are held here except the client secret,
+/// which is read from its file only when signing starts.
+#[derive(Debug, Clone)]
+pub struct SignSettings {
+    /// Fulcio base URL.
+    pub fulcio_url: String,
+    /// Rekor base URL.
+    pub rekor_url: String,
+    /// Offline (embed the entry, gitseal's default) or online (gitsign's default).
+    pub rekor_mode: crate::sign::RekorMode,
+    /// Token provider name (empty = automatic).
+    pub token_provider: String,
+    /// OIDC issuer.
+    pub issuer: String,
+    /// OIDC client id.
+    pub client_id: String,
+    /// Path of a file holding the OIDC client secret.
+    pub client_secret_file: Option<PathBuf>,
+    /// Fixed loopback redirect URL.
+    pub redirect_url: String,
+    /// Dex connector id.
+    pub connector_id: String,
+    /// URL opener command template.
+    pub url_opener: String,
+    /// Close the success page automatically.
+    pub autoclose: bool,
+    /// Seconds before it closes.
+    pub autoclose_timeout: u32,
+    /// Refuse when the certificate identity is not the committer.
+    pub match_committer: bool,
+    /// `user.name`.
+    pub committer_name: String,
+    /// `user.email`.
+    pub committer_email: String,
+    /// Also write human messages to this file.
+    pub log_path: Option<PathBuf>,
+    /// Per-request HTTP timeout.
+    pub http_timeout: std::time::Duration,
+    /// Retries after a connection error or 5xx.
+    pub http_retries: u32,
+}
+
+/// The default public-good Fulcio.
+pub const DEFAULT_FULCIO_URL: &str = "https://fulcio.sigstore.dev";
+/// The default public-good Rekor.
+pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
+
+impl SignSettings {
+    /// Resolves every signing setting (README "Configuration" lists the keys and variables).
+    pub fn resolve(git: &GitConfig, env: &Env) -> Result<Self, ConfigError> {
+        let get = |key: &str, vars: &[&str]| {
+            let gitsign = format!("gitsign.{key}");
+            let gitseal = format!("gitseal.{key}");
+            setting(git, env, &[gitsign.as_str(), gitseal.as_str()], vars)
+        };
+        let oidc = |key: &str, suffix: &str| {
+            let vars = [
+                format!("SIGSTORE_{suffix}"),
+                format!("GITSIGN_{suffix}"),
+                format!("GITSEAL_{suffix}"),
+            ];
+            let v: Vec<&str> = vars.iter().map(String::as_str).collect();
+            get(key, &v)
+        };
+        let mode = get("rekorMode", &["GITSIGN_REKOR_MODE", "GITSEAL_REKOR_MODE"]);
+        let rekor_mode = match mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("") | Some("offline") => crate::sign::RekorMode::Offline,
+            Some("online") => crate::sign::RekorMode::Online,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "gitsign.rekorMode".into(),
+                    detail: format!("{other:?} (expected offline or online)"),
+                });
+            }
+        };
+        let timeout = get("httpTimeout", &["GITSEAL_HTTP_TIMEOUT"]);
+        let http_timeout = match timeout.as_deref() {
+            None | Some("") => std::time::Duration::from_secs(30),
+            Some(s) => s
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| ConfigError::Invalid {
+                    key: "gitseal.httpTimeout".into(),
+                    detail: format!("{s:?} (expected a number of seconds)"),
+                })?,
+        };
+        let retries = get("httpRetries", &["GITSEAL_HTTP_RETRIES"]);
+        let http_retries = match retries.as_deref() {
+            None | Some("") => 3,
+            Some(s) => s.parse::<u32>().map_err(|_| ConfigError::Invalid {
+                key: "gitseal.httpRetries".into(),
+                detail: format!("{s:?} (expected a number)"),
+            })?,
+        };
+        let autoclose_timeout = oidc("autocloseTimeout", "AUTOCLOSE_TIMEOUT")
+            .and_then(|s| s.parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(6);
+        Ok(Self {
+            fulcio_url: get(
+                "fulcio",
+                &[
+                    "SIGSTORE_FULCIO_URL",
+                    "GITSIGN_FULCIO_URL",
+                    "GITSEAL_FULCIO_URL",
+                ],
+            )
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| DEFAULT_FULCIO_URL.into()),
+            rekor_url: rekor_url(git, env),
+            rekor_mode,
+            token_provider: oidc("tokenProvider", "TOKEN_PROVIDER").unwrap_or_default(),
+            issuer: oidc("issuer", "OIDC_ISSUER")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| crate::oidc::DEFAULT_ISSUER.into()),
+            client_id: oidc("clientID", "OIDC_CLIENT_ID")
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| crate::oidc::DEFAULT_CLIENT_ID.into()),
+            client_secret_file: oidc("clientSecretFile", "OIDC_CLIENT_SECRET_FILE")
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+            redirect_url: oidc("redirectURL", "OIDC_REDIRECT_URL").unwrap_or_default(),
+            connector_id: oidc("connectorID", "CONNECTOR_ID").unwrap_or_default(),
+            url_opener: get("urlOpener", &["GITSIGN_URL_OPENER", "GITSEAL_URL_OPENER"])
+                .unwrap_or_default(),
+            autoclose: oidc("autoclose", "AUTOCLOSE").is_none_or(|v| truthy(&v)),
+            autoclose_timeout,
+            match_committer: get("matchCommitter", &[]).is_some_and(|v| truthy(&v)),
+            committer_name: git.get("user.name").unwrap_or_default().to_string(),
+            committer_email: git.get("user.email").unwrap_or_default().to_string(),
+            log_path: get("logPath", &["GITSIGN_LOG", "GITSEAL_LOG"])
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+            http_timeout,
+            http_retries,
+        })
+    }
+
+    /// The effective configuration as `key = value` lines, with no secrets (the client secret
+    /// file's path is shown, never its contents; tokens are never part of the configuration).
+    pub fn describe(&self) -> String {
+        let mode = match self.rekor_mode {
+            crate::sign::RekorMode::Offline => "offline",
+            crate::sign::RekorMode::Online => "online",
+        };
+        let opt = |s: &str| {
+            if s.is_empty() {
+                "(unset)".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        format!(
+            "fulcio = {}\nrekor = {}\nrekorMode = {mode}\ntokenProvider = {}\nissuer = {}\n\
+             clientID = {}\nclientSecretFile = {}\nredirectURL = {}\nconnectorID = {}\n\
+             urlOpener = {}\nautoclose = {}\nautocloseTimeout = {}\nmatchCommitter = {}\n\
+             user.name = {}\nuser.email = {}\nlogPath = {}\nhttpTimeout = {}s\nhttpRetries = {}\n",
+            self.fulcio_url,
+            self.rekor_url,
+            opt(&self.token_provider),
+            self.issuer,
+            self.client_id,
+            self.client_secret_file
+                .as_ref()
+                .map_or("(unset)".into(), |p| p.display().to_string()),
+            opt(&self.redirect_url),
+            opt(&self.connector_id),
+            opt(&self.url_opener),
+            self.autoclose,
+            self.autoclose_timeout,
+            self.match_committer,
+            opt(&self.committer_name),
+            opt(&self.committer_email),
+            self.log_path
+                .as_ref()
+                .map_or("(unset)".into(), |p| p.display().to_string()),
+            self.http_timeout.as_secs(),
+            self.http_retries,
+        )
+    }
+}
+
+/// The Rekor URL: `gitsign.rekor` < `gitseal.rekor` < `SIGSTORE_REKOR_URL` <
+/// `GITSIGN_REKOR_URL` < `GITSEAL_REKOR_URL`, default the public instance.
+pub fn rekor_url(git: &GitConfig, env: &Env) -> String {
+    setting(
+        git,
+        env,
+        &["gitsign.rekor", "gitseal.rekor"],
+        &[
+            "SIGSTORE_REKOR_URL",
+            "GITSIGN_REKOR_URL",
+            "GITSEAL_REKOR_URL",
+        ],
+    )
+    .filter(|s| !s.is_empty())
+    .unwrap_or_else(|| DEFAULT_REKOR_URL.into())
+}
+
+#[cfg(test)]
+mod sign_settings_tests {
+    use super::*;
+
+    #[test]
+    fn precedence_and_defaults() {
+        let git = GitConfig::from_pairs(&[
+            ("gitsign.fulcio", "https://a"),
+            ("gitseal.fulcio", "https://b"),
+            ("gitsign.rekorMode", "online"),
+            ("gitsign.matchCommitter", "TRUE"),
+        ]);
+        let s = SignSettings::resolve(&git, &Env::default()).unwrap();
+        assert_eq!(s.fulcio_url, "https://b");
+        assert_eq!(s.rekor_url, DEFAULT_REKOR_URL);
+        assert_eq!(s.rekor_mode, crate::sign::RekorMode::Online);
+        assert!(s.match_committer);
+        let env = Env::from_pairs([
+            ("SIGSTORE_FULCIO_URL".to_string(), "https://c".to_string()),
+            ("GITSEAL_FULCIO_URL".to_string(), "https://d".to_string()),
+        ]);
+        let s = SignSettings::resolve(&git, &env).unwrap();
+        assert_eq!(s.fulcio_url, "https://d");
+        let default = SignSettings::resolve(&GitConfig::default(), &Env::default()).unwrap();
+        assert_eq!(default.rekor_mode, crate::sign::RekorMode::Offline);
+        assert!(default.describe().contains("rekorMode = offline"));
+    }
+
+    #[test]
+    fn bad_mode_is_an_error() {
+        let git = GitConfig::from_pairs(&[("gitsign.rekorMode", "sometimes")]);
+        assert!(SignSettings::resolve(&git, &Env::default()).is_err());
+    }
+}

@@ -8,6 +8,7 @@ mod integration {
     pub mod fuzz;
     pub mod git_verify;
     pub mod sign_clients;
+    pub mod sign_e2e;
     pub mod tamper;
     pub mod testbed;
 }

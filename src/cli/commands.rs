@@ -60,6 +60,8 @@ pub enum Command {
     VerifyTag(VerifyTagArgs),
     /// Print the version.
     Version,
+    /// Print the effective configuration (git config and environment), without secrets.
+    Config,
 }
 
 /// Output formats.

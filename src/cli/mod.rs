@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod render;
+pub mod sign_cmd;
 mod verify_cmd;
 
 use crate::config::{self, ConfigError, Env, GitConfig, PolicyArgs};
@@ -56,10 +57,9 @@ pub enum Plan {
         trusted_root: Option<PathBuf>,
     },
     /// git's `-bsau KEY`.
-    Sign {
-        /// `--status-fd`.
-        status_fd: Option<i32>,
-    },
+    Sign(sign_cmd::SignArgs),
+    /// `gitseal config`.
+    Config,
     /// `gitseal verify` / `verify-tag`.
     HumanVerify {
         /// Commits (`false`) or tags (`true`).
@@ -99,6 +99,7 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
                 trusted_root: cli.trusted_root,
             },
             Command::Version => Plan::Version,
+            Command::Config => Plan::Config,
         });
     }
     if cli.version {
@@ -143,9 +144,17 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
         });
     }
     if signing {
-        return Ok(Plan::Sign {
+        if cli.files.len() > 1 {
+            return Err(UsageError(
+                "sign takes at most one file (default: standard input)".into(),
+            ));
+        }
+        return Ok(Plan::Sign(sign_cmd::SignArgs {
             status_fd: cli.status_fd,
-        });
+            include_certs: cli.include_certs,
+            file: cli.files.into_iter().next(),
+            trusted_root: cli.trusted_root,
+        }));
     }
     Ok(Plan::Help)
 }
@@ -188,14 +197,8 @@ fn execute(plan: Plan, env: &Env) -> u8 {
             let _ = writeln!(std::io::stdout(), "{}", commands::command().render_help());
             EXIT_OK
         }
-        Plan::Sign { status_fd: _ } => {
-            eprint_line(&format!(
-                "{TOOL}: signing is not available in this version; only verification is.\n\
-                 {TOOL}: hint: keep using gitsign for signing until gitseal's signing lands; \
-                 gitseal verifies what gitsign signs"
-            ));
-            EXIT_USAGE
-        }
+        Plan::Sign(args) => sign_cmd::run(&args, env),
+        Plan::Config => sign_cmd::print_config(env),
         Plan::GitVerify {
             status_fd,
             signature,
@@ -212,7 +215,7 @@ fn execute(plan: Plan, env: &Env) -> u8 {
 }
 
 /// Opens the status stream git asked for.
-fn status_writer(fd: Option<i32>) -> Box<dyn Write> {
+pub(crate) fn status_writer(fd: Option<i32>) -> Box<dyn Write> {
     match fd {
         Some(1) => Box::new(std::io::stdout()),
         Some(2) => Box::new(std::io::stderr()),
