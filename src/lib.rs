@@ -8,6 +8,7 @@
 //! | [`config`] | git config + environment → effective configuration (gitsign's keys and ours) |
 //! | [`gpg_status`] | the `[GNUPG:]` status-line protocol git reads |
 //! | [`armor`] | the `SIGNED MESSAGE` PEM framing |
+//! | [`bundle`] | Sigstore bundle v0.3 export for independent verifiers |
 //! | [`cms`] | RFC 5652 SignedData decoding (and encoding) in gitsign's layout |
 //! | [`oids`] | every object identifier we read or write |
 //! | [`git`] | splitting commit/tag objects into payload and signature; reading repositories |
@@ -24,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod armor;
+pub mod bundle;
 pub mod cli;
 pub mod cms;
 pub mod config;

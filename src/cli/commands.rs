@@ -62,6 +62,8 @@ pub enum Command {
     Version,
     /// Print the effective configuration (git config and environment), without secrets.
     Config,
+    /// Export a signature as a Sigstore bundle v0.3 for cosign or sigstore-python.
+    Bundle(BundleArgs),
 }
 
 /// Output formats.
@@ -118,6 +120,20 @@ pub struct VerifyArgs {
     /// Identity policy and output.
     #[command(flatten)]
     pub identity: IdentityFlags,
+}
+
+/// `gitseal bundle`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The commit (or annotated tag name) whose signature to export.
+    #[arg(value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// Write the bundle (JSON) here.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    /// Write the signed artifact (the CMS signed attributes) here.
+    #[arg(long, value_name = "FILE")]
+    pub artifact: PathBuf,
 }
 
 /// `gitseal verify-tag`.

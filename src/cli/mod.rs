@@ -5,6 +5,7 @@
 //! This module owns process I/O (stdin, stdout, stderr, the status fd) and exit codes. It does
 //! no cryptography and parses no CMS; those are `verify`'s.
 
+mod bundle_cmd;
 pub mod commands;
 pub mod render;
 pub mod sign_cmd;
@@ -60,6 +61,17 @@ pub enum Plan {
     Sign(sign_cmd::SignArgs),
     /// `gitseal config`.
     Config,
+    /// `gitseal bundle`.
+    Bundle {
+        /// Revision or tag name.
+        rev: String,
+        /// Where the bundle goes.
+        bundle: PathBuf,
+        /// Where the artifact goes.
+        artifact: PathBuf,
+        /// `--trusted-root`.
+        trusted_root: Option<PathBuf>,
+    },
     /// `gitseal verify` / `verify-tag`.
     HumanVerify {
         /// Commits (`false`) or tags (`true`).
@@ -100,6 +112,12 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
             },
             Command::Version => Plan::Version,
             Command::Config => Plan::Config,
+            Command::Bundle(a) => Plan::Bundle {
+                rev: a.rev,
+                bundle: a.bundle,
+                artifact: a.artifact,
+                trusted_root: cli.trusted_root,
+            },
         });
     }
     if cli.version {
@@ -199,6 +217,12 @@ fn execute(plan: Plan, env: &Env) -> u8 {
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
         Plan::Config => sign_cmd::print_config(env),
+        Plan::Bundle {
+            rev,
+            bundle,
+            artifact,
+            trusted_root,
+        } => bundle_cmd::run(&rev, &bundle, &artifact, trusted_root.as_deref(), env),
         Plan::GitVerify {
             status_fd,
             signature,

@@ -108,3 +108,21 @@ impl TestRepo {
         id.trim().to_string()
     }
 }
+
+/// sigstore-python's CLI from the venv `scripts/install-peers` makes. Fails the test (rather
+/// than skipping) when it is missing.
+pub fn sigstore_python() -> PathBuf {
+    let peers = std::env::var_os("GITSEAL_PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+                .join(".cache/gitseal-peers")
+        });
+    let cli = peers.join("venv/bin/sigstore");
+    assert!(
+        cli.exists(),
+        "sigstore-python is missing at {}: run scripts/install-peers first",
+        cli.display()
+    );
+    cli
+}

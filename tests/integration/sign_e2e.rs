@@ -474,3 +474,63 @@ fn online_mode_signs_without_embedding() {
     };
     assert_eq!(rekor.search_index_by_hash(&digest).unwrap().len(), 1);
 }
+
+#[test]
+fn sigstore_python_verifies_the_exported_bundle() {
+    let cli = super::common::sigstore_python();
+    let s = setup();
+    assert!(ok(&s.commit("bundle me", &[])));
+    let dir = s.repo.path();
+    let out = s.run(
+        env!("CARGO_BIN_EXE_gitseal"),
+        &[
+            "bundle",
+            "HEAD",
+            "--bundle",
+            "b.sigstore.json",
+            "--artifact",
+            "artifact",
+        ],
+        &[],
+    );
+    assert!(ok(&out));
+    let xdg = dir.join("xdg");
+    let verify = || {
+        Command::new(&cli)
+            .current_dir(dir)
+            .env("XDG_CACHE_HOME", &xdg)
+            .env("XDG_DATA_HOME", &xdg)
+            .args(["--trust-config"])
+            .arg(s.tb.client_trust_config_path())
+            .args([
+                "verify",
+                "identity",
+                "--offline",
+                "--bundle",
+                "b.sigstore.json",
+                "--cert-identity",
+                EMAIL,
+                "--cert-oidc-issuer",
+                &s.tb.issuer_url(),
+                "artifact",
+            ])
+            .output()
+            .unwrap()
+    };
+    let good = verify();
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    // One changed artifact byte: rejected.
+    let mut artifact = std::fs::read(dir.join("artifact")).unwrap();
+    let last = artifact.len() - 1;
+    artifact[last] ^= 1;
+    std::fs::write(dir.join("artifact"), artifact).unwrap();
+    let bad = verify();
+    assert!(
+        !bad.status.success(),
+        "sigstore-python accepted a changed artifact"
+    );
+}

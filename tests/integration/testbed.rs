@@ -1792,19 +1792,7 @@ fn faults_over_the_admin_api() {
 // sigstore-python interop (the acceptance test)
 
 fn sigstore_cli() -> PathBuf {
-    let peers = std::env::var_os("GITSEAL_PEERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-                .join(".cache/gitseal-peers")
-        });
-    let cli = peers.join("venv/bin/sigstore");
-    assert!(
-        cli.exists(),
-        "sigstore-python is missing at {}: run scripts/install-peers first",
-        cli.display()
-    );
-    cli
+    super::common::sigstore_python()
 }
 
 fn b64_of_hex(h: &Value) -> String {
