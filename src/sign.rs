@@ -130,6 +130,9 @@ pub struct Services<'a> {
     pub log: &'a dyn TransparencyLog,
     /// Time (the untrusted CMS signingTime and the SIG_CREATED timestamp).
     pub clock: &'a dyn Clock,
+    /// Checks the chain and SCT Fulcio returned against the trust root *before* the
+    /// certificate is used (nothing is signed or logged with a certificate that fails).
+    pub certificate_check: Option<&'a dyn Fn(&FulcioChain) -> Result<(), String>>,
 }
 
 /// The committer identity from git config (`user.name`, `user.email`), for `matchCommitter`.
@@ -255,6 +258,9 @@ pub enum SignError {
     /// Fulcio failed.
     #[error("failed to get a signing certificate: {0}")]
     Fulcio(#[source] FulcioError),
+    /// The certificate Fulcio returned does not verify against the trust root.
+    #[error("the certificate Fulcio issued does not verify against the trust root: {0}")]
+    CertificateUntrusted(String),
     /// matchCommitter refused.
     #[error(transparent)]
     MatchCommitter(MatchCommitterError),
@@ -293,7 +299,7 @@ impl SignError {
     pub fn service(&self) -> Option<Service> {
         match self {
             SignError::Token(_) | SignError::Subject(_) => Some(Service::OidcProvider),
-            SignError::Fulcio(_) => Some(Service::Fulcio),
+            SignError::Fulcio(_) | SignError::CertificateUntrusted(_) => Some(Service::Fulcio),
             SignError::Rekor(_)
             | SignError::RekorEntryMismatch { .. }
             | SignError::RekorEntryIncomplete { .. } => Some(Service::Rekor),
@@ -310,6 +316,9 @@ impl SignError {
             }
             SignError::Subject(_) => "check gitsign.issuer / gitsign.tokenProvider",
             SignError::Fulcio(e) => e.hint(),
+            SignError::CertificateUntrusted(_) => {
+                "check that gitsign.fulcio and the trust root (GITSEAL_TRUSTED_ROOT, gitsign.fulcioRoot, SIGSTORE_CT_LOG_PUBLIC_KEY_FILE) belong to the same Sigstore instance"
+            }
             SignError::MatchCommitter(_) => {
                 "sign in with the identity in user.email, or set gitsign.matchCommitter=false"
             }
@@ -347,6 +356,9 @@ pub fn sign(
         .request_certificate(&token, key.verifying_key(), &proof.to_der().to_bytes())
         .map_err(SignError::Fulcio)?;
     drop(token);
+    if let Some(check) = services.certificate_check {
+        check(&chain).map_err(SignError::CertificateUntrusted)?;
+    }
 
     if let Some(c) = request.match_committer {
         match_committer(&chain.leaf_der, c.name, c.email).map_err(SignError::MatchCommitter)?;
@@ -672,6 +684,7 @@ mod tests {
             ca: &s.ca,
             log: &s.log,
             clock: &s.clock,
+            certificate_check: None,
         };
         sign(req, &mut services, check)
     }
@@ -833,6 +846,7 @@ mod tests {
             ca: &s.ca,
             log: &s.log,
             clock: &s.clock,
+            certificate_check: None,
         };
         let mut ok = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
         let err = sign(&request(RekorMode::Offline), &mut services, &mut ok).unwrap_err();

@@ -24,6 +24,9 @@ use std::path::Path;
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
+/// Seconds our clock may lag Fulcio's when checking a fresh certificate's notBefore.
+const CLOCK_SKEW: i64 = 300;
+
 /// Where human messages go while signing: the terminal (or stderr), plus the log file.
 pub struct Terminal {
     primary: Box<dyn Write>,
@@ -283,6 +286,24 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
             }
         };
     let clock = sign::SystemClock;
+    let check_certificate = |chain: &crate::fulcio::FulcioChain| -> Result<(), String> {
+        let leaf = crate::x509::Cert::from_der(&chain.leaf_der).map_err(|e| e.to_string())?;
+        // Fulcio stamps notBefore with its own clock; tolerate a few minutes of skew with ours
+        // (real signatures show it), but not an expired or far-future certificate.
+        let now = oidc::Clock::unix_now(&clock);
+        if now < leaf.not_before - CLOCK_SKEW || now > leaf.not_after {
+            return Err(format!(
+                "it is not valid now (valid {}..{}, now {now})",
+                leaf.not_before, leaf.not_after
+            ));
+        }
+        let at = now.clamp(leaf.not_before, leaf.not_after);
+        let verified = verify::chain::verify(&leaf, &trust, at)
+            .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
+        verify::sct::verify(&leaf, &verified.issuer, &trust)
+            .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
+        Ok(())
+    };
     let result = {
         let mut tokens = OidcTokens {
             config: &token_cfg,
@@ -298,6 +319,7 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
             ca: &fulcio,
             log: &rekor,
             clock: &clock,
+            certificate_check: Some(&check_certificate),
         };
         sign::sign(&request, &mut services, &mut self_check)
     };

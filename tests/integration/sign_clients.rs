@@ -292,6 +292,7 @@ mod with_testbed {
             ca: &ca,
             log: &log,
             clock: &gitseal::sign::SystemClock,
+            certificate_check: None,
         };
         let request = SignRequest {
             payload: PAYLOAD,

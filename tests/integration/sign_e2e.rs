@@ -381,12 +381,17 @@ fn service_failures_give_a_clear_error_and_no_signature() {
         (
             Endpoint::FulcioSigningCertV2,
             Fault::WrongSct,
-            "verification",
+            "sct-invalid",
+        ),
+        (
+            Endpoint::FulcioSigningCertV2,
+            Fault::NotYetValidCertificate,
+            "not valid now",
         ),
         (
             Endpoint::FulcioSigningCertV2,
             Fault::ExpiredCertificate,
-            "certificate",
+            "not valid now",
         ),
         (
             Endpoint::RekorCreateEntry,
