@@ -1,6 +1,11 @@
 //! One integration-test binary; one module per area (ripgrep's layout).
 // Test helpers report failure by panicking.
-#![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::expect_used,
+    clippy::print_stdout
+)]
 mod integration {
     pub mod common;
     pub mod corpus;

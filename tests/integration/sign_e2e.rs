@@ -413,6 +413,7 @@ fn service_failures_give_a_clear_error_and_no_signature() {
     for (endpoint, fault, word) in cases {
         s.tb.faults().clear_all();
         s.tb.faults().set(endpoint, fault).unwrap();
+        let logged_before = s.tb.rekor_tree_size();
         let out = s.commit(
             &format!("{endpoint:?} {fault:?}"),
             &[
@@ -441,6 +442,10 @@ fn service_failures_give_a_clear_error_and_no_signature() {
             s.head().is_none(),
             "{endpoint:?} {fault:?} produced a commit"
         );
+        if matches!(endpoint, Endpoint::FulcioSigningCertV2) {
+            // A certificate that fails is never used: nothing reaches the log.
+            assert_eq!(s.tb.rekor_tree_size(), logged_before, "{fault:?}");
+        }
     }
     s.tb.faults().clear_all();
     assert!(ok(&s.commit("recovered", &[("SIGSTORE_ID_TOKEN", &token)])));
