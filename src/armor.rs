@@ -59,14 +59,22 @@ pub fn decode(input: &[u8]) -> Result<Vec<u8>, ArmorError> {
 
 /// Armors DER as gitsign does: 64-column base64, LF line ends, trailing newline.
 pub fn encode(der: &[u8]) -> String {
+    pem(LABEL, der)
+}
+
+/// RFC 7468 text exactly as Go's `pem.EncodeToMemory` writes it (64-column base64, LF line
+/// ends, trailing newline). Rekor bodies embed certificate PEM in this form, so it must match
+/// byte for byte.
+pub fn pem(label: &str, der: &[u8]) -> String {
     let b64 = B64.encode(der);
-    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
-    out.push_str("-----BEGIN SIGNED MESSAGE-----\n");
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 2 * label.len() + 32);
+    out.push_str(&format!("-----BEGIN {label}-----\n"));
     for chunk in b64.as_bytes().chunks(64) {
+        // base64 output is ASCII, so every chunk is valid UTF-8.
         out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
         out.push('\n');
     }
-    out.push_str("-----END SIGNED MESSAGE-----\n");
+    out.push_str(&format!("-----END {label}-----\n"));
     out
 }
 

@@ -132,8 +132,11 @@ pub struct Services<'a> {
     pub clock: &'a dyn Clock,
     /// Checks the chain and SCT Fulcio returned against the trust root *before* the
     /// certificate is used (nothing is signed or logged with a certificate that fails).
-    pub certificate_check: Option<&'a dyn Fn(&FulcioChain) -> Result<(), String>>,
+    pub certificate_check: Option<CertificateCheck<'a>>,
 }
+
+/// A check of Fulcio's answer against the trust root; `Err` explains the rejection.
+pub type CertificateCheck<'a> = &'a dyn Fn(&FulcioChain) -> Result<(), String>;
 
 /// The committer identity from git config (`user.name`, `user.email`), for `matchCommitter`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,7 @@ mod integration {
     pub mod docs;
     pub mod fuzz;
     pub mod git_verify;
+    pub mod oidc_e2e;
     pub mod sign_clients;
     pub mod sign_e2e;
     pub mod tamper;

@@ -1,12 +1,15 @@
 //! `gitseal-testbed`: the local Sigstore testbed (OIDC issuer, Fulcio, CT log, Rekor) as a
 //! program, for demos and scripts.
 //!
-//! * `serve --dir DIR [--identity EMAIL] [--port N]` starts the testbed on 127.0.0.1, prints its
-//!   URLs, writes the trust files and `DIR/env` (shell `export` lines pointing gitseal at it),
-//!   and runs until killed (SIGINT/SIGTERM; the log is durable after every append) or, with
-//!   `--stop-on-stdin-eof`, until its standard input closes.
-//! * `open-url URL` completes a browser login without a human: it fetches the authorization URL
-//!   and follows the redirect to the loopback callback (this is what `GITSEAL_URL_OPENER` runs).
+//! * `serve --dir DIR [--identity EMAIL] [--port N] [--trust-issuer URL[,CLIENT_ID[,TYPE]]]…
+//!   [--no-consent]` starts the testbed on 127.0.0.1, prints its URLs, writes the trust files and
+//!   `DIR/env` (shell `export` lines pointing gitseal at it), and runs until killed
+//!   (SIGINT/SIGTERM; the log is durable after every append) or, with `--stop-on-stdin-eof`,
+//!   until its standard input closes. Its issuer shows a consent page (as a certified provider
+//!   does) unless `--no-consent`; `--trust-issuer` adds an issuer to Fulcio's `OIDCIssuers`.
+//! * `open-url [--deny] URL` completes a browser login without a human: it fetches the
+//!   authorization URL, approves (or denies) the testbed's consent page if one is shown, and
+//!   follows the redirect to the loopback callback (this is what `GITSEAL_URL_OPENER` runs).
 //! * `mint-token --dir DIR (--email E | --subject URI) [...]` prints an ID token from a running
 //!   testbed.
 //! * `fault --dir DIR ...` sets, lists or clears fault switches of a running testbed.
@@ -20,7 +23,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use gitseal::testbed::{Testbed, TestbedConfig};
+use gitseal::testbed::{OidcIssuerConfig, Testbed, TestbedConfig};
 use serde_json::{Map, Value, json};
 
 #[derive(Parser)]
@@ -50,12 +53,22 @@ enum Cmd {
         /// Minimum seconds between device-flow polls.
         #[arg(long)]
         device_interval: Option<u64>,
+        /// Also trust this OIDC issuer (Fulcio `OIDCIssuers` entry): URL[,CLIENT_ID[,TYPE]],
+        /// client id `sigstore` and type `email` by default; loopback URLs only. Repeatable.
+        #[arg(long = "trust-issuer", value_name = "URL[,CLIENT_ID[,TYPE]]")]
+        trust_issuers: Vec<String>,
+        /// Redirect straight back from /oidc/auth instead of showing a consent page.
+        #[arg(long)]
+        no_consent: bool,
         /// Stop when standard input reaches end of file.
         #[arg(long)]
         stop_on_stdin_eof: bool,
     },
     /// Complete a browser login: fetch URL, follow its redirect to the loopback callback.
     OpenUrl {
+        /// Press "Cancel" on the consent page (the login ends in access_denied).
+        #[arg(long)]
+        deny: bool,
         /// The authorization URL.
         url: String,
     },
@@ -114,9 +127,19 @@ fn main() -> ExitCode {
             identity,
             port,
             device_interval,
+            trust_issuers,
+            no_consent,
             stop_on_stdin_eof,
-        } => serve(dir, identity, port, device_interval, stop_on_stdin_eof),
-        Cmd::OpenUrl { url } => open_url(&url),
+        } => serve(
+            dir,
+            identity,
+            port,
+            device_interval,
+            &trust_issuers,
+            no_consent,
+            stop_on_stdin_eof,
+        ),
+        Cmd::OpenUrl { deny, url } => open_url(&url, deny),
         Cmd::MintToken {
             dir,
             email,
@@ -174,11 +197,19 @@ fn serve(
     identity: Option<String>,
     port: u16,
     device_interval: Option<u64>,
+    trust_issuers: &[String],
+    no_consent: bool,
     stop_on_stdin_eof: bool,
 ) -> Result<(), String> {
+    let extra_issuers = trust_issuers
+        .iter()
+        .map(|s| OidcIssuerConfig::parse_cli(s).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut config = TestbedConfig {
         dir: Some(dir),
         port,
+        extra_issuers,
+        consent_page: !no_consent,
         ..TestbedConfig::default()
     };
     if let Some(id) = identity {
@@ -187,6 +218,7 @@ fn serve(
     if let Some(s) = device_interval {
         config.device_interval = Duration::from_secs(s);
     }
+    let config_issuers = config.extra_issuers.clone();
     let testbed = Testbed::start(config).map_err(|e| e.to_string())?;
     let env = testbed
         .write_env_file(&opener_command()?)
@@ -195,6 +227,14 @@ fn serve(
     out(&format!("rekor: {}", testbed.rekor_url()))?;
     out(&format!("issuer: {}", testbed.issuer_url()))?;
     out(&format!("identity: {}", testbed.identity()))?;
+    for i in &config_issuers {
+        out(&format!(
+            "trusted issuer: {} (client {}, type {})",
+            i.issuer_url,
+            i.client_id,
+            i.issuer_type.as_str()
+        ))?;
+    }
     out(&format!(
         "trusted_root: {}",
         testbed.trusted_root_path().display()
@@ -230,39 +270,77 @@ fn is_loopback_http(url: &str) -> bool {
     host.starts_with("127.0.0.1") || host.starts_with("[::1]") || host.starts_with("localhost")
 }
 
-fn open_url(url: &str) -> Result<(), String> {
+/// One answer: status, `Location`, body text.
+type Answer = (u16, Option<String>, String);
+
+fn answer(
+    r: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    what: &str,
+) -> Result<Answer, String> {
+    let mut resp = r.map_err(|e| format!("{what}: {e}"))?;
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = resp.body_mut().read_to_string().unwrap_or_default();
+    Ok((status, location, body))
+}
+
+/// The value of the first `name="…" value="…"`-style attribute pair in `html` (the testbed's
+/// own consent page, whose markup this program knows).
+fn attr_after<'a>(html: &'a str, marker: &str, attr: &str) -> Option<&'a str> {
+    let rest = &html[html.find(marker)? + marker.len()..];
+    let key = format!("{attr}=\"");
+    let rest = &rest[rest.find(&key)? + key.len()..];
+    rest.split('"').next()
+}
+
+fn open_url(url: &str, deny: bool) -> Result<(), String> {
     if !is_loopback_http(url) {
         return Err(format!("refusing to open {url}: not a loopback http URL"));
     }
     let agent = agent();
-    let mut resp = agent
-        .get(url)
-        .call()
-        .map_err(|e| format!("GET authorization URL: {e}"))?;
-    let status = resp.status().as_u16();
-    if (300..400).contains(&status) {
-        let location = resp
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .ok_or("redirect without Location")?
+    let (mut status, mut location, mut body) =
+        answer(agent.get(url).call(), "GET authorization URL")?;
+    if status == 200 && body.contains("<form id=\"consent\"") {
+        // The consent page: approve (or deny) as a user would.
+        let action = attr_after(&body, "<form id=\"consent\"", "action")
+            .ok_or("consent page without a form action")?
+            .replace("&amp;", "&");
+        let interaction = attr_after(&body, "name=\"interaction\"", "value")
+            .ok_or("consent page without an interaction id")?
             .to_owned();
+        if !is_loopback_http(&action) {
+            return Err(format!("refusing to post the consent form to {action}"));
+        }
+        let decision = if deny { "deny" } else { "approve" };
+        (status, location, body) = answer(
+            agent.post(&action).send_form([
+                ("interaction", interaction.as_str()),
+                ("decision", decision),
+            ]),
+            "POST consent",
+        )?;
+    }
+    if (300..400).contains(&status) {
+        let location = location.ok_or("redirect without Location")?;
         if !is_loopback_http(&location) {
             return Err(format!("refusing to follow redirect to {location}"));
         }
-        let mut cb = agent
-            .get(&location)
-            .call()
-            .map_err(|e| format!("GET loopback callback: {e}"))?;
-        let cb_status = cb.status().as_u16();
-        let _ = cb.body_mut().read_to_string();
+        let (cb_status, _, _) = answer(agent.get(&location).call(), "GET loopback callback")?;
         if cb_status >= 400 {
             return Err(format!("the loopback callback answered {cb_status}"));
         }
-        eprintln!("gitseal-testbed: login completed (callback answered {cb_status})");
+        let what = if deny {
+            "login denied"
+        } else {
+            "login completed"
+        };
+        eprintln!("gitseal-testbed: {what} (callback answered {cb_status})");
         return Ok(());
     }
-    let body = resp.body_mut().read_to_string().unwrap_or_default();
     if status == 200 {
         // The out-of-band page shows the code for the user to paste.
         if let Some(code) = body

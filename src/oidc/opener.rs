@@ -8,8 +8,9 @@
 //! executed directly, never through a shell, so shell metacharacters are inert.
 //!
 //! What this module must not do: let the child write to our stdout, which is the signature
-//! stream while git signs (gitsign §11.5). The child's stdout and stderr go to our stderr and its
-//! stdin is closed. The child is not waited for: openers such as the headless-browser driver in
+//! stream while git signs (gitsign §11.5), or to our stderr, which git reads until every writer
+//! has closed it. The child's stdout and stderr go to the terminal (`/dev/tty`, else nowhere),
+//! as gitsign's do, and its stdin is closed. The child is not waited for: openers such as the headless-browser driver in
 //! the e2e kit block until the callback page has loaded, which needs the loopback server to be
 //! answering (`interactive`), so a thread reaps it instead.
 
@@ -118,11 +119,16 @@ impl UrlOpener for CommandOpener {
             program: program.clone(),
             reason,
         };
-        // The child's output goes to our stderr: never to stdout (module docs).
-        #[allow(clippy::disallowed_methods)]
-        let out = Stdio::from(std::io::stderr());
-        #[allow(clippy::disallowed_methods)]
-        let err = Stdio::from(std::io::stderr());
+        // The child's output goes to the terminal, as gitsign's does, and never to our
+        // stdout or stderr: under git those are pipes git reads until every writer closes
+        // them, so a browser the opener leaves running would hold `git commit -S` open.
+        let terminal = || -> Stdio {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/tty")
+                .map_or_else(|_| Stdio::null(), Stdio::from)
+        };
+        let (out, err) = (terminal(), terminal());
         let mut child = Command::new(program)
             .args(args)
             .stdin(Stdio::null())

@@ -357,16 +357,7 @@ impl LogEntry {
 /// PEM of a certificate exactly as Go's `pem.EncodeToMemory` writes it: 64-column base64, LF
 /// line ends, trailing newline. Rekor bodies embed this text, so it must match byte for byte.
 pub fn certificate_pem(der: &[u8]) -> String {
-    let b64 = B64.encode(der);
-    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 60);
-    out.push_str("-----BEGIN CERTIFICATE-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        // base64 output is ASCII, so every chunk is valid UTF-8.
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
+    crate::armor::pem("CERTIFICATE", der)
 }
 
 /// The canonical `hashedrekord` v0.0.1 body (RFC 8785: keys sorted, no whitespace). Every

@@ -13,7 +13,10 @@
 //! (1.3.6.1.4.1.11129.2.4.2) as the **last** extension, signed by the CT log over the TBS without
 //! it, which is exactly the RFC 6962 precertificate TBS when the SCT extension comes last.
 //! Requests are checked as Fulcio checks them: the ID token against the issuer's key and the
-//! `sigstore` audience, then proof of possession (ECDSA over SHA-256 of the email, or of `sub`
+//! `sigstore` audience — the testbed's own issuer, or one of the configured extra issuers
+//! (Fulcio's `OIDCIssuers`, `federation.rs`), whose `Type` decides the identity: `email` (the
+//! verified email), `uri` (`sub` on the `SubjectDomain`) or `github-workflow` — then proof of
+//! possession (ECDSA over SHA-256 of the email, or of `sub`
 //! for non-email identities) or a self-signed PKCS#10 CSR. It does not accept keys other than
 //! ECDSA P-256.
 
@@ -47,6 +50,7 @@ use super::TestbedError;
 use super::crypto;
 use super::ct;
 use super::faults::Fault;
+use super::federation::{Federation, IssuerType, OidcIssuerConfig, peek_claims};
 use super::http::{Request, Response};
 use super::oidc::Issuer;
 
@@ -317,6 +321,79 @@ fn principal(claims: Map<String, Value>) -> Result<Principal, String> {
         issuer,
         claims,
     })
+}
+
+/// The principal for a token from a configured issuer, by its Fulcio `Type`
+/// (`pkg/identity/{email,uri,github}/principal.go`).
+fn principal_for(cfg: &OidcIssuerConfig, claims: Map<String, Value>) -> Result<Principal, String> {
+    let issuer = cfg.issuer_url.clone();
+    match cfg.issuer_type {
+        IssuerType::Email => {
+            let email = claim_str(&claims, "email").ok_or("token missing email claim")?;
+            let verified = match claims.get("email_verified") {
+                Some(Value::Bool(b)) => *b,
+                Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+                _ => false,
+            };
+            if !verified {
+                return Err("email_verified claim was false".into());
+            }
+            let ia5 = Ia5String::new(email).map_err(|_| "email is not IA5")?;
+            Ok(Principal {
+                san: GeneralName::Rfc822Name(ia5),
+                challenge: email.to_owned(),
+                issuer,
+                claims: Map::new(),
+            })
+        }
+        IssuerType::Uri => {
+            let sub = claim_str(&claims, "sub").ok_or("token missing sub claim")?;
+            if sub.contains('@') && !sub.contains("://") {
+                return Err("uri subject should not be an email address".into());
+            }
+            let split = |u: &str| -> Option<(String, String)> {
+                let (scheme, rest) = u.split_once("://")?;
+                let host = rest.split(['/', '?', '#']).next()?.split(':').next()?;
+                Some((scheme.to_owned(), host.to_ascii_lowercase()))
+            };
+            let (s_scheme, s_host) = split(sub).ok_or("subject is not a URI")?;
+            let (d_scheme, d_host) = cfg
+                .subject_domain
+                .as_deref()
+                .and_then(split)
+                .ok_or("issuer has no usable SubjectDomain")?;
+            if s_scheme != d_scheme {
+                return Err(format!(
+                    "subject URI scheme ({s_scheme}) must match expected domain URI scheme ({d_scheme})"
+                ));
+            }
+            if s_host != d_host {
+                return Err(format!(
+                    "subject hostname ({s_host}) must match expected domain ({d_host})"
+                ));
+            }
+            let ia5 = Ia5String::new(sub).map_err(|_| "subject URI is not IA5")?;
+            Ok(Principal {
+                san: GeneralName::UniformResourceIdentifier(ia5),
+                challenge: sub.to_owned(),
+                issuer,
+                claims: Map::new(),
+            })
+        }
+        IssuerType::GithubWorkflow => {
+            let sub = claim_str(&claims, "sub").ok_or("token missing sub claim")?;
+            let wf = claim_str(&claims, "job_workflow_ref")
+                .ok_or("token missing job_workflow_ref claim")?;
+            let uri = format!("{}/{wf}", server_url(&claims));
+            let ia5 = Ia5String::new(&uri).map_err(|_| "workflow URI is not IA5")?;
+            Ok(Principal {
+                san: GeneralName::UniformResourceIdentifier(ia5),
+                challenge: sub.to_owned(),
+                issuer,
+                claims,
+            })
+        }
+    }
 }
 
 fn server_url(claims: &Map<String, Value>) -> String {
@@ -607,17 +684,44 @@ impl Fulcio {
     fn authenticate(
         &self,
         issuer: &Issuer,
+        federation: &Federation,
         token: Option<String>,
         key: KeyProof,
     ) -> Result<Issuance, Response> {
         let token = token.ok_or_else(|| {
             Response::fulcio_error(400, INVALID_TOKEN, "no OIDC identity token in the request")
         })?;
-        let claims = issuer
-            .verify(&token)
-            .map_err(|e| Response::fulcio_error(400, INVALID_TOKEN, &e))?;
-        let principal =
-            principal(claims).map_err(|e| Response::fulcio_error(400, INVALID_TOKEN, &e))?;
+        // Route by the (unverified) `iss`, as Fulcio's `GetIssuer` does. An unreadable token is
+        // left to the testbed's own issuer, whose verifier names what is wrong with it.
+        let iss = peek_claims(&token).map(|c| {
+            c.get("iss")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        });
+        if let Some(iss) = &iss
+            && iss != issuer.url()
+            && federation.issuer(iss).is_none()
+        {
+            return Err(Response::fulcio_error(
+                400,
+                INVALID_TOKEN,
+                &format!("issuer {iss:?} is not configured in Fulcio's OIDCIssuers"),
+            ));
+        }
+        let iss = iss.unwrap_or_default();
+        let principal = if iss != issuer.url() && federation.issuer(&iss).is_some() {
+            let (cfg, claims) = federation
+                .verify(&token)
+                .map_err(|e| Response::fulcio_error(400, INVALID_TOKEN, &e))?;
+            principal_for(cfg, claims)
+        } else {
+            let claims = issuer
+                .verify(&token)
+                .map_err(|e| Response::fulcio_error(400, INVALID_TOKEN, &e))?;
+            principal(claims)
+        }
+        .map_err(|e| Response::fulcio_error(400, INVALID_TOKEN, &e))?;
         let spki = match key {
             KeyProof::PublicKey { content, proof } => {
                 let der = decode_public_key(&content)
@@ -699,7 +803,13 @@ impl Fulcio {
     }
 
     /// `POST /api/v2/signingCert`.
-    pub fn signing_cert_v2(&self, issuer: &Issuer, req: &Request, faults: &[Fault]) -> Response {
+    pub fn signing_cert_v2(
+        &self,
+        issuer: &Issuer,
+        federation: &Federation,
+        req: &Request,
+        faults: &[Fault],
+    ) -> Response {
         let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
             return Response::fulcio_error(400, "invalid request body", "body is not JSON");
         };
@@ -749,7 +859,7 @@ impl Fulcio {
                 proof,
             }
         };
-        let iss = match self.authenticate(issuer, token, key) {
+        let iss = match self.authenticate(issuer, federation, token, key) {
             Ok(i) => i,
             Err(resp) => return resp,
         };
@@ -767,7 +877,13 @@ impl Fulcio {
     /// `POST /api/v1/signingCert`, the legacy API gitsign uses (gitsign-compat §4.1–4.2): token
     /// in `Authorization: Bearer`, `publicKey.content` = base64 of the key, `signedEmailAddress`
     /// = base64 proof of possession; 201 with a PEM chain.
-    pub fn signing_cert_v1(&self, issuer: &Issuer, req: &Request, faults: &[Fault]) -> Response {
+    pub fn signing_cert_v1(
+        &self,
+        issuer: &Issuer,
+        federation: &Federation,
+        req: &Request,
+        faults: &[Fault],
+    ) -> Response {
         let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
             return Response::fulcio_error(400, "invalid request body", "body is not JSON");
         };
@@ -815,7 +931,7 @@ impl Fulcio {
             };
             KeyProof::PublicKey { content, proof }
         };
-        let iss = match self.authenticate(issuer, bearer(req), key) {
+        let iss = match self.authenticate(issuer, federation, bearer(req), key) {
             Ok(i) => i,
             Err(resp) => return resp,
         };

@@ -7,10 +7,15 @@
 //!
 //! | URL | service |
 //! |---|---|
-//! | `{base}/oidc` | OIDC issuer (`oidc.rs`): discovery, JWKS, `/auth`, `/token`, `/device/code` |
+//! | `{base}/oidc` | OIDC issuer (`oidc.rs`): discovery, JWKS, `/auth`, `/consent`, `/token`, `/device/code` |
 //! | `{base}` | Fulcio (`fulcio.rs`): `/api/v2/signingCert`, `/api/v2/trustBundle`, `/api/v1/signingCert`, `/api/v1/rootCert` |
 //! | `{base}` | Rekor v1 (`rekor.rs`): `/api/v1/log…`, `/api/v1/index/retrieve` |
 //! | `{base}/__testbed` | admin: `faults`, `token`, `identity`, `info` (not part of any real service) |
+//!
+//! Fulcio trusts the testbed's own issuer and, like a real Fulcio's `OIDCIssuers`, any other
+//! issuers listed in [`TestbedConfig::extra_issuers`] ([`OidcIssuerConfig`]: issuer URL, client
+//! id, Fulcio issuer type), whose keys it fetches on demand from their discovery documents
+//! (`federation.rs`); they must be on loopback.
 //!
 //! Faults are switched per endpoint, one-shot/counted or sticky, from Rust
 //! (`tb.faults().once(Endpoint::RekorCreateEntry, Fault::Status(503))`,
@@ -27,6 +32,7 @@ mod canon;
 mod crypto;
 mod ct;
 pub mod faults;
+mod federation;
 mod fulcio;
 mod http;
 mod merkle;
@@ -43,6 +49,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 pub use faults::{Endpoint, Fault, FaultError, FaultSpec, Faults};
+pub use federation::{IssuerType, OidcIssuerConfig};
 
 use http::{HttpServer, Request, Response, StopSignal};
 
@@ -104,6 +111,16 @@ pub struct TestbedConfig {
     pub rekor_shard_offset: u64,
     /// Upper bound of a `hang` fault (it also ends when the testbed stops).
     pub hang_limit: Duration,
+    /// Other OIDC issuers Fulcio accepts tokens from (Fulcio's `OIDCIssuers`); loopback only.
+    pub extra_issuers: Vec<OidcIssuerConfig>,
+    /// Show a consent page at `/oidc/auth` (approve or deny, as a certified provider does for
+    /// native clients) instead of redirecting straight back with a code. Off by default, so
+    /// clients that only follow the redirect keep working; `gitseal-testbed serve` turns it on.
+    pub consent_page: bool,
+    /// Put `email`/`email_verified` in ID tokens when the `email` scope was requested (true, what
+    /// Sigstore's Dex and Fulcio need). False behaves like an OpenID-conformant provider that
+    /// returns scope-requested claims only from userinfo: the ID token carries no email.
+    pub email_in_id_token: bool,
 }
 
 impl Default for TestbedConfig {
@@ -122,6 +139,9 @@ impl Default for TestbedConfig {
             device_code_lifetime: Duration::from_secs(300),
             rekor_shard_offset: 1_000_000,
             hang_limit: Duration::from_secs(60),
+            extra_issuers: Vec::new(),
+            consent_page: false,
+            email_in_id_token: true,
         }
     }
 }
@@ -278,6 +298,7 @@ pub struct TrustMaterial {
 
 struct App {
     issuer: oidc::Issuer,
+    federation: federation::Federation,
     fulcio: fulcio::Fulcio,
     rekor: rekor::Rekor,
     faults: Faults,
@@ -358,6 +379,7 @@ impl Testbed {
         if config.client_id.is_empty() {
             return Err(TestbedError::Config("client_id must not be empty".into()));
         }
+        let federation = federation::Federation::new(config.extra_issuers.clone())?;
         let store = store::Store::open(&dir)?;
         let (state, _) = store.load_or_init_state(|| {
             Ok(store::State {
@@ -425,8 +447,15 @@ impl Testbed {
                 device_slow_down_increment: config.device_slow_down_increment,
                 device_approve_after_polls: config.device_approve_after_polls,
                 device_code_lifetime: config.device_code_lifetime,
+                consent_page: config.consent_page,
+                email_in_id_token: config.email_in_id_token,
             },
         )?;
+        if federation.issuer(&issuer_url).is_some() {
+            return Err(TestbedError::Config(format!(
+                "{issuer_url} is the testbed's own issuer; it cannot also be an extra issuer"
+            )));
+        }
         let ct_spki = crypto::spki_p256(ct_key.verifying_key())?;
         let fulcio = fulcio::Fulcio::new(
             inter_key,
@@ -491,6 +520,12 @@ impl Testbed {
             "rekorUrl": base_url,
             "issuerUrl": issuer_url,
             "clientId": config.client_id,
+            "trustedIssuers": federation.issuers().iter().map(|i| json!({
+                "IssuerURL": i.issuer_url,
+                "ClientID": i.client_id,
+                "Type": i.issuer_type.as_str(),
+                "SubjectDomain": i.subject_domain,
+            })).collect::<Vec<_>>(),
             "dir": dir.display().to_string(),
             "pid": std::process::id(),
         });
@@ -498,6 +533,7 @@ impl Testbed {
 
         let app = Arc::new(App {
             issuer,
+            federation,
             fulcio,
             rekor,
             faults: Faults::default(),
@@ -678,6 +714,19 @@ impl App {
             "/oidc/device" => {
                 return Some(self.issuer.device_page());
             }
+            "/oidc/consent" => {
+                if req.method != "POST" {
+                    return Some(
+                        Response::rekor_error(405, &format!("method {} not allowed", req.method))
+                            .with_header("Allow", "POST"),
+                    );
+                }
+                return Some(
+                    self.issuer
+                        .consent(&req)
+                        .unwrap_or_else(|e| Response::rekor_error(500, &e.to_string())),
+                );
+            }
             "/api/v2/signingCert" => (Endpoint::FulcioSigningCertV2, "POST"),
             "/api/v1/signingCert" => (Endpoint::FulcioSigningCertV1, "POST"),
             "/api/v2/trustBundle" => (Endpoint::FulcioTrustBundle, "GET"),
@@ -749,8 +798,14 @@ impl App {
             Endpoint::OidcAuthorize => self.issuer.authorize(req)?,
             Endpoint::OidcToken => self.issuer.token(req)?,
             Endpoint::OidcDeviceAuthorization => self.issuer.device_authorization(req)?,
-            Endpoint::FulcioSigningCertV2 => self.fulcio.signing_cert_v2(&self.issuer, req, faults),
-            Endpoint::FulcioSigningCertV1 => self.fulcio.signing_cert_v1(&self.issuer, req, faults),
+            Endpoint::FulcioSigningCertV2 => {
+                self.fulcio
+                    .signing_cert_v2(&self.issuer, &self.federation, req, faults)
+            }
+            Endpoint::FulcioSigningCertV1 => {
+                self.fulcio
+                    .signing_cert_v1(&self.issuer, &self.federation, req, faults)
+            }
             Endpoint::FulcioTrustBundle => self.fulcio.trust_bundle(),
             Endpoint::FulcioRootCert => self.fulcio.root_cert(),
             Endpoint::RekorCreateEntry => self.rekor.create(req, faults)?,

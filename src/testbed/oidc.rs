@@ -6,8 +6,12 @@
 //! directly for tests, and verifying tokens for the testbed's Fulcio.
 //!
 //! It approves the configured identity without a login page: `/oidc/auth` redirects straight back
-//! to the client's loopback `redirect_uri` with `code` and `state`; a device grant is approved
-//! after a configured number of polls. It is at least as strict as a certified provider about
+//! to the client's loopback `redirect_uri` with `code`, `state` and `iss` (RFC 9207), or, with
+//! `consent_page` on, first shows a consent page whose approve/deny form posts to
+//! `/oidc/consent` (deny ends in `access_denied`, as a certified provider's cancel does); a device
+//! grant is approved after a configured number of polls. `email`/`email_verified` are in the ID
+//! token only when the `email` scope was requested (and `email_in_id_token` is on); device-flow
+//! tokens never carry a `nonce`. It is at least as strict as a certified provider about
 //! everything a client controls: only the configured `client_id`; `redirect_uri` must be a
 //! loopback `http` URL (any port, RFC 8252 §7.3) or the OOB URN, and must match exactly at the
 //! token endpoint; `code_challenge_method=S256` is required (plain and absent are refused);
@@ -43,19 +47,35 @@ pub struct OidcSettings {
     pub device_slow_down_increment: Duration,
     pub device_approve_after_polls: u32,
     pub device_code_lifetime: Duration,
+    pub consent_page: bool,
+    pub email_in_id_token: bool,
 }
 
-struct AuthCode {
+/// An authorization request that passed validation (waiting for consent, or turned into a code).
+#[derive(Clone)]
+struct Approved {
     client_id: String,
     redirect_uri: String,
     challenge: String,
     nonce: Option<String>,
+    state: Option<String>,
+    email_scope: bool,
+}
+
+struct AuthCode {
+    request: Approved,
     email: String,
+    expires: Instant,
+}
+
+struct PendingConsent {
+    request: Approved,
     expires: Instant,
 }
 
 struct DeviceGrant {
     client_id: String,
+    email_scope: bool,
     challenge: Option<String>,
     expires: Instant,
     interval: Duration,
@@ -66,6 +86,7 @@ struct DeviceGrant {
 #[derive(Default)]
 struct Grants {
     codes: HashMap<String, AuthCode>,
+    consents: HashMap<String, PendingConsent>,
     devices: HashMap<String, DeviceGrant>,
 }
 
@@ -385,6 +406,7 @@ impl Issuer {
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["ES256"],
                 "code_challenge_methods_supported": ["S256"],
+                "authorization_response_iss_parameter_supported": true,
                 "scopes_supported": ["openid", "email"],
                 "grant_types_supported": ["authorization_code", DEVICE_GRANT],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -437,14 +459,7 @@ impl Issuer {
             if redirect_uri == OOB_REDIRECT {
                 return Response::oauth_error(400, error, description);
             }
-            let mut params = vec![
-                ("error", error.to_owned()),
-                ("error_description", description.to_owned()),
-            ];
-            if let Some(s) = state {
-                params.push(("state", s.to_owned()));
-            }
-            Response::redirect(&append_query(redirect_uri, &params))
+            Response::redirect(&self.error_redirect(redirect_uri, state, error, description))
         };
         if form_get(q, "response_type") != Some("code") {
             return Ok(fail(
@@ -474,15 +489,120 @@ impl Issuer {
                 "code_challenge is not a base64url SHA-256 value",
             ));
         }
+        let approved = Approved {
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            challenge: challenge.to_owned(),
+            nonce: form_get(q, "nonce").map(str::to_owned),
+            state: state.map(str::to_owned),
+            email_scope: scopes.split(' ').any(|s| s == "email"),
+        };
+        if self.settings.consent_page {
+            return self.consent_page(approved);
+        }
+        self.issue_code(approved)
+    }
+
+    /// The redirect carrying an OAuth error, `state` and `iss` (RFC 6749 §4.1.2.1, RFC 9207).
+    fn error_redirect(
+        &self,
+        redirect_uri: &str,
+        state: Option<&str>,
+        error: &str,
+        description: &str,
+    ) -> String {
+        let mut params = vec![
+            ("error", error.to_owned()),
+            ("error_description", description.to_owned()),
+        ];
+        if let Some(s) = state {
+            params.push(("state", s.to_owned()));
+        }
+        params.push(("iss", self.url.clone()));
+        append_query(redirect_uri, &params)
+    }
+
+    /// The consent page: approve or deny, posted to `/oidc/consent` with a single-use
+    /// interaction id (a certified provider shows one to native clients every time, RFC 8252
+    /// §8.6).
+    fn consent_page(&self, request: Approved) -> Result<Response, TestbedError> {
+        let interaction = crypto::random_token(24)?;
+        let client = html_escape(&request.client_id);
+        let scopes = if request.email_scope {
+            "openid email"
+        } else {
+            "openid"
+        };
+        lock(&self.grants).consents.insert(
+            interaction.clone(),
+            PendingConsent {
+                request,
+                expires: Instant::now() + self.settings.code_lifetime,
+            },
+        );
+        let html = format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Authorize</title></head><body>\
+             <h1>Authorize</h1><p>The application <strong>{client}</strong> asks to sign you in \
+             (scopes: {scopes}).</p>\
+             <form id=\"consent\" method=\"post\" action=\"{url}/consent\">\
+             <input type=\"hidden\" name=\"interaction\" value=\"{interaction}\">\
+             <button type=\"submit\" name=\"decision\" value=\"approve\">Continue</button> \
+             <button type=\"submit\" name=\"decision\" value=\"deny\">Cancel</button>\
+             </form></body></html>\n",
+            url = html_escape(&self.url),
+        );
+        Ok(Response::new(200, "text/html; charset=utf-8", html)
+            .with_header("Cache-Control", "no-store"))
+    }
+
+    /// `POST /oidc/consent`: the user's decision on a consent page.
+    pub fn consent(&self, req: &Request) -> Result<Response, TestbedError> {
+        let form = match req.form() {
+            Ok(f) => f,
+            Err(e) => return Ok(Response::oauth_error(400, "invalid_request", &e)),
+        };
+        let pending =
+            form_get(&form, "interaction").and_then(|id| lock(&self.grants).consents.remove(id));
+        let Some(pending) = pending else {
+            return Ok(Response::oauth_error(
+                400,
+                "invalid_request",
+                "interaction is unknown, expired or already finished",
+            ));
+        };
+        if Instant::now() > pending.expires {
+            return Ok(Response::oauth_error(
+                400,
+                "invalid_request",
+                "interaction expired",
+            ));
+        }
+        match form_get(&form, "decision") {
+            Some("approve") => self.issue_code(pending.request),
+            Some("deny") => Ok(Response::redirect(&self.error_redirect(
+                &pending.request.redirect_uri,
+                pending.request.state.as_deref(),
+                "access_denied",
+                "End-User aborted interaction",
+            ))),
+            _ => Ok(Response::oauth_error(
+                400,
+                "invalid_request",
+                "decision must be approve or deny",
+            )),
+        }
+    }
+
+    /// Issues the authorization code for an approved request and sends the user back.
+    fn issue_code(&self, request: Approved) -> Result<Response, TestbedError> {
         let code = crypto::random_token(32)?;
         let email = self.identity();
+        let redirect_uri = request.redirect_uri.clone();
+        let state = request.state.clone();
         lock(&self.grants).codes.insert(
             code.clone(),
             AuthCode {
-                client_id: client_id.to_owned(),
-                redirect_uri: redirect_uri.to_owned(),
-                challenge: challenge.to_owned(),
-                nonce: form_get(q, "nonce").map(str::to_owned),
+                request,
                 email,
                 expires: Instant::now() + self.settings.code_lifetime,
             },
@@ -497,9 +617,11 @@ impl Issuer {
         }
         let mut params = vec![("code", code)];
         if let Some(s) = state {
-            params.push(("state", s.to_owned()));
+            params.push(("state", s));
         }
-        Ok(Response::redirect(&append_query(redirect_uri, &params)))
+        // RFC 9207: the authorization response names its issuer (a certified provider does).
+        params.push(("iss", self.url.clone()));
+        Ok(Response::redirect(&append_query(&redirect_uri, &params)))
     }
 
     /// Client authentication at the token endpoint (RFC 6749 §2.3.1): HTTP Basic or a
@@ -596,8 +718,20 @@ impl Issuer {
         }
     }
 
-    fn token_response(&self, email: &str, nonce: Option<&str>) -> Result<Response, TestbedError> {
-        let mut req = TokenRequest::email(email);
+    /// The token response for `email`. The ID token carries `email`/`email_verified` only when
+    /// the `email` scope was granted and the issuer is configured to put them there; its `sub`
+    /// is the same either way.
+    fn token_response(
+        &self,
+        email: &str,
+        nonce: Option<&str>,
+        email_scope: bool,
+    ) -> Result<Response, TestbedError> {
+        let mut req = if email_scope && self.settings.email_in_id_token {
+            TokenRequest::email(email)
+        } else {
+            TokenRequest::subject(&subject_for_email(email))
+        };
         req.nonce = nonce.map(str::to_owned);
         let id_token = self.mint(&req)?;
         let access_token = crypto::random_token(32)?;
@@ -608,7 +742,7 @@ impl Issuer {
                 "token_type": "bearer",
                 "expires_in": self.settings.token_lifetime.as_secs(),
                 "id_token": id_token,
-                "scope": "openid email",
+                "scope": if email_scope { "openid email" } else { "openid" },
             }),
         )
         .with_header("Cache-Control", "no-store")
@@ -642,6 +776,11 @@ impl Issuer {
                 "authorization code expired",
             ));
         }
+        let AuthCode {
+            request: grant,
+            email,
+            ..
+        } = grant;
         if grant.client_id != client_id {
             return Ok(Response::oauth_error(
                 400,
@@ -670,7 +809,7 @@ impl Issuer {
                 "code_verifier does not match code_challenge",
             ));
         }
-        self.token_response(&grant.email, grant.nonce.as_deref())
+        self.token_response(&email, grant.nonce.as_deref(), grant.email_scope)
     }
 
     /// `POST /oidc/device/code` (RFC 8628 §3.1–3.2).
@@ -718,6 +857,7 @@ impl Issuer {
             device_code.clone(),
             DeviceGrant {
                 client_id,
+                email_scope: scopes.split(' ').any(|s| s == "email"),
                 challenge,
                 expires: Instant::now() + self.settings.device_code_lifetime,
                 interval: self.settings.device_interval,
@@ -828,10 +968,29 @@ impl Issuer {
                 ));
             }
         }
+        let email_scope = grant.email_scope;
         grants.devices.remove(device_code);
         drop(grants);
-        self.token_response(&self.identity(), None)
+        // Device-flow ID tokens carry no nonce (a certified provider accepts one on the device
+        // request but never echoes it).
+        self.token_response(&self.identity(), None, email_scope)
     }
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Append query parameters to a URL that may already have a query.

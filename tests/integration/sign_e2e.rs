@@ -288,30 +288,33 @@ fn openssl_accepts_the_cms_over_the_commit() {
     .unwrap();
     let cms = gitseal::cms::decode::parse(&der).unwrap();
     let at = cms.signers[0].signing_time().unwrap();
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args([
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            "sig.der",
-            "-content",
-            "payload",
-            "-CAfile",
-            "ca.pem",
-            "-no-CApath",
-            "-no-CAstore",
-            "-purpose",
-            "any",
-            "-attime",
-        ])
-        .arg(at.to_string())
-        .args(["-out", "/dev/null"])
-        .output()
-        .unwrap();
+    let openssl_verify = || {
+        Command::new("openssl")
+            .current_dir(dir)
+            .args([
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                "sig.der",
+                "-content",
+                "payload",
+                "-CAfile",
+                "ca.pem",
+                "-no-CApath",
+                "-no-CAstore",
+                "-purpose",
+                "any",
+                "-attime",
+            ])
+            .arg(at.to_string())
+            .args(["-out", "/dev/null"])
+            .output()
+            .unwrap()
+    };
+    let out = openssl_verify();
     assert!(
         out.status.success(),
         "{}",
@@ -320,31 +323,7 @@ fn openssl_accepts_the_cms_over_the_commit() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("Verification successful"));
     // And rejects another payload.
     std::fs::write(dir.join("payload"), b"tampered").unwrap();
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args([
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            "sig.der",
-            "-content",
-            "payload",
-            "-CAfile",
-            "ca.pem",
-            "-no-CApath",
-            "-no-CAstore",
-            "-purpose",
-            "any",
-            "-attime",
-        ])
-        .arg(at.to_string())
-        .args(["-out", "/dev/null"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
+    assert!(!openssl_verify().status.success());
 }
 
 #[test]
