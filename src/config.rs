@@ -533,6 +533,137 @@ pub fn rekor_url(git: &GitConfig, env: &Env) -> String {
     .unwrap_or_else(|| DEFAULT_REKOR_URL.into())
 }
 
+/// What verification needs besides the trust root and the identity flags: where (and whether)
+/// to look up online-mode entries, where to cache them, and which policy file applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifySettings {
+    /// Rekor base URL ([`rekor_url`]).
+    pub rekor_url: String,
+    /// No network: `gitseal.offline` < `GITSEAL_OFFLINE` (true/yes/on/1); `--offline` too.
+    pub offline: bool,
+    /// Entry cache: `GITSEAL_CACHE_DIR` > `$XDG_CACHE_HOME/gitseal` (absolute only, as the
+    /// XDG Base Directory spec requires) > `$HOME/.cache/gitseal`; `None` when none is known.
+    pub cache_dir: Option<PathBuf>,
+    /// Policy file: `gitseal.policy` < `GITSEAL_POLICY`; relative paths are relative to the
+    /// directory git runs gitseal in (the top of the work tree, or a bare repository), and a
+    /// leading `~/` is the home directory.
+    pub policy_file: Option<PathBuf>,
+    /// Per-request HTTP timeout (`gitseal.httpTimeout` < `GITSEAL_HTTP_TIMEOUT`, seconds).
+    pub http_timeout: std::time::Duration,
+    /// Retries (`gitseal.httpRetries` < `GITSEAL_HTTP_RETRIES`).
+    pub http_retries: u32,
+}
+
+impl VerifySettings {
+    /// Resolves the settings; `cwd` anchors a relative policy path.
+    pub fn resolve(git: &GitConfig, env: &Env, cwd: &Path) -> Result<Self, ConfigError> {
+        let offline = setting(git, env, &["gitseal.offline"], &["GITSEAL_OFFLINE"])
+            .is_some_and(|v| truthy(&v));
+        let cache_dir = env
+            .get("GITSEAL_CACHE_DIR")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                env.get("XDG_CACHE_HOME")
+                    .map(PathBuf::from)
+                    .filter(|p| p.is_absolute())
+                    .map(|p| p.join("gitseal"))
+            })
+            .or_else(|| {
+                env.get("HOME")
+                    .filter(|s| !s.is_empty())
+                    .map(|h| Path::new(h).join(".cache").join("gitseal"))
+            });
+        let policy_file = setting(git, env, &["gitseal.policy"], &["GITSEAL_POLICY"])
+            .filter(|s| !s.is_empty())
+            .map(|p| match (p.strip_prefix("~/"), env.get("HOME")) {
+                (Some(rest), Some(home)) => Path::new(home).join(rest),
+                _ => cwd.join(p),
+            });
+        let number = |key: &str, var: &str, default: u64| -> Result<u64, ConfigError> {
+            match setting(git, env, &[key], &[var]).as_deref() {
+                None | Some("") => Ok(default),
+                Some(s) => s.parse::<u64>().map_err(|_| ConfigError::Invalid {
+                    key: key.into(),
+                    detail: format!("{s:?} (expected a number)"),
+                }),
+            }
+        };
+        let timeout = number("gitseal.httpTimeout", "GITSEAL_HTTP_TIMEOUT", 30)?.max(1);
+        let retries = number("gitseal.httpRetries", "GITSEAL_HTTP_RETRIES", 3)?;
+        Ok(Self {
+            rekor_url: rekor_url(git, env),
+            offline,
+            cache_dir,
+            policy_file,
+            http_timeout: std::time::Duration::from_secs(timeout),
+            http_retries: u32::try_from(retries).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+#[cfg(test)]
+mod verify_settings_tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn cache_dir_precedence() {
+        let cwd = Path::new("/repo");
+        let git = GitConfig::default();
+        let s = |e: &[(&str, &str)]| VerifySettings::resolve(&git, &env(e), cwd).unwrap();
+        assert_eq!(
+            s(&[("HOME", "/h")]).cache_dir,
+            Some("/h/.cache/gitseal".into())
+        );
+        assert_eq!(
+            s(&[("HOME", "/h"), ("XDG_CACHE_HOME", "/x")]).cache_dir,
+            Some("/x/gitseal".into())
+        );
+        assert_eq!(
+            s(&[("HOME", "/h"), ("XDG_CACHE_HOME", "relative")]).cache_dir,
+            Some("/h/.cache/gitseal".into())
+        );
+        assert_eq!(
+            s(&[("XDG_CACHE_HOME", "/x"), ("GITSEAL_CACHE_DIR", "/c")]).cache_dir,
+            Some("/c".into())
+        );
+        assert_eq!(s(&[]).cache_dir, None);
+    }
+
+    #[test]
+    fn policy_offline_and_rekor() {
+        let git = GitConfig::from_pairs(&[
+            ("gitseal.policy", "policy.toml"),
+            ("gitseal.offline", "true"),
+            ("gitsign.rekor", "https://r.example"),
+        ]);
+        let s = VerifySettings::resolve(&git, &env(&[("HOME", "/h")]), Path::new("/repo")).unwrap();
+        assert_eq!(s.policy_file, Some("/repo/policy.toml".into()));
+        assert!(s.offline);
+        assert_eq!(s.rekor_url, "https://r.example");
+        let s = VerifySettings::resolve(
+            &git,
+            &env(&[
+                ("HOME", "/h"),
+                ("GITSEAL_POLICY", "~/p.toml"),
+                ("GITSEAL_OFFLINE", "0"),
+                ("GITSEAL_REKOR_URL", "http://127.0.0.1:1"),
+            ]),
+            Path::new("/repo"),
+        )
+        .unwrap();
+        assert_eq!(s.policy_file, Some("/h/p.toml".into()));
+        assert!(!s.offline);
+        assert_eq!(s.rekor_url, "http://127.0.0.1:1");
+        let bad = GitConfig::from_pairs(&[("gitseal.httpRetries", "many")]);
+        assert!(VerifySettings::resolve(&bad, &env(&[]), Path::new("/")).is_err());
+    }
+}
+
 #[cfg(test)]
 mod sign_settings_tests {
     use super::*;

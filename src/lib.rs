@@ -22,6 +22,9 @@
 //! | [`tlv`] | raw DER slices where signatures cover received bytes |
 //! | [`x509`] | facts about certificates: raw TBS, SANs, Fulcio extensions, fingerprints |
 //! | [`verify`] | the verification pipeline, typed evidence, reasons and identity policy |
+//! | [`online`] | Rekor lookups for online-mode signatures and the on-disk cache of verified entries |
+//! | [`walk`] | revision arguments and pushes → the commits and tags to verify (gix, in-process) |
+//! | [`policy_file`] | the TOML policy file: allow rules per ref, unsigned and foreign-format objects |
 #![forbid(unsafe_code)]
 
 pub mod armor;
@@ -34,6 +37,8 @@ pub mod git;
 pub mod gpg_status;
 pub mod oidc;
 pub mod oids;
+pub mod online;
+pub mod policy_file;
 pub mod pubkey;
 pub mod rekor;
 pub mod sign;
@@ -41,6 +46,7 @@ pub mod tlv;
 pub mod transport;
 pub mod trust;
 pub mod verify;
+pub mod walk;
 pub mod x509;
 
 #[cfg(feature = "testbed")]

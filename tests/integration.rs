@@ -13,6 +13,7 @@ mod integration {
     pub mod fuzz;
     pub mod git_verify;
     pub mod oidc_e2e;
+    pub mod scale;
     pub mod sign_clients;
     pub mod sign_e2e;
     pub mod tamper;

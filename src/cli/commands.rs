@@ -64,6 +64,8 @@ pub enum Command {
     Config,
     /// Export a signature as a Sigstore bundle v0.3 for cosign or sigstore-python.
     Bundle(BundleArgs),
+    /// Verify the commits a push introduces (git's pre-receive hook input on stdin).
+    PreReceive(PreReceiveArgs),
 }
 
 /// Output formats.
@@ -114,12 +116,64 @@ pub struct IdentityFlags {
 /// `gitseal verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Revisions to verify.
-    #[arg(value_name = "REV", default_value = "HEAD")]
+    /// Revisions and ranges as `git log` takes them (`main`, `A..B`, `A...B`, `^X Y`, `X^!`;
+    /// default HEAD). Bare revisions alone name single objects, as `git show` and `gitsign
+    /// verify` take them; a range, a negation, `--all` or `--walk` walks history.
+    #[arg(value_name = "REV")]
     pub revs: Vec<String>,
+    /// Which objects.
+    #[command(flatten)]
+    pub range: RangeFlags,
+    /// Lookups, cache, policy file, parallelism.
+    #[command(flatten)]
+    pub scale: ScaleFlags,
     /// Identity policy and output.
     #[command(flatten)]
     pub identity: IdentityFlags,
+}
+
+/// Which objects `gitseal verify` covers.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RangeFlags {
+    /// Walk from every ref (and HEAD), like `git log --all`.
+    #[arg(long)]
+    pub all: bool,
+    /// Also verify annotated tags: those named, and those on the commits verified.
+    #[arg(long)]
+    pub tags: bool,
+    /// Walk history from bare revisions too (`gitseal verify --walk main`: all of main).
+    #[arg(long)]
+    pub walk: bool,
+    /// The ref the objects are for (e.g. refs/heads/main): policy rules limited to refs apply
+    /// only when it matches.
+    #[arg(long = "ref", value_name = "REF")]
+    pub ref_name: Option<String>,
+}
+
+/// Online lookups, the entry cache, the policy file and parallelism.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ScaleFlags {
+    /// No network: online-mode signatures are reported as unverifiable-offline (unless their
+    /// entry is in the cache).
+    #[arg(long)]
+    pub offline: bool,
+    /// Neither read nor write the cache of verified Rekor entries.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// The policy file (TOML); overrides git config gitseal.policy and GITSEAL_POLICY.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Verify with this many threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<std::num::NonZeroUsize>,
+}
+
+/// `gitseal pre-receive`.
+#[derive(Debug, Args)]
+pub struct PreReceiveArgs {
+    /// Lookups, cache, policy file, parallelism.
+    #[command(flatten)]
+    pub scale: ScaleFlags,
 }
 
 /// `gitseal bundle`.
@@ -142,6 +196,9 @@ pub struct VerifyTagArgs {
     /// Tag names.
     #[arg(value_name = "TAG", required = true)]
     pub tags: Vec<String>,
+    /// Lookups, cache, policy file, parallelism.
+    #[command(flatten)]
+    pub scale: ScaleFlags,
     /// Identity policy and output.
     #[command(flatten)]
     pub identity: IdentityFlags,

@@ -7,6 +7,7 @@
 
 mod bundle_cmd;
 pub mod commands;
+mod prereceive;
 pub mod render;
 pub mod sign_cmd;
 mod verify_cmd;
@@ -15,9 +16,9 @@ use crate::config::{self, ConfigError, Env, GitConfig, PolicyArgs};
 use crate::git::object::{self, Kind};
 use crate::gpg_status::{Status, Trust};
 use crate::trust::TrustRoot;
+use crate::verify::Outcome;
 use crate::verify::policy::{Policy, TrustLevel};
 use crate::verify::reason::Class;
-use crate::verify::{self, Context, Outcome};
 use clap::Parser as _;
 use commands::{Cli, Command, IdentityFlags};
 use std::ffi::OsString;
@@ -82,6 +83,17 @@ pub enum Plan {
         identity: IdentityFlags,
         /// `--trusted-root`.
         trusted_root: Option<PathBuf>,
+        /// `--all`, `--tags`, `--walk`, `--ref` (defaults for `verify-tag`).
+        range: Box<commands::RangeFlags>,
+        /// `--offline`, `--no-cache`, `--policy`, `--jobs`.
+        scale: Box<commands::ScaleFlags>,
+    },
+    /// `gitseal pre-receive`.
+    PreReceive {
+        /// `--offline`, `--no-cache`, `--policy`, `--jobs`.
+        scale: commands::ScaleFlags,
+        /// `--trusted-root`.
+        trusted_root: Option<PathBuf>,
     },
     /// Print the version.
     Version,
@@ -103,11 +115,19 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
                 targets: a.revs,
                 identity: a.identity,
                 trusted_root: cli.trusted_root,
+                range: Box::new(a.range),
+                scale: Box::new(a.scale),
             },
             Command::VerifyTag(a) => Plan::HumanVerify {
                 tags: true,
                 targets: a.tags,
                 identity: a.identity,
+                trusted_root: cli.trusted_root,
+                range: Box::default(),
+                scale: Box::new(a.scale),
+            },
+            Command::PreReceive(a) => Plan::PreReceive {
+                scale: a.scale,
                 trusted_root: cli.trusted_root,
             },
             Command::Version => Plan::Version,
@@ -234,7 +254,26 @@ fn execute(plan: Plan, env: &Env) -> u8 {
             targets,
             identity,
             trusted_root,
-        } => verify_cmd::human_verify(tags, &targets, &identity, trusted_root.as_deref(), env),
+            range,
+            scale,
+        } => verify_cmd::human_verify(
+            tags,
+            &targets,
+            &range,
+            &scale,
+            &identity,
+            trusted_root.as_deref(),
+            env,
+        ),
+        Plan::PreReceive {
+            scale,
+            trusted_root,
+        } => prereceive::run(
+            &scale,
+            trusted_root.as_deref(),
+            env,
+            &mut std::io::stdin().lock(),
+        ),
     }
 }
 
@@ -379,22 +418,27 @@ fn git_verify(
             EXIT_FAILED,
         );
     }
-    let (trust, policy) = match load_verify_config(trusted_root, env, None) {
-        Ok(x) => x,
+    // The same rules as `gitseal verify` (identity keys or the policy file; git names no ref,
+    // so only rules not limited to refs apply), and the same Rekor lookup for online-mode
+    // signatures (gitseal.offline / GITSEAL_OFFLINE turn it off).
+    let checker = match verify_cmd::Checker::load(
+        trusted_root,
+        env,
+        None,
+        &commands::ScaleFlags::default(),
+    ) {
+        Ok(c) => c,
         Err(e) => return fail_early(&mut status, e.to_string(), EXIT_USAGE),
     };
-    let email = payload_kind(&payload).and_then(|k| object::signer_email(k, &payload));
-    let outcome = verify::verify_detached(
-        &payload,
-        &sig,
-        &trust,
-        &policy,
-        &Context {
-            signer_email: email.as_deref(),
-            looked_up_entry: None,
-            object_id: None,
-        },
-    );
+    // Online mode logs the object id (compat §3.1): the id git gives the object it is
+    // verifying is that of the signature inserted back into the payload.
+    let hash = crate::git::repo::Repo::discover(&cwd())
+        .map(|r| r.hash_kind())
+        .unwrap_or(object::HashKind::Sha1);
+    let kind = payload_kind(&payload);
+    let object_id =
+        kind.map(|k| object::object_id(k, &object::signed_object(k, &payload, &sig, hash), hash));
+    let outcome = checker.check_signature(kind, &payload, &sig, object_id.as_deref(), hash, None);
     let (lines, code, text) = git_verify_report(&outcome);
     for l in lines {
         let _ = writeln!(status, "{l}");

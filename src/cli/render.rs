@@ -70,8 +70,13 @@ pub fn verified_summary(v: &Verified, tool: &str) -> String {
 pub fn hint(reason: Reason) -> &'static str {
     match reason {
         Reason::TlogLookupRequired => {
-            "online-mode lookups are not available yet; sign with `gitsign.rekorMode=offline` \
-             (gitseal's default) so the log entry is embedded"
+            "verify without --offline (and without gitseal.offline / GITSEAL_OFFLINE) so \
+             gitseal can look the entry up in Rekor; sign with `gitsign.rekorMode=offline` \
+             (gitseal's default) to embed the entry instead"
+        }
+        Reason::TlogEntryNotFound | Reason::TlogLookupFailed => {
+            "check gitsign.rekor (or GITSEAL_REKOR_URL / GITSIGN_REKOR_URL / SIGSTORE_REKOR_URL) \
+             names the log the signer used, and that it can be reached"
         }
         Reason::ChainUntrusted | Reason::TlogUnknownLog | Reason::SctInvalid => {
             "if this was signed against another Sigstore instance, point --trusted-root, \
@@ -130,7 +135,12 @@ pub fn outcome_word(o: &Outcome) -> &'static str {
 
 /// One JSON line for an object.
 pub fn json_line(id: &str, kind: &str, o: Option<&Outcome>) -> String {
-    let value = match o {
+    json_value(id, kind, o).to_string()
+}
+
+/// The JSON object for an object (`None`: unsigned); [`json_line`] prints it.
+pub fn json_value(id: &str, kind: &str, o: Option<&Outcome>) -> serde_json::Value {
+    match o {
         None => serde_json::json!({
             "object": id, "type": kind, "outcome": "unsigned", "reason": null,
             "identity": null, "issuer": null, "log_index": null, "integrated_time": null,
@@ -148,6 +158,5 @@ pub fn json_line(id: &str, kind: &str, o: Option<&Outcome>) -> String {
             "issuer": r.signer.as_ref().and_then(|s| s.issuer.clone()),
             "log_index": null, "integrated_time": null,
         }),
-    };
-    value.to_string()
+    }
 }

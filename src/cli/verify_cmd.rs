@@ -1,112 +1,639 @@
-//! `gitseal verify` / `gitseal verify-tag`: verify objects read in-process from the
-//! repository, print a summary (or JSON lines) per object, exit 0 only when all pass.
+//! `gitseal verify` / `gitseal verify-tag`: select objects ([`crate::walk`]), verify them in
+//! parallel on all cores, print one result per object (human lines or JSON lines) in the
+//! selection's order, then a summary; exit 0 only when every object passes.
+//!
+//! This module also holds what the other verifying commands share: [`Checker`] (trust root,
+//! rules, lookups: one object in, one [`Report`] out, no I/O but the lookup's) and
+//! [`run_parallel`] (deterministic output order whatever the thread timing). It owns the
+//! mapping from a report to "passes or not" under the rules: a good signature passes when the
+//! signer is trusted fully; unsigned and foreign-format objects pass only when a policy file
+//! says so. It must not parse CMS or decide trust itself (that is `verify` and `policy_file`).
 
-use super::commands::{Format, IdentityFlags};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, load_verify_config, render};
-use crate::config::Env;
-use crate::git::object::{self, SignatureFormat};
-use crate::git::repo::{RawObject, Repo};
-use crate::verify::policy::TrustLevel;
-use crate::verify::{self, Context, Outcome};
+use super::commands::{Format, IdentityFlags, RangeFlags, ScaleFlags};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, render};
+use crate::config::{self, ConfigError, Env, GitConfig, PolicyArgs, VerifySettings};
+use crate::git::object::{self, HashKind, Kind, SignatureFormat};
+use crate::git::repo::RawObject;
+use crate::online::{self, Cache, Lookup, Signed};
+use crate::policy_file::{PolicyFile, PolicyFileError};
+use crate::rekor::client::RekorClient;
+use crate::transport::{HttpTransport, TransportConfig};
+use crate::trust::TrustRoot;
+use crate::verify::policy::{Policy, TrustDecision, TrustLevel};
+use crate::verify::{Outcome, Verified};
+use crate::walk::{self, ObjectStore, RevOptions, Target};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
-fn read_targets(
-    repo: &Repo,
-    tags: bool,
-    targets: &[String],
-) -> Vec<(String, Result<RawObject, String>)> {
-    targets
-        .iter()
-        .map(|t| {
-            let r = if tags { repo.tag(t) } else { repo.commit(t) };
-            (t.clone(), r.map_err(|e| e.to_string()))
-        })
-        .collect()
+/// Why verification could not start.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    /// Configuration or trust root.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The policy file.
+    #[error(transparent)]
+    Policy(#[from] PolicyFileError),
+    /// Contradictory arguments.
+    #[error("{0}")]
+    Usage(String),
 }
 
-/// `gitseal verify` / `verify-tag`: verify objects read in-process; exit 0 only when every
-/// object passes (good signature from an allowed signer).
-pub(super) fn human_verify(
-    tags: bool,
-    targets: &[String],
-    flags: &IdentityFlags,
-    trusted_root: Option<&Path>,
-    env: &Env,
-) -> u8 {
-    let mut out = std::io::stdout().lock();
-    let (trust, policy) = match load_verify_config(trusted_root, env, Some(flags.policy_args())) {
-        Ok(x) => x,
-        Err(e) => {
-            eprint_line(&format!("{TOOL}: {e}"));
-            return EXIT_USAGE;
+/// The rules objects are judged by.
+#[derive(Debug, Clone)]
+pub(crate) enum Rules {
+    /// Identity flags or git config `gitseal.identity*` (or none: the committer rule).
+    Flags(Policy),
+    /// A policy file.
+    File(PolicyFile),
+}
+
+impl Rules {
+    fn admits_unsigned(&self, merge: bool) -> bool {
+        matches!(self, Rules::File(f) if f.admits_unsigned(merge))
+    }
+
+    fn admits_foreign_format(&self, merge: bool) -> bool {
+        matches!(self, Rules::File(f) if f.admits_foreign_format(merge))
+    }
+}
+
+/// What was found about one object.
+#[derive(Debug, Clone)]
+pub(crate) enum Verdict {
+    /// No signature for this repository's hash.
+    Unsigned,
+    /// An OpenPGP or SSH signature (gitseal does not check them).
+    Foreign(SignatureFormat),
+    /// An x509 signature, checked.
+    Checked(Outcome),
+    /// The object could not be read.
+    Unreadable(String),
+}
+
+/// One object's result.
+#[derive(Debug, Clone)]
+pub(crate) struct Report {
+    /// Object id.
+    pub id: String,
+    /// Commit or tag.
+    pub kind: Kind,
+    /// A commit with two or more parents.
+    pub merge: bool,
+    /// The ref it was judged for.
+    pub ref_name: Option<String>,
+    /// What was found.
+    pub verdict: Verdict,
+    /// Whether it passes under the rules.
+    pub pass: bool,
+}
+
+impl Report {
+    /// The outcome word of the JSON format.
+    pub fn outcome_word(&self) -> &'static str {
+        match &self.verdict {
+            Verdict::Unsigned => "unsigned",
+            Verdict::Foreign(_) => "foreign-format",
+            Verdict::Checked(o) => render::outcome_word(o),
+            Verdict::Unreadable(_) => "error",
         }
-    };
-    let repo = match Repo::discover(&cwd()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprint_line(&format!("{TOOL}: {e}"));
-            return EXIT_USAGE;
+    }
+
+    /// The stable reason code, if any.
+    pub fn reason(&self) -> Option<&'static str> {
+        match &self.verdict {
+            Verdict::Unsigned | Verdict::Unreadable(_) => None,
+            Verdict::Foreign(_) => {
+                Some(crate::verify::reason::Reason::UnsupportedSignatureFormat.code())
+            }
+            Verdict::Checked(Outcome::Verified(v)) => (v.trust.level != TrustLevel::Fully)
+                .then_some(crate::verify::reason::Reason::IdentityMismatch.code()),
+            Verdict::Checked(Outcome::Rejected(r)) => Some(r.reason.code()),
         }
-    };
-    let mut all_pass = true;
-    for (target, obj) in read_targets(&repo, tags, targets) {
-        let obj = match obj {
-            Ok(o) => o,
-            Err(e) => {
-                eprint_line(&format!("{TOOL}: {e}"));
-                all_pass = false;
-                continue;
+    }
+
+    /// Why, in one line.
+    pub fn detail(&self) -> String {
+        let policy = |pass: bool| {
+            if pass {
+                "allowed by the policy"
+            } else {
+                "not allowed by the policy"
             }
         };
-        let split = object::split(obj.kind, &obj.data, repo.hash_kind());
-        let outcome = split.as_ref().map(|s| {
-            if object::signature_format(&s.signature) != SignatureFormat::X509 {
-                // Not ours to judge: report it as a foreign format, never as BAD.
-                let detail = format!("{:?} signature", object::signature_format(&s.signature));
-                return Outcome::Rejected(verify::Rejection {
-                    reason: crate::verify::reason::Reason::UnsupportedSignatureFormat,
-                    detail,
-                    signer: None,
-                });
+        match &self.verdict {
+            Verdict::Unsigned => format!("not signed ({})", policy(self.pass)),
+            Verdict::Foreign(f) => {
+                let f = match f {
+                    SignatureFormat::OpenPgp => "OpenPGP",
+                    SignatureFormat::Ssh => "SSH",
+                    SignatureFormat::X509 | SignatureFormat::Unknown => "other",
+                };
+                format!(
+                    "{f} signature, not checked by gitseal ({})",
+                    policy(self.pass)
+                )
             }
-            let email = object::signer_email(obj.kind, &s.payload);
-            verify::verify_detached(
-                &s.payload,
-                &s.signature,
-                &trust,
-                &policy,
-                &Context {
+            Verdict::Checked(Outcome::Verified(v)) => format!(
+                "{} ({}), tlog index {}: trust {}: {}",
+                v.signer.identity.as_deref().unwrap_or("unknown identity"),
+                v.signer.issuer.as_deref().unwrap_or("unknown issuer"),
+                v.tlog.log_index,
+                match v.trust.level {
+                    TrustLevel::Fully => "fully",
+                    TrustLevel::Undefined => "undefined",
+                    TrustLevel::Never => "never",
+                },
+                v.trust.why
+            ),
+            Verdict::Checked(Outcome::Rejected(r)) => r.detail.clone(),
+            Verdict::Unreadable(e) => e.clone(),
+        }
+    }
+
+    /// The JSON object (module docs of `render` for the common keys), plus `pass`, `merge`,
+    /// `ref` and `detail`.
+    pub fn json(&self) -> serde_json::Value {
+        let kind = self.kind.name();
+        let mut v = match &self.verdict {
+            Verdict::Checked(o) => render::json_value(&self.id, kind, Some(o)),
+            _ => render::json_value(&self.id, kind, None),
+        };
+        if let Some(map) = v.as_object_mut() {
+            map.insert("outcome".into(), self.outcome_word().into());
+            map.insert("reason".into(), self.reason().into());
+            map.insert("pass".into(), self.pass.into());
+            map.insert("merge".into(), self.merge.into());
+            map.insert("ref".into(), self.ref_name.clone().into());
+            map.insert("detail".into(), self.detail().into());
+        }
+        v
+    }
+}
+
+/// Per-outcome counts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Summary {
+    counts: BTreeMap<&'static str, usize>,
+    /// Objects that pass.
+    pub passed: usize,
+    /// Objects that do not.
+    pub failed: usize,
+}
+
+/// Every outcome word, in the order the summary lists them.
+pub(crate) const OUTCOMES: [&str; 7] = [
+    "good",
+    "bad",
+    "untrusted-signer",
+    "unverifiable-offline",
+    "unsigned",
+    "foreign-format",
+    "error",
+];
+
+impl Summary {
+    fn add(&mut self, r: &Report) {
+        *self.counts.entry(r.outcome_word()).or_insert(0) += 1;
+        if r.pass {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.passed + self.failed
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let mut counts = serde_json::Map::new();
+        counts.insert("objects".into(), self.total().into());
+        counts.insert("passed".into(), self.passed.into());
+        counts.insert("failed".into(), self.failed.into());
+        for w in OUTCOMES {
+            counts.insert(w.into(), self.counts.get(w).copied().unwrap_or(0).into());
+        }
+        serde_json::json!({ "summary": counts })
+    }
+
+    fn human(&self) -> String {
+        let parts: Vec<String> = OUTCOMES
+            .iter()
+            .filter_map(|w| {
+                self.counts
+                    .get(w)
+                    .filter(|n| **n > 0)
+                    .map(|n| format!("{n} {w}"))
+            })
+            .collect();
+        let breakdown = if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join(", "))
+        };
+        format!(
+            "{TOOL}: {} object(s){breakdown}: {} passed, {} failed",
+            self.total(),
+            self.passed,
+            self.failed
+        )
+    }
+}
+
+/// Trust root, rules and lookups: everything needed to judge one object.
+#[derive(Debug)]
+pub(crate) struct Checker {
+    trust: TrustRoot,
+    rules: Rules,
+    lookup: Lookup,
+}
+
+impl Checker {
+    /// Loads configuration (module docs of `config`): the trust root; the rules — `--policy`,
+    /// else identity flags, else `GITSEAL_POLICY` / `gitseal.policy`, else the
+    /// `gitseal.identity*` keys, else the committer rule; the lookup settings.
+    pub fn load(
+        trusted_root: Option<&Path>,
+        env: &Env,
+        flags: Option<PolicyArgs>,
+        scale: &ScaleFlags,
+    ) -> Result<Self, LoadError> {
+        let dir = cwd();
+        let git = GitConfig::load(&dir)?;
+        let trust = config::load_trust_root(trusted_root, env, &git)?;
+        let settings = VerifySettings::resolve(&git, env, &dir)?;
+        let flags = flags.filter(|f| !f.is_empty());
+        let rules = match (&scale.policy, flags) {
+            (Some(_), Some(_)) => {
+                return Err(LoadError::Usage(
+                    "--policy and the --certificate-* flags cannot be combined: put the \
+                     identities in the policy file"
+                        .into(),
+                ));
+            }
+            (Some(p), None) => Rules::File(PolicyFile::load(p)?),
+            (None, Some(f)) => Rules::Flags(f.build()?),
+            (None, None) => match &settings.policy_file {
+                Some(p) => Rules::File(PolicyFile::load(p)?),
+                None => Rules::Flags(PolicyArgs::from_git_config(&git).build()?),
+            },
+        };
+        let cache = if scale.no_cache {
+            None
+        } else {
+            settings.cache_dir.clone().map(Cache::new)
+        };
+        let lookup = if scale.offline || settings.offline {
+            Lookup::offline(cache)
+        } else {
+            let transport = Arc::new(HttpTransport::new(TransportConfig {
+                timeout: settings.http_timeout,
+                max_retries: settings.http_retries,
+                ..TransportConfig::default()
+            }));
+            Lookup::new(Some(RekorClient::new(settings.rekor_url, transport)), cache)
+        };
+        Ok(Self {
+            trust,
+            rules,
+            lookup,
+        })
+    }
+
+    /// Verifies one signature (x509, or whatever the pipeline makes of unknown text) and
+    /// applies the rules. `object_id: None` (a payload that is neither a commit nor a tag)
+    /// means no lookup is possible.
+    pub fn check_signature(
+        &self,
+        kind: Option<Kind>,
+        payload: &[u8],
+        signature: &[u8],
+        object_id: Option<&str>,
+        hash: HashKind,
+        ref_name: Option<&str>,
+    ) -> Outcome {
+        let email = kind.and_then(|k| object::signer_email(k, payload));
+        let default_policy = Policy::default();
+        let policy = match &self.rules {
+            Rules::Flags(p) => p,
+            Rules::File(_) => &default_policy,
+        };
+        let outcome = match (kind, object_id) {
+            (Some(kind), Some(object_id)) => self.lookup.verify(
+                &Signed {
+                    kind,
+                    payload,
+                    signature,
+                    object_id,
+                    hash,
+                    signer_email: email.as_deref(),
+                },
+                &self.trust,
+                policy,
+            ),
+            _ => crate::verify::verify_detached(
+                payload,
+                signature,
+                &self.trust,
+                policy,
+                &crate::verify::Context {
                     signer_email: email.as_deref(),
                     looked_up_entry: None,
                     object_id: None,
                 },
-            )
-        });
-        let pass =
-            matches!(&outcome, Some(Outcome::Verified(v)) if v.trust.level == TrustLevel::Fully);
-        all_pass &= pass;
-        match flags.format {
-            Format::Json => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    render::json_line(&obj.id, obj.kind.name(), outcome.as_ref())
-                );
+            ),
+        };
+        match (&self.rules, outcome) {
+            (Rules::File(file), Outcome::Verified(mut v)) => {
+                v.trust = file_decision(file, &v, signature, ref_name);
+                Outcome::Verified(v)
             }
-            Format::Human => {
-                let text = match &outcome {
-                    None => format!(
-                        "{TOOL}: {} {target} ({}) is not signed\n",
-                        obj.kind.name(),
-                        obj.id
-                    ),
-                    Some(Outcome::Verified(v)) => render::verified_summary(v, TOOL),
-                    Some(Outcome::Rejected(r)) => render::rejection(r, TOOL),
-                };
-                let _ = write!(out, "{text}");
-            }
+            (_, o) => o,
         }
     }
-    if all_pass { EXIT_OK } else { EXIT_FAILED }
+
+    /// Judges one object read from a repository.
+    pub fn check(
+        &self,
+        target: &Target,
+        object: Result<RawObject, String>,
+        hash: HashKind,
+        ref_name: Option<&str>,
+    ) -> Report {
+        let mut report = Report {
+            id: target.id.to_string(),
+            kind: target.kind,
+            merge: false,
+            ref_name: ref_name.map(str::to_string),
+            verdict: Verdict::Unreadable(String::new()),
+            pass: false,
+        };
+        let obj = match object {
+            Ok(o) => o,
+            Err(e) => {
+                report.verdict = Verdict::Unreadable(e);
+                return report;
+            }
+        };
+        report.kind = obj.kind;
+        report.merge = obj.kind == Kind::Commit && walk::parent_count(&obj.data) > 1;
+        let Some(split) = object::split(obj.kind, &obj.data, hash) else {
+            report.verdict = Verdict::Unsigned;
+            report.pass = self.rules.admits_unsigned(report.merge);
+            return report;
+        };
+        let format = object::signature_format(&split.signature);
+        if matches!(format, SignatureFormat::OpenPgp | SignatureFormat::Ssh) {
+            report.verdict = Verdict::Foreign(format);
+            report.pass = self.rules.admits_foreign_format(report.merge);
+            return report;
+        }
+        let outcome = self.check_signature(
+            Some(obj.kind),
+            &split.payload,
+            &split.signature,
+            Some(&obj.id),
+            hash,
+            ref_name,
+        );
+        report.pass =
+            matches!(&outcome, Outcome::Verified(v) if v.trust.level == TrustLevel::Fully);
+        report.verdict = Verdict::Checked(outcome);
+        report
+    }
+}
+
+/// The policy file's decision for a verified signature: the leaf is the certificate the
+/// pipeline verified (found again by its fingerprint).
+fn file_decision(
+    file: &PolicyFile,
+    v: &Verified,
+    signature: &[u8],
+    ref_name: Option<&str>,
+) -> TrustDecision {
+    match online::leaf_in_signature(signature, &v.signer.fingerprint) {
+        Some(leaf) => file.decide(&leaf, ref_name),
+        None => TrustDecision {
+            level: TrustLevel::Never,
+            why: "the signer's certificate could not be found again for the policy".into(),
+        },
+    }
+}
+
+/// One unit of work: an object and the ref it is judged for.
+pub(crate) type Item = (Target, Option<String>);
+
+/// Reads each item's object (on this thread: the repository handle is not shared), verifies
+/// on `jobs` threads, and calls `emit` with every report in the items' order, as soon as all
+/// earlier ones are done.
+pub(crate) fn run_parallel<F>(
+    items: Vec<Item>,
+    store: &ObjectStore,
+    checker: &Checker,
+    jobs: usize,
+    emit: F,
+) where
+    F: FnMut(&Report) + Send,
+{
+    use std::sync::mpsc;
+    let hash = store.hash_kind();
+    let jobs = jobs.max(1);
+    type Work = (usize, Target, Option<String>, Result<RawObject, String>);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Work>(jobs * 4);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Report)>();
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            let done_tx = done_tx.clone();
+            let work_rx = &work_rx;
+            s.spawn(move || {
+                loop {
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    let Ok((i, target, ref_name, object)) = next else {
+                        break;
+                    };
+                    let report = checker.check(&target, object, hash, ref_name.as_deref());
+                    if done_tx.send((i, report)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut emit = emit;
+        s.spawn(move || {
+            let mut pending = BTreeMap::new();
+            let mut next = 0usize;
+            for (i, report) in done_rx {
+                pending.insert(i, report);
+                while let Some(r) = pending.remove(&next) {
+                    emit(&r);
+                    next += 1;
+                }
+            }
+        });
+        for (i, (target, ref_name)) in items.into_iter().enumerate() {
+            let object = match &target.problem {
+                Some(p) => Err(p.clone()),
+                None => store.read(&target.id),
+            };
+            if work_tx.send((i, target, ref_name, object)).is_err() {
+                break;
+            }
+        }
+        drop(work_tx);
+    });
+}
+
+/// The thread count: `--jobs`, else every core.
+pub(crate) fn jobs(scale: &ScaleFlags) -> usize {
+    scale
+        .jobs
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(std::num::NonZeroUsize::get)
+                .unwrap_or(1)
+        })
+}
+
+/// The object directories of a push's quarantine, from the environment git gives hooks.
+pub(crate) fn quarantine_dirs(env: &Env) -> Vec<std::path::PathBuf> {
+    walk::extra_object_dirs(
+        env.get("GIT_OBJECT_DIRECTORY"),
+        env.get("GIT_ALTERNATE_OBJECT_DIRECTORIES"),
+    )
+}
+
+fn human_block(r: &Report) -> String {
+    match &r.verdict {
+        Verdict::Checked(Outcome::Verified(v)) => render::verified_summary(v, TOOL),
+        Verdict::Checked(Outcome::Rejected(rej)) => render::rejection(rej, TOOL),
+        _ => format!(
+            "{TOOL}: {} {}: {}: {}\n",
+            r.kind.name(),
+            r.id,
+            r.outcome_word(),
+            r.detail()
+        ),
+    }
+}
+
+fn human_line(r: &Report) -> String {
+    let merge = if r.merge { " (merge)" } else { "" };
+    let code = r.reason().map(|c| format!(" [{c}]")).unwrap_or_default();
+    format!(
+        "{} {}{merge} {}{code}: {}",
+        r.kind.name(),
+        r.id,
+        r.outcome_word(),
+        r.detail()
+    )
+}
+
+/// `gitseal verify` (`tags_mode: false`: revisions) / `verify-tag` (`true`: tag names).
+pub(super) fn human_verify(
+    tags_mode: bool,
+    args: &[String],
+    range: &RangeFlags,
+    scale: &ScaleFlags,
+    flags: &IdentityFlags,
+    trusted_root: Option<&Path>,
+    env: &Env,
+) -> u8 {
+    let checker = match Checker::load(trusted_root, env, Some(flags.policy_args()), scale) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint_line(&format!("{TOOL}: {e}"));
+            return EXIT_USAGE;
+        }
+    };
+    let store = match ObjectStore::open(&cwd(), &quarantine_dirs(env)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint_line(&format!("{TOOL}: {e}"));
+            return EXIT_USAGE;
+        }
+    };
+    let items: Vec<Item> = if tags_mode {
+        let mut items = Vec::new();
+        for name in args {
+            match store.tag_ref(name) {
+                Ok(id) => items.push((
+                    Target {
+                        id,
+                        kind: Kind::Tag,
+                        problem: None,
+                    },
+                    Some(format!("refs/tags/{name}")),
+                )),
+                Err(e) => {
+                    // Not a verdict about a signature: nothing was verified.
+                    eprint_line(&format!("{TOOL}: {e}"));
+                    return EXIT_FAILED;
+                }
+            }
+        }
+        items
+    } else {
+        let revs: Vec<String> = if args.is_empty() && !range.all {
+            vec!["HEAD".into()]
+        } else {
+            args.to_vec()
+        };
+        let opts = RevOptions {
+            all: range.all,
+            tags: range.tags,
+            walk: range.walk,
+        };
+        match store.select(&revs, opts) {
+            Ok(targets) => targets
+                .into_iter()
+                .map(|t| (t, range.ref_name.clone()))
+                .collect(),
+            Err(e) => {
+                eprint_line(&format!("{TOOL}: {e}"));
+                return EXIT_FAILED;
+            }
+        }
+    };
+    let single = items.len() == 1;
+    let format = flags.format;
+    let mut summary = Summary::default();
+    {
+        let summary = &mut summary;
+        run_parallel(items, &store, &checker, jobs(scale), move |r| {
+            summary.add(r);
+            let text = match format {
+                Format::Json => format!("{}\n", r.json()),
+                Format::Human if single => human_block(r),
+                Format::Human if r.pass => format!("{}\n", human_line(r)),
+                Format::Human => match &r.verdict {
+                    Verdict::Checked(Outcome::Rejected(rej)) => {
+                        format!("{}\n{}", human_line(r), render::rejection(rej, TOOL))
+                    }
+                    _ => format!("{}\n", human_line(r)),
+                },
+            };
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        });
+    }
+    let last = match format {
+        Format::Json => summary.json().to_string(),
+        Format::Human => summary.human(),
+    };
+    let _ = writeln!(std::io::stdout(), "{last}");
+    if summary.failed == 0 {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
 }

@@ -100,6 +100,10 @@ reasons! {
         "an online-mode signature: its log entry must be looked up in Rekor";
     IdentityMismatch => "identity-mismatch", Bad,
         "the signer's identity or issuer is not one the policy allows";
+    TlogEntryNotFound => "tlog-entry-not-found", CannotCheck,
+        "the transparency log has no entry for this online-mode signature";
+    TlogLookupFailed => "tlog-lookup-failed", CannotCheck,
+        "the transparency log could not be searched for this online-mode signature";
 }
 
 #[cfg(test)]

@@ -1,0 +1,150 @@
+//! `gitseal pre-receive`: git's pre-receive hook (githooks(5)). Reads `<old> <new> <ref>` lines
+//! on standard input, verifies what each update introduces — the commits reachable from
+//! `<new>` and from no existing ref (`git rev-list <new> --not --all`), and the annotated tag
+//! `<new>` names — under the rules for that ref, prints one line per rejected object and exits
+//! non-zero to reject the whole push.
+//!
+//! It reads the pushed objects from the quarantine directory git names in the hook's
+//! environment, needs no network for offline-mode signatures, and never lets a configuration
+//! problem through: anything it cannot decide rejects the push. It must not write to the
+//! repository. Output goes to standard error, which git relays to the pusher as `remote:`
+//! lines.
+
+use super::commands::ScaleFlags;
+use super::verify_cmd::{Checker, Item, Report, jobs, quarantine_dirs, run_parallel};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line};
+use crate::config::Env;
+use crate::walk::{ObjectStore, WalkError};
+use gix::ObjectId;
+use std::io::BufRead;
+use std::path::Path;
+
+/// One line of pre-receive input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    /// The ref's current value (all zeros: it is being created).
+    pub old: ObjectId,
+    /// The pushed value (all zeros: it is being deleted).
+    pub new: ObjectId,
+    /// The full ref name.
+    pub name: String,
+}
+
+/// Parses one `<old> <new> <ref>` line (githooks(5) "pre-receive"). Pure.
+pub fn parse_update(line: &str) -> Result<RefUpdate, String> {
+    let mut fields = line.split_whitespace();
+    let (Some(old), Some(new), Some(name), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(format!("expected `<old> <new> <ref>`, got {line:?}"));
+    };
+    let id = |s: &str| {
+        ObjectId::from_hex(s.as_bytes()).map_err(|_| format!("{s:?} is not an object id"))
+    };
+    Ok(RefUpdate {
+        old: id(old)?,
+        new: id(new)?,
+        name: name.to_string(),
+    })
+}
+
+fn rejection_line(r: &Report) -> String {
+    let reason = r.reason().map(|c| format!(" [{c}]")).unwrap_or_default();
+    let merge = if r.merge { " (merge)" } else { "" };
+    format!(
+        "{TOOL}: rejected {ref_name}: {kind} {id}{merge}: {outcome}{reason}: {detail}",
+        ref_name = r.ref_name.as_deref().unwrap_or("?"),
+        kind = r.kind.name(),
+        id = r.id,
+        outcome = r.outcome_word(),
+        detail = r.detail(),
+    )
+}
+
+fn items(store: &ObjectStore, updates: &[RefUpdate]) -> Result<Vec<Item>, WalkError> {
+    let mut items = Vec::new();
+    for u in updates {
+        if u.new.is_null() {
+            continue; // a deletion introduces nothing
+        }
+        for t in store.introduced(u.new)? {
+            items.push((t, Some(u.name.clone())));
+        }
+    }
+    Ok(items)
+}
+
+/// Runs the hook; `input` is git's standard input.
+pub(super) fn run(
+    scale: &ScaleFlags,
+    trusted_root: Option<&Path>,
+    env: &Env,
+    input: &mut dyn BufRead,
+) -> u8 {
+    let fail = |msg: String, code: u8| {
+        eprint_line(&format!("{TOOL}: {msg}"));
+        eprint_line(&format!("{TOOL}: push rejected"));
+        code
+    };
+    let mut updates = Vec::new();
+    for line in input.lines() {
+        match line {
+            Ok(l) if l.trim().is_empty() => {}
+            Ok(l) => match parse_update(&l) {
+                Ok(u) => updates.push(u),
+                Err(e) => return fail(format!("pre-receive input: {e}"), EXIT_USAGE),
+            },
+            Err(e) => return fail(format!("cannot read pre-receive input: {e}"), EXIT_USAGE),
+        }
+    }
+    let checker = match Checker::load(trusted_root, env, None, scale) {
+        Ok(c) => c,
+        Err(e) => return fail(e.to_string(), EXIT_USAGE),
+    };
+    let store = match ObjectStore::open(&cwd(), &quarantine_dirs(env)) {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string(), EXIT_USAGE),
+    };
+    let items = match items(&store, &updates) {
+        Ok(i) => i,
+        Err(e) => return fail(e.to_string(), EXIT_FAILED),
+    };
+    let total = items.len();
+    let mut rejected = 0usize;
+    {
+        let rejected = &mut rejected;
+        run_parallel(items, &store, &checker, jobs(scale), move |r| {
+            if !r.pass {
+                *rejected += 1;
+                eprint_line(&rejection_line(r));
+            }
+        });
+    }
+    if rejected > 0 {
+        eprint_line(&format!(
+            "{TOOL}: push rejected: {rejected} of {total} new object(s) failed verification"
+        ));
+        EXIT_FAILED
+    } else {
+        eprint_line(&format!("{TOOL}: {total} new object(s) verified"));
+        EXIT_OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_hook_input() {
+        let zero = "0".repeat(40);
+        let a = "a".repeat(40);
+        let u = parse_update(&format!("{zero} {a} refs/heads/main")).unwrap();
+        assert!(u.old.is_null());
+        assert_eq!(u.new.to_string(), a);
+        assert_eq!(u.name, "refs/heads/main");
+        assert!(parse_update("x y").is_err());
+        assert!(parse_update(&format!("{zero} nothex refs/heads/main")).is_err());
+        assert!(parse_update(&format!("{zero} {a} refs/heads/main extra")).is_err());
+    }
+}

@@ -1,0 +1,599 @@
+//! Online-mode signatures (gitsign's default): the signature embeds no Rekor entry, so the
+//! entry is looked up, and entries already verified are kept in an on-disk cache.
+//!
+//! This module owns the lookup orchestration and the cache. The lookup follows gitsign (compat
+//! §3.1, §3.3): online mode logs a `hashedrekord` over SHA-256 of the object id *string*, so the
+//! log is searched by that hash — for the id of the object as stored, the id git would give it
+//! if the signature were inserted canonically, and for tags also the commit-form id gitsign
+//! v0.16.x computed (compat §11.15) — and, when that finds nothing made with this signature's
+//! certificate, by the certificate (gitsign's `Search`). Each candidate entry is fetched (the
+//! client checks the UUID and body hash) and then verified exactly like an embedded entry by
+//! [`verify::verify_detached`] with [`Context::looked_up_entry`]: body rebuilt and compared,
+//! SET, inclusion proof, checkpoint, integrated time inside the certificate window, and the
+//! certificate equal to the CMS leaf.
+//!
+//! The cache holds entries that verified, keyed by object id and entry UUID, written
+//! atomically (temporary file + rename). It is evidence, not trust: a cached entry goes
+//! through the same verification every time, against the current trust root, and one that no
+//! longer verifies is looked up again. It must not decide trust itself, print, or read
+//! configuration.
+
+use crate::cms::decode;
+use crate::git::object::{self, HashKind, Kind};
+use crate::rekor::client::{RekorClient, RekorError, is_uuid};
+use crate::rekor::entry::{
+    InclusionProofJson, LogEntry, LogEntryAnon, VerificationJson, certificate_pem,
+};
+use crate::trust::TrustRoot;
+use crate::verify::policy::Policy;
+use crate::verify::reason::Reason;
+use crate::verify::{self, Context, Outcome, Rejection};
+use crate::x509::Cert;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// At most this many entries are fetched for one signature (a search by a popular hash or a
+/// long-lived certificate must not turn into an unbounded crawl).
+pub const MAX_FETCHED_ENTRIES: usize = 32;
+
+/// Why the cache could not store an entry.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// An id that cannot name a file.
+    #[error("{0:?} is not an object id or entry UUID")]
+    BadKey(String),
+    /// The file system refused.
+    #[error("cannot write the cache at {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// A log entry as cached: which id string it logs and under which UUID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedEntry {
+    /// The entry UUID.
+    pub uuid: String,
+    /// The object id string whose SHA-256 the entry logs.
+    pub logged_id: String,
+    /// The entry, with its body.
+    pub entry: LogEntry,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheRecord {
+    format: String,
+    object: String,
+    logged_id: String,
+    entry: BTreeMap<String, LogEntryAnon>,
+}
+
+const CACHE_FORMAT: &str = "gitseal-rekor-entry-v1";
+
+fn is_object_id(s: &str) -> bool {
+    (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The REST shape of an entry (the inverse of [`LogEntry::from_anon`]), for the cache.
+pub fn to_anon(e: &LogEntry) -> LogEntryAnon {
+    LogEntryAnon {
+        body: B64.encode(e.body.as_deref().unwrap_or_default()),
+        integrated_time: e.integrated_time,
+        log_id: hex::encode(e.log_id),
+        log_index: i64::try_from(e.log_index).unwrap_or(i64::MAX),
+        verification: Some(VerificationJson {
+            inclusion_proof: e.inclusion_proof.as_ref().map(|p| InclusionProofJson {
+                checkpoint: p.checkpoint.clone().unwrap_or_default(),
+                hashes: p.hashes.iter().map(hex::encode).collect(),
+                log_index: i64::try_from(p.log_index).unwrap_or(i64::MAX),
+                root_hash: hex::encode(p.root_hash),
+                tree_size: i64::try_from(p.tree_size).unwrap_or(i64::MAX),
+            }),
+            signed_entry_timestamp: e.signed_entry_timestamp.as_ref().map(|s| B64.encode(s)),
+        }),
+    }
+}
+
+/// Verified Rekor entries on disk: `<dir>/rekor-entries/<id[..2]>/<id[2..]>/<uuid>.json`.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// A cache rooted at `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The root directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn object_dir(&self, object_id: &str) -> Option<PathBuf> {
+        is_object_id(object_id).then(|| {
+            let id = object_id.to_ascii_lowercase();
+            self.dir.join("rekor-entries").join(&id[..2]).join(&id[2..])
+        })
+    }
+
+    /// Every readable entry cached for `object_id`, by UUID. Unreadable or foreign files are
+    /// skipped: they are only a missed shortcut, never a verdict.
+    pub fn entries(&self, object_id: &str) -> Vec<CachedEntry> {
+        let Some(dir) = self.object_dir(object_id) else {
+            return Vec::new();
+        };
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<CachedEntry> = read
+            .filter_map(Result::ok)
+            .filter(|d| d.file_name().to_string_lossy().ends_with(".json"))
+            .filter_map(|d| std::fs::read(d.path()).ok())
+            .filter_map(|bytes| parse_record(&bytes, object_id))
+            .collect();
+        out.sort_by(|a, b| a.uuid.cmp(&b.uuid));
+        out
+    }
+
+    /// Stores a verified entry for `object_id`, atomically.
+    pub fn store(&self, object_id: &str, e: &CachedEntry) -> Result<PathBuf, CacheError> {
+        let dir = self
+            .object_dir(object_id)
+            .ok_or_else(|| CacheError::BadKey(object_id.into()))?;
+        if !is_uuid(&e.uuid) {
+            return Err(CacheError::BadKey(e.uuid.clone()));
+        }
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| CacheError::Io { path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let record = CacheRecord {
+            format: CACHE_FORMAT.into(),
+            object: object_id.to_ascii_lowercase(),
+            logged_id: e.logged_id.clone(),
+            entry: BTreeMap::from([(e.uuid.to_ascii_lowercase(), to_anon(&e.entry))]),
+        };
+        let json = serde_json::to_vec_pretty(&record).map_err(|err| CacheError::Io {
+            path: dir.clone(),
+            source: std::io::Error::other(err),
+        })?;
+        let path = dir.join(format!("{}.json", e.uuid.to_ascii_lowercase()));
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let tmp = dir.join(format!(
+            ".{}.{}.{nonce}.tmp",
+            e.uuid.to_ascii_lowercase(),
+            std::process::id()
+        ));
+        let write = || -> std::io::Result<()> {
+            use std::io::Write as _;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&json)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        };
+        if let Err(source) = write() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(CacheError::Io { path, source });
+        }
+        Ok(path)
+    }
+}
+
+fn parse_record(bytes: &[u8], object_id: &str) -> Option<CachedEntry> {
+    let r: CacheRecord = serde_json::from_slice(bytes).ok()?;
+    if r.format != CACHE_FORMAT || !r.object.eq_ignore_ascii_case(object_id) {
+        return None;
+    }
+    let mut it = r.entry.into_iter();
+    let (uuid, anon) = it.next()?;
+    if it.next().is_some() || !is_uuid(&uuid) {
+        return None;
+    }
+    Some(CachedEntry {
+        uuid,
+        logged_id: r.logged_id,
+        entry: LogEntry::from_anon(&anon).ok()?,
+    })
+}
+
+/// A signed object as the lookup needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    /// Commit or tag.
+    pub kind: Kind,
+    /// The signed payload.
+    pub payload: &'a [u8],
+    /// The signature text.
+    pub signature: &'a [u8],
+    /// The object's id as stored (or as predicted on git's `--verify` path).
+    pub object_id: &'a str,
+    /// The repository's object format.
+    pub hash: HashKind,
+    /// Committer (tagger) email from the payload.
+    pub signer_email: Option<&'a str>,
+}
+
+/// The id strings an online-mode entry may log for this object, most likely first, without
+/// duplicates: the stored id; the id of the canonical insertion of this signature (compat
+/// §3.1: the signer predicts it before git writes the object); and for tags the commit-form id
+/// gitsign v0.16.x computed (compat §11.15: the tag text with a `gpgsig` header, hashed as a
+/// commit, always SHA-1). Pure.
+pub fn logged_id_candidates(s: &Signed<'_>) -> Vec<String> {
+    let mut out = vec![s.object_id.to_ascii_lowercase()];
+    let predicted = object::object_id(
+        s.kind,
+        &object::signed_object(s.kind, s.payload, s.signature, s.hash),
+        s.hash,
+    );
+    out.push(predicted);
+    if s.kind == Kind::Tag {
+        let commit_form =
+            object::signed_object(Kind::Commit, s.payload, s.signature, HashKind::Sha1);
+        out.push(object::object_id(
+            Kind::Commit,
+            &commit_form,
+            HashKind::Sha1,
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|id| seen.insert(id.clone()));
+    out
+}
+
+/// The certificate whose SHA-1 fingerprint is `fingerprint` among those the signature carries.
+pub fn leaf_in_signature(signature: &[u8], fingerprint: &str) -> Option<Cert> {
+    let der = crate::armor::decode(signature).ok()?;
+    let cms = decode::parse(&der).ok()?;
+    cms.certificates
+        .iter()
+        .filter_map(|c| Cert::from_der(c).ok())
+        .find(|c| c.fingerprint() == fingerprint)
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Which candidate id an entry logs, if it was made with `leaf_der` (compat §3.3: hash value
+/// equal, and the public key a certificate equal to the leaf). Pure.
+pub fn logged_candidate<'c>(
+    entry: &LogEntry,
+    candidates: &'c [String],
+    leaf_der: &[u8],
+) -> Option<&'c String> {
+    let body: serde_json::Value = serde_json::from_slice(entry.body.as_deref()?).ok()?;
+    let value = body.pointer("/spec/data/hash/value")?.as_str()?;
+    let pem_b64 = body
+        .pointer("/spec/signature/publicKey/content")?
+        .as_str()?;
+    let pem = String::from_utf8(B64.decode(pem_b64).ok()?).ok()?;
+    let certs = crate::fulcio::split_pem_certificates(&pem).ok()?;
+    if !certs.iter().any(|c| c.as_slice() == leaf_der) {
+        return None;
+    }
+    candidates
+        .iter()
+        .find(|c| sha256_hex(c).eq_ignore_ascii_case(value))
+}
+
+struct Fetched {
+    uuid: String,
+    entry: LogEntry,
+}
+
+/// Looks up and verifies online-mode entries; `client: None` is `--offline`.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    client: Option<RekorClient>,
+    cache: Option<Cache>,
+}
+
+impl Lookup {
+    /// A lookup through `client` (none: offline) with an optional cache.
+    pub fn new(client: Option<RekorClient>, cache: Option<Cache>) -> Self {
+        Self { client, cache }
+    }
+
+    /// No network: only embedded and cached entries count.
+    pub fn offline(cache: Option<Cache>) -> Self {
+        Self {
+            client: None,
+            cache,
+        }
+    }
+
+    /// Whether lookups may use the network.
+    pub fn is_online(&self) -> bool {
+        self.client.is_some()
+    }
+
+    /// Verifies a signature; when it embeds no log entry, its entry comes from the cache or a
+    /// Rekor lookup (module docs). Outcomes from the lookup itself: `tlog-entry-not-found`
+    /// (nothing in the log made with this certificate), `tlog-lookup-failed` (the log could
+    /// not be asked), `tlog-entry-mismatch` (the log's entries for this certificate log
+    /// something else), or whatever verifying the found entry says.
+    pub fn verify(&self, s: &Signed<'_>, trust: &TrustRoot, policy: &Policy) -> Outcome {
+        let first = verify::verify_detached(
+            s.payload,
+            s.signature,
+            trust,
+            policy,
+            &Context {
+                signer_email: s.signer_email,
+                looked_up_entry: None,
+                object_id: None,
+            },
+        );
+        let rejection = match &first {
+            Outcome::Rejected(r) if r.reason == Reason::TlogLookupRequired => r.clone(),
+            _ => return first,
+        };
+        let with_entry = |entry: &LogEntry, logged: &str| {
+            verify::verify_detached(
+                s.payload,
+                s.signature,
+                trust,
+                policy,
+                &Context {
+                    signer_email: s.signer_email,
+                    looked_up_entry: Some(entry),
+                    object_id: Some(logged),
+                },
+            )
+        };
+
+        // 1. The cache: evidence to re-verify, never a verdict by itself. The id a cached
+        //    entry claims to log must be one this object can have: a genuine entry for
+        //    another object (same certificate, e.g. a reused one) planted under this id must
+        //    not stand in for this object's own.
+        let candidates = logged_id_candidates(s);
+        let mut cached_failure = None;
+        if let Some(cache) = &self.cache {
+            for c in cache.entries(s.object_id) {
+                if !candidates.contains(&c.logged_id.to_ascii_lowercase()) {
+                    continue;
+                }
+                match with_entry(&c.entry, &c.logged_id) {
+                    v @ Outcome::Verified(_) => return v,
+                    r @ Outcome::Rejected(_) => {
+                        cached_failure.get_or_insert(r);
+                    }
+                }
+            }
+        }
+        let Some(client) = &self.client else {
+            if let Some(r) = cached_failure {
+                return r;
+            }
+            return Outcome::Rejected(Rejection {
+                detail: format!("{} (offline: no Rekor lookup was made)", rejection.detail),
+                ..rejection
+            });
+        };
+
+        // 2. The log.
+        let Some(leaf) = rejection
+            .signer
+            .as_ref()
+            .and_then(|sig| leaf_in_signature(s.signature, &sig.fingerprint))
+        else {
+            return Outcome::Rejected(rejection);
+        };
+        let fetched = match search(client, &candidates, &leaf.der) {
+            Ok(f) => f,
+            Err(e) => {
+                return Outcome::Rejected(Rejection {
+                    reason: Reason::TlogLookupFailed,
+                    detail: format!(
+                        "looking up the entry in Rekor at {} failed: {e}",
+                        client.base_url()
+                    ),
+                    signer: rejection.signer,
+                });
+            }
+        };
+        let mut first_failure = None;
+        for f in &fetched {
+            let Some(logged) = logged_candidate(&f.entry, &candidates, &leaf.der) else {
+                continue;
+            };
+            match with_entry(&f.entry, logged) {
+                v @ Outcome::Verified(_) => {
+                    if let Some(cache) = &self.cache {
+                        // Best effort: a cache that cannot be written costs a lookup next time.
+                        let _ = cache.store(
+                            s.object_id,
+                            &CachedEntry {
+                                uuid: f.uuid.clone(),
+                                logged_id: logged.clone(),
+                                entry: f.entry.clone(),
+                            },
+                        );
+                    }
+                    return v;
+                }
+                r => {
+                    first_failure.get_or_insert(r);
+                }
+            }
+        }
+        if let Some(r) = first_failure {
+            return r;
+        }
+        if let Some(f) = fetched.first() {
+            // The log has entries made with this certificate, but none logs this object: the
+            // pipeline compares the body and says how it differs (tlog-entry-mismatch).
+            return with_entry(&f.entry, s.object_id);
+        }
+        Outcome::Rejected(Rejection {
+            reason: Reason::TlogEntryNotFound,
+            detail: format!(
+                "Rekor at {} has no entry for object id {} made with this signature's \
+                 certificate (searched by the SHA-256 of the object id and by certificate)",
+                client.base_url(),
+                s.object_id
+            ),
+            signer: rejection.signer,
+        })
+    }
+}
+
+/// Search by hash of each candidate id; fall back to the certificate when that finds nothing
+/// made with it (gitsign's search). Fetches at most [`MAX_FETCHED_ENTRIES`]; an entry that
+/// cannot be fetched is skipped unless nothing at all could be.
+fn search(
+    client: &RekorClient,
+    candidates: &[String],
+    leaf_der: &[u8],
+) -> Result<Vec<Fetched>, RekorError> {
+    let mut asked: Vec<String> = Vec::new();
+    let mut fetched = Vec::new();
+    let mut last_error = None;
+    let mut fetch_new = |uuids: Vec<String>, fetched: &mut Vec<Fetched>| {
+        for uuid in uuids {
+            let uuid = uuid.to_ascii_lowercase();
+            if asked.len() >= MAX_FETCHED_ENTRIES || asked.iter().any(|a| same_entry(a, &uuid)) {
+                continue;
+            }
+            asked.push(uuid.clone());
+            match client.get_entry(&uuid) {
+                Ok(entry) => fetched.push(Fetched { uuid, entry }),
+                Err(e) => last_error = Some(e),
+            }
+        }
+    };
+    // A log that cannot search by hash may still search by certificate (gitsign only does the
+    // latter): a failed hash search is remembered, not fatal.
+    let mut search_error = None;
+    for id in candidates {
+        match client.search_index_by_hash(&sha256_hex(id)) {
+            Ok(uuids) => fetch_new(uuids, &mut fetched),
+            Err(e) => search_error = Some(e),
+        }
+    }
+    let matched = fetched
+        .iter()
+        .any(|f| logged_candidate(&f.entry, candidates, leaf_der).is_some());
+    if !matched {
+        match client.search_index_by_public_key(&certificate_pem(leaf_der)) {
+            Ok(uuids) => fetch_new(uuids, &mut fetched),
+            Err(e) if fetched.is_empty() => return Err(e),
+            Err(_) => {}
+        }
+    }
+    match (fetched.is_empty(), search_error.or(last_error)) {
+        (true, Some(e)) => Err(e),
+        _ => Ok(fetched),
+    }
+}
+
+/// UUIDs name the same entry when their 64-hex leaf hashes are equal (a tree-id prefix is
+/// optional, compat §3.2).
+fn same_entry(a: &str, b: &str) -> bool {
+    a[a.len().saturating_sub(64)..].eq_ignore_ascii_case(&b[b.len().saturating_sub(64)..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rekor::entry::InclusionProof;
+
+    fn entry() -> LogEntry {
+        LogEntry {
+            log_index: 1_000_004,
+            log_id: [7; 32],
+            kind: "hashedrekord".into(),
+            version: "0.0.1".into(),
+            integrated_time: 1_700_000_000,
+            signed_entry_timestamp: Some(vec![1, 2, 3]),
+            inclusion_proof: Some(InclusionProof {
+                log_index: 4,
+                root_hash: [9; 32],
+                tree_size: 5,
+                hashes: vec![[1; 32], [2; 32]],
+                checkpoint: Some("origin\n5\nAAAA\n\n— x sig\n".into()),
+            }),
+            body: Some(br#"{"apiVersion":"0.0.1","kind":"hashedrekord"}"#.to_vec()),
+        }
+    }
+
+    #[test]
+    fn anon_round_trip() {
+        let e = entry();
+        assert_eq!(LogEntry::from_anon(&to_anon(&e)).unwrap(), e);
+    }
+
+    #[test]
+    fn cache_round_trip_and_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let oid = "0123456789abcdef0123456789abcdef01234567";
+        let uuid = "a".repeat(80);
+        let c = CachedEntry {
+            uuid: uuid.clone(),
+            logged_id: oid.into(),
+            entry: entry(),
+        };
+        let path = cache.store(oid, &c).unwrap();
+        assert!(path.starts_with(dir.path().join("rekor-entries/01")));
+        assert_eq!(cache.entries(oid), vec![c.clone()]);
+        assert!(cache.entries(&"1".repeat(40)).is_empty());
+        // Storing again replaces the file; no temporary files are left behind.
+        cache.store(oid, &c).unwrap();
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|d| d.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(cache.store("../../etc", &c).is_err());
+        let bad_uuid = CachedEntry {
+            uuid: "../x".into(),
+            ..c
+        };
+        assert!(cache.store(oid, &bad_uuid).is_err());
+        // Garbage in the directory is ignored.
+        std::fs::write(path.with_file_name("junk.json"), b"{").unwrap();
+        assert_eq!(cache.entries(oid).len(), 1);
+    }
+
+    #[test]
+    fn candidates_cover_both_tag_forms() {
+        let payload = b"object 0123456789abcdef0123456789abcdef01234567\ntype commit\ntag v1\ntagger T <t@x> 1 +0000\n\nmsg\n";
+        let sig = b"-----BEGIN SIGNED MESSAGE-----\nAA\n-----END SIGNED MESSAGE-----\n";
+        let raw = object::signed_object(Kind::Tag, payload, sig, HashKind::Sha1);
+        let id = object::object_id(Kind::Tag, &raw, HashKind::Sha1);
+        let s = Signed {
+            kind: Kind::Tag,
+            payload,
+            signature: sig,
+            object_id: &id,
+            hash: HashKind::Sha1,
+            signer_email: None,
+        };
+        let c = logged_id_candidates(&s);
+        assert_eq!(c.len(), 2, "stored and predicted ids coincide: {c:?}");
+        assert_eq!(c[0], id);
+        assert_eq!(c[1].len(), 40);
+        assert_ne!(c[1], id);
+    }
+
+    #[test]
+    fn uuid_comparison_ignores_tree_ids() {
+        let h = "b".repeat(64);
+        assert!(same_entry(&h, &format!("{}{h}", "0".repeat(16))));
+        assert!(!same_entry(&h, &"c".repeat(64)));
+    }
+}

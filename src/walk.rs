@@ -1,0 +1,851 @@
+//! Which objects a verification covers: revision arguments as `git log` / `git show` take them
+//! (`main`, `A..B`, `A...B`, `^X Y`, `X^!`, `--all`) and the commits a push introduces, turned
+//! into a deterministic list of commits and annotated tags, read in-process with gix.
+//!
+//! This module owns revision resolution (gix's rev-spec parser), the commit walk and object
+//! reading — including objects in a push's quarantine directory, which git names in
+//! `GIT_OBJECT_DIRECTORY` / `GIT_ALTERNATE_OBJECT_DIRECTORIES` and gix does not read
+//! (git-receive-pack(1) "QUARANTINE ENVIRONMENT"). It must not verify anything or print.
+//!
+//! The walk is git's `limit_list` (revision.c) over a [`CommitGraph`]: a priority queue by
+//! committer date with insertion order breaking ties, uninteresting marks propagated to
+//! ancestors (also to ancestors already emitted), and a stop once only uninteresting commits
+//! are queued (after git's five commits of slop for clock skew). A commit that cannot be read is
+//! reported as a [`Target`] with a problem instead of ending the walk, so a repository with
+//! missing history (a shallow or partial copy, a corpus of loose objects) still gets an answer
+//! for everything that is there.
+
+use crate::git::object::{HashKind, Kind};
+use crate::git::repo::RawObject;
+use gix::ObjectId;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Why revisions could not be resolved or the repository read.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    /// No repository at or above the directory.
+    #[error("not in a git repository ({0})")]
+    NotARepository(String),
+    /// A revision does not resolve.
+    #[error("unknown revision {rev:?}: {detail}")]
+    UnknownRevision {
+        /// What was asked.
+        rev: String,
+        /// gix's message.
+        detail: String,
+    },
+    /// A name given to `verify-tag` is not an annotated tag.
+    #[error("{0} is not an annotated tag")]
+    NotAnnotatedTag(String),
+    /// A revision argument names a path (`rev:path`), not a commit.
+    #[error("{0:?} names a file, not a commit")]
+    PathSpec(String),
+    /// The references could not be listed.
+    #[error("cannot list references: {0}")]
+    Refs(String),
+    /// Merge bases for `A...B` could not be computed.
+    #[error("cannot compute the merge base for {rev:?}: {detail}")]
+    MergeBase {
+        /// The argument.
+        rev: String,
+        /// gix's message.
+        detail: String,
+    },
+    /// An extra object directory could not be opened.
+    #[error("cannot open object directory {path}: {detail}")]
+    ObjectDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        detail: String,
+    },
+}
+
+/// The header facts the walk needs from a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    /// `parent` ids in order.
+    pub parents: Vec<ObjectId>,
+    /// The committer time (Unix seconds; 0 when unreadable).
+    pub time: i64,
+}
+
+fn header_lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    raw.split(|&b| b == b'\n').take_while(|l| !l.is_empty())
+}
+
+/// Parents and committer time from a raw commit's header. Pure; malformed values are skipped.
+pub fn commit_links(raw: &[u8]) -> Links {
+    let mut parents = Vec::new();
+    let mut time = 0;
+    for line in header_lines(raw) {
+        if let Some(hex) = line.strip_prefix(b"parent ") {
+            if let Ok(id) = ObjectId::from_hex(hex) {
+                parents.push(id);
+            }
+        } else if let Some(rest) = line.strip_prefix(b"committer ") {
+            // `Name <email> <seconds> <tz>`: the second-to-last field.
+            let mut fields = rest.rsplit(|&b| b == b' ');
+            let _tz = fields.next();
+            time = fields
+                .next()
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+        }
+    }
+    Links { parents, time }
+}
+
+/// The `object` a raw tag points to. Pure.
+pub fn tag_target(raw: &[u8]) -> Option<ObjectId> {
+    header_lines(raw)
+        .find_map(|l| l.strip_prefix(b"object "))
+        .and_then(|hex| ObjectId::from_hex(hex).ok())
+}
+
+/// Number of parents of a raw commit (2 or more: a merge). Pure.
+pub fn parent_count(raw: &[u8]) -> usize {
+    header_lines(raw)
+        .filter(|l| l.starts_with(b"parent "))
+        .count()
+}
+
+/// Where the walk reads commits from.
+pub trait CommitGraph {
+    /// The parents and committer time of `id`, or why it cannot be read.
+    fn links(&self, id: &ObjectId) -> Result<Links, String>;
+}
+
+/// One commit the walk reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Walked {
+    /// The commit.
+    pub id: ObjectId,
+    /// Set when it could not be read.
+    pub problem: Option<String>,
+}
+
+const UNINTERESTING: u8 = 1;
+const POPPED: u8 = 2;
+const BROKEN: u8 = 4;
+/// git's `SLOP` (revision.c): keep popping this many commits after only uninteresting ones are
+/// queued, in case committer dates are skewed.
+const SLOP: u32 = 5;
+
+struct Node {
+    flags: u8,
+    parents: Vec<ObjectId>,
+}
+
+struct Walk<'g> {
+    graph: &'g dyn CommitGraph,
+    nodes: HashMap<ObjectId, Node>,
+    queue: BinaryHeap<(i64, Reverse<u64>, ObjectId)>,
+    seq: u64,
+    interesting_queued: usize,
+    out: Vec<Walked>,
+}
+
+impl Walk<'_> {
+    fn push(&mut self, id: ObjectId, uninteresting: bool) {
+        if let Some(node) = self.nodes.get(&id) {
+            if uninteresting && node.flags & UNINTERESTING == 0 {
+                self.mark_uninteresting(id);
+            }
+            return;
+        }
+        let flag = if uninteresting { UNINTERESTING } else { 0 };
+        match self.graph.links(&id) {
+            Ok(links) => {
+                self.nodes.insert(
+                    id,
+                    Node {
+                        flags: flag,
+                        parents: links.parents,
+                    },
+                );
+                self.seq += 1;
+                self.queue.push((links.time, Reverse(self.seq), id));
+                if !uninteresting {
+                    self.interesting_queued += 1;
+                }
+            }
+            Err(problem) => {
+                self.nodes.insert(
+                    id,
+                    Node {
+                        flags: flag | BROKEN,
+                        parents: Vec::new(),
+                    },
+                );
+                if !uninteresting {
+                    self.out.push(Walked {
+                        id,
+                        problem: Some(problem),
+                    });
+                }
+            }
+        }
+    }
+
+    /// git's `mark_parents_uninteresting`: the mark reaches everything already known below.
+    fn mark_uninteresting(&mut self, id: ObjectId) {
+        let mut stack = vec![id];
+        while let Some(x) = stack.pop() {
+            let Some(node) = self.nodes.get_mut(&x) else {
+                continue;
+            };
+            if node.flags & UNINTERESTING != 0 {
+                continue;
+            }
+            node.flags |= UNINTERESTING;
+            if node.flags & POPPED != 0 {
+                stack.extend(node.parents.iter().copied());
+            } else if node.flags & BROKEN == 0 {
+                // Still queued: its parents are marked when it is popped.
+                self.interesting_queued = self.interesting_queued.saturating_sub(1);
+            }
+        }
+    }
+
+    fn run(mut self) -> Vec<Walked> {
+        let mut slop = SLOP;
+        while let Some((_, _, id)) = self.queue.pop() {
+            let Some(node) = self.nodes.get_mut(&id) else {
+                continue;
+            };
+            node.flags |= POPPED;
+            let uninteresting = node.flags & UNINTERESTING != 0;
+            let parents = node.parents.clone();
+            if !uninteresting {
+                self.interesting_queued = self.interesting_queued.saturating_sub(1);
+                self.out.push(Walked { id, problem: None });
+            }
+            for p in parents {
+                self.push(p, uninteresting);
+            }
+            if self.interesting_queued == 0 {
+                slop -= 1;
+                if slop == 0 {
+                    break;
+                }
+            } else {
+                slop = SLOP;
+            }
+        }
+        let nodes = &self.nodes;
+        self.out
+            .into_iter()
+            .filter(|w| {
+                nodes
+                    .get(&w.id)
+                    .is_none_or(|n| n.flags & UNINTERESTING == 0)
+            })
+            .collect()
+    }
+}
+
+/// Commits reachable from `include` and not from `exclude`, newest committer date first (ties
+/// in the order commits were reached), as `git rev-list` lists them.
+pub fn walk(graph: &dyn CommitGraph, include: &[ObjectId], exclude: &[ObjectId]) -> Vec<Walked> {
+    let mut w = Walk {
+        graph,
+        nodes: HashMap::new(),
+        queue: BinaryHeap::new(),
+        seq: 0,
+        interesting_queued: 0,
+        out: Vec::new(),
+    };
+    for id in exclude {
+        w.push(*id, true);
+    }
+    for id in include {
+        w.push(*id, false);
+    }
+    w.run()
+}
+
+/// How revision arguments are read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RevOptions {
+    /// `--all`: every ref (and HEAD) is a positive revision.
+    pub all: bool,
+    /// `--tags`: annotated tags are verified too.
+    pub tags: bool,
+    /// `--walk`: bare revisions walk history like `git log` (without it they name single
+    /// objects, as `git show` and `gitsign verify` take them, unless a range, a negation or
+    /// `--all` asks for a walk).
+    pub walk: bool,
+}
+
+/// The resolved meaning of the revision arguments. Pure data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Positive tips, in argument order.
+    pub include: Vec<ObjectId>,
+    /// Negative tips.
+    pub exclude: Vec<ObjectId>,
+    /// `A...B` pairs: both included, their merge bases excluded.
+    pub symmetric: Vec<(ObjectId, ObjectId)>,
+    /// `X^@`: the parents of X are positive tips.
+    pub parents_of: Vec<ObjectId>,
+    /// `X^!`: the parents of X are negative tips.
+    pub exclude_parents_of: Vec<ObjectId>,
+    /// Whether history is walked (anything but bare positive revisions, or `--all`/`--walk`).
+    pub walk: bool,
+}
+
+/// Classifies parsed rev-specs (gix's [`gix::revision::plumbing::Spec`]). Pure.
+pub fn classify(specs: &[gix::revision::plumbing::Spec], opts: RevOptions) -> Selection {
+    use gix::revision::plumbing::Spec;
+    let mut s = Selection {
+        walk: opts.walk || opts.all,
+        ..Selection::default()
+    };
+    for spec in specs {
+        match *spec {
+            Spec::Include(id) => s.include.push(id),
+            Spec::Exclude(id) => {
+                s.exclude.push(id);
+                s.walk = true;
+            }
+            Spec::Range { from, to } => {
+                s.exclude.push(from);
+                s.include.push(to);
+                s.walk = true;
+            }
+            Spec::Merge { theirs, ours } => {
+                s.symmetric.push((theirs, ours));
+                s.walk = true;
+            }
+            Spec::IncludeOnlyParents(id) => s.parents_of.push(id),
+            Spec::ExcludeParents(id) => {
+                s.include.push(id);
+                s.exclude_parents_of.push(id);
+                s.walk = true;
+            }
+        }
+    }
+    s
+}
+
+/// An object to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Its id.
+    pub id: ObjectId,
+    /// Commit or tag.
+    pub kind: Kind,
+    /// Set when the walk could not read it.
+    pub problem: Option<String>,
+}
+
+/// A repository's objects, plus any extra object directories (a push's quarantine).
+pub struct ObjectStore {
+    repo: gix::Repository,
+    extra: Vec<gix::odb::Handle>,
+}
+
+impl std::fmt::Debug for ObjectStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectStore")
+            .field("git_dir", &self.repo.git_dir())
+            .field("extra", &self.extra.len())
+            .finish()
+    }
+}
+
+/// The object directories git names for hooks during a push (`GIT_OBJECT_DIRECTORY`, then each
+/// entry of the colon-separated `GIT_ALTERNATE_OBJECT_DIRECTORIES`). Pure.
+pub fn extra_object_dirs(object_directory: Option<&str>, alternates: Option<&str>) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = object_directory
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    if let Some(alt) = alternates {
+        dirs.extend(
+            alt.split(':')
+                .map(|s| s.trim_matches('"'))
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+        );
+    }
+    dirs
+}
+
+impl CommitGraph for ObjectStore {
+    fn links(&self, id: &ObjectId) -> Result<Links, String> {
+        match self.find(*id)? {
+            Some((gix::object::Kind::Commit, data)) => Ok(commit_links(&data)),
+            Some((kind, _)) => Err(format!("{id} is a {kind}, not a commit")),
+            None => Err(format!("commit {id} is missing from the repository")),
+        }
+    }
+}
+
+impl ObjectStore {
+    /// Opens the repository containing `dir`, with `extra_dirs` searched after its own objects.
+    pub fn open(dir: &Path, extra_dirs: &[PathBuf]) -> Result<Self, WalkError> {
+        let repo = gix::discover(dir).map_err(|e| WalkError::NotARepository(e.to_string()))?;
+        let hash = repo.object_hash();
+        let mut extra = Vec::new();
+        for d in extra_dirs {
+            // Relative paths are relative to the repository (git runs hooks there).
+            let path = if d.is_relative() {
+                dir.join(d)
+            } else {
+                d.clone()
+            };
+            if !path.is_dir() {
+                continue;
+            }
+            extra.push(gix::odb::at(&path, hash).map_err(|e| WalkError::ObjectDir {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?);
+        }
+        Ok(Self { repo, extra })
+    }
+
+    /// The repository's object format.
+    pub fn hash_kind(&self) -> HashKind {
+        match self.repo.object_hash() {
+            gix::hash::Kind::Sha1 => HashKind::Sha1,
+            _ => HashKind::Sha256,
+        }
+    }
+
+    /// The repository's git directory.
+    pub fn git_dir(&self) -> &Path {
+        self.repo.git_dir()
+    }
+
+    fn find(&self, id: ObjectId) -> Result<Option<(gix::object::Kind, Vec<u8>)>, String> {
+        match self.repo.try_find_object(id) {
+            Ok(Some(o)) => return Ok(Some((o.kind, o.data.clone()))),
+            Ok(None) => {}
+            Err(e) => return Err(format!("cannot read object {id}: {e}")),
+        }
+        for handle in &self.extra {
+            let mut buf = Vec::new();
+            match gix::objs::Find::try_find(handle, id.as_ref(), &mut buf) {
+                Ok(Some(d)) => return Ok(Some((d.kind, d.data.to_vec()))),
+                Ok(None) => {}
+                Err(e) => return Err(format!("cannot read object {id}: {e}")),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads a commit or tag.
+    pub fn read(&self, id: &ObjectId) -> Result<RawObject, String> {
+        match self.find(*id)? {
+            Some((gix::object::Kind::Commit, data)) => Ok(RawObject {
+                id: id.to_string(),
+                kind: Kind::Commit,
+                data,
+            }),
+            Some((gix::object::Kind::Tag, data)) => Ok(RawObject {
+                id: id.to_string(),
+                kind: Kind::Tag,
+                data,
+            }),
+            Some((kind, _)) => Err(format!("{id} is a {kind}, not a commit or tag")),
+            None => Err(format!("object {id} is missing from the repository")),
+        }
+    }
+
+    /// Follows tags from `id`: the commit at the end (`None` when the chain ends at a tree or
+    /// blob), and the tag objects passed on the way.
+    pub fn peel(&self, id: ObjectId) -> Result<(Option<ObjectId>, Vec<ObjectId>), String> {
+        let mut tags = Vec::new();
+        let mut cur = id;
+        for _ in 0..32 {
+            match self.find(cur)? {
+                Some((gix::object::Kind::Commit, _)) => return Ok((Some(cur), tags)),
+                Some((gix::object::Kind::Tag, data)) => {
+                    tags.push(cur);
+                    cur = tag_target(&data).ok_or_else(|| format!("tag {cur} has no object"))?;
+                }
+                Some(_) => return Ok((None, tags)),
+                None => return Err(format!("object {cur} is missing from the repository")),
+            }
+        }
+        Err(format!("tag chain from {id} is too long"))
+    }
+
+    fn resolve(&self, rev: &str) -> Result<gix::revision::plumbing::Spec, WalkError> {
+        let spec = self
+            .repo
+            .rev_parse(rev)
+            .map_err(|e| WalkError::UnknownRevision {
+                rev: rev.into(),
+                detail: e.to_string(),
+            })?;
+        if spec.path_and_mode().is_some() {
+            return Err(WalkError::PathSpec(rev.into()));
+        }
+        Ok(spec.detach())
+    }
+
+    /// Every reference (symbolic ones followed, tags not peeled) as `(name, id)`, sorted by
+    /// name, then `HEAD` — the tips of `git log --all`.
+    pub fn refs(&self) -> Result<Vec<(String, ObjectId)>, WalkError> {
+        let platform = self
+            .repo
+            .references()
+            .map_err(|e| WalkError::Refs(e.to_string()))?;
+        let mut out = Vec::new();
+        for r in platform.all().map_err(|e| WalkError::Refs(e.to_string()))? {
+            // A broken loose ref is skipped, as git warns and goes on.
+            let Ok(mut r) = r else { continue };
+            let name = r.name().as_bstr().to_string();
+            if let Ok(id) = r.follow_to_object() {
+                out.push((name, id.detach()));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Ok(head) = self.repo.head_id() {
+            out.push(("HEAD".into(), head.detach()));
+        }
+        Ok(out)
+    }
+
+    /// The annotated tag object `refs/tags/<name>` points to (for `verify-tag`).
+    pub fn tag_ref(&self, name: &str) -> Result<ObjectId, WalkError> {
+        let full = format!("refs/tags/{name}");
+        let mut r =
+            self.repo
+                .find_reference(full.as_str())
+                .map_err(|e| WalkError::UnknownRevision {
+                    rev: name.into(),
+                    detail: e.to_string(),
+                })?;
+        let id = r
+            .follow_to_object()
+            .map_err(|e| WalkError::UnknownRevision {
+                rev: name.into(),
+                detail: e.to_string(),
+            })?
+            .detach();
+        match self.find(id) {
+            Ok(Some((gix::object::Kind::Tag, _))) => Ok(id),
+            _ => Err(WalkError::NotAnnotatedTag(name.into())),
+        }
+    }
+
+    /// The objects `revs` select (module docs): commits in walk order (or argument order when
+    /// nothing is walked), then, with `--tags`, annotated tags — those named, those `--all`
+    /// reaches, and in a walk those whose commit is among the walked ones.
+    pub fn select(&self, revs: &[String], opts: RevOptions) -> Result<Vec<Target>, WalkError> {
+        let specs = revs
+            .iter()
+            .map(|r| self.resolve(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sel = classify(&specs, opts);
+        let refs = if opts.all || opts.tags {
+            self.refs()?
+        } else {
+            Vec::new()
+        };
+        let mut positive: Vec<ObjectId> = sel.include.clone();
+        let mut negative: Vec<ObjectId> = sel.exclude.clone();
+        for (a, b) in &sel.symmetric {
+            positive.push(*a);
+            positive.push(*b);
+            let bases =
+                self.repo
+                    .merge_bases_many(*a, &[*b])
+                    .map_err(|e| WalkError::MergeBase {
+                        rev: format!("{a}...{b}"),
+                        detail: e.to_string(),
+                    })?;
+            negative.extend(bases.into_iter().map(gix::Id::detach));
+        }
+        let parents_of = |ids: &[ObjectId]| -> Vec<ObjectId> {
+            ids.iter()
+                .flat_map(|id| self.links(id).map(|l| l.parents).unwrap_or_default())
+                .collect()
+        };
+        positive.extend(parents_of(&sel.parents_of));
+        negative.extend(parents_of(&sel.exclude_parents_of));
+        if opts.all {
+            positive.extend(refs.iter().map(|(_, id)| *id));
+        }
+
+        let mut named_tags = Vec::new();
+        let mut include_commits = Vec::new();
+        let mut problems = Vec::new();
+        for id in &positive {
+            match self.peel(*id) {
+                Ok((commit, tags)) => {
+                    if let Some(tag) = tags.first() {
+                        named_tags.push(*tag);
+                    }
+                    include_commits.extend(commit);
+                }
+                Err(p) => problems.push(Walked {
+                    id: *id,
+                    problem: Some(p),
+                }),
+            }
+        }
+        let exclude_commits: Vec<ObjectId> = negative
+            .iter()
+            .filter_map(|id| self.peel(*id).ok().and_then(|(c, _)| c))
+            .collect();
+
+        let walked: Vec<Walked> = if sel.walk {
+            walk(self, &include_commits, &exclude_commits)
+        } else {
+            include_commits
+                .iter()
+                .map(|id| Walked {
+                    id: *id,
+                    problem: None,
+                })
+                .collect()
+        };
+        let mut seen = HashSet::new();
+        let mut targets: Vec<Target> = Vec::new();
+        for w in problems.into_iter().chain(walked) {
+            if seen.insert(w.id) {
+                targets.push(Target {
+                    id: w.id,
+                    kind: Kind::Commit,
+                    problem: w.problem,
+                });
+            }
+        }
+        if opts.tags {
+            let mut tags = named_tags;
+            if sel.walk {
+                let walked: HashSet<ObjectId> = targets.iter().map(|t| t.id).collect();
+                for (name, id) in &refs {
+                    if !name.starts_with("refs/tags/") {
+                        continue;
+                    }
+                    if let Ok((Some(commit), chain)) = self.peel(*id)
+                        && let Some(tag) = chain.first()
+                        && walked.contains(&commit)
+                    {
+                        tags.push(*tag);
+                    }
+                }
+            }
+            for t in tags {
+                if seen.insert(t) {
+                    targets.push(Target {
+                        id: t,
+                        kind: Kind::Tag,
+                        problem: None,
+                    });
+                }
+            }
+        }
+        Ok(targets)
+    }
+
+    /// What a push of `new` introduces: its commits not reachable from any existing ref (git's
+    /// `rev-list <new> --not --all`), then the annotated tag `new` names, if it is one.
+    pub fn introduced(&self, new: ObjectId) -> Result<Vec<Target>, WalkError> {
+        let existing: Vec<ObjectId> = self
+            .refs()?
+            .iter()
+            .filter_map(|(_, id)| self.peel(*id).ok().and_then(|(c, _)| c))
+            .collect();
+        let mut targets = Vec::new();
+        match self.peel(new) {
+            Ok((commit, tags)) => {
+                let include: Vec<ObjectId> = commit.into_iter().collect();
+                for w in walk(self, &include, &existing) {
+                    targets.push(Target {
+                        id: w.id,
+                        kind: Kind::Commit,
+                        problem: w.problem,
+                    });
+                }
+                if let Some(tag) = tags.first() {
+                    targets.push(Target {
+                        id: *tag,
+                        kind: Kind::Tag,
+                        problem: None,
+                    });
+                }
+            }
+            Err(p) => targets.push(Target {
+                id: new,
+                kind: Kind::Commit,
+                problem: Some(p),
+            }),
+        }
+        Ok(targets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fake(HashMap<ObjectId, Links>);
+
+    impl CommitGraph for Fake {
+        fn links(&self, id: &ObjectId) -> Result<Links, String> {
+            self.0
+                .get(id)
+                .cloned()
+                .ok_or_else(|| format!("{id} missing"))
+        }
+    }
+
+    fn id(n: u8) -> ObjectId {
+        ObjectId::from_bytes_or_panic(&[n; 20])
+    }
+
+    /// `edges`: (commit, time, parents).
+    fn graph(edges: &[(u8, i64, &[u8])]) -> Fake {
+        Fake(
+            edges
+                .iter()
+                .map(|(c, t, ps)| {
+                    (
+                        id(*c),
+                        Links {
+                            parents: ps.iter().map(|p| id(*p)).collect(),
+                            time: *t,
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    fn ids(w: &[Walked]) -> Vec<ObjectId> {
+        w.iter().map(|w| w.id).collect()
+    }
+
+    #[test]
+    fn linear_range() {
+        let g = graph(&[(1, 10, &[]), (2, 20, &[1]), (3, 30, &[2]), (4, 40, &[3])]);
+        assert_eq!(ids(&walk(&g, &[id(4)], &[id(2)])), vec![id(4), id(3)]);
+        assert_eq!(
+            ids(&walk(&g, &[id(4)], &[])),
+            vec![id(4), id(3), id(2), id(1)]
+        );
+        assert!(walk(&g, &[id(2)], &[id(4)]).is_empty());
+    }
+
+    #[test]
+    fn merges_and_side_branches() {
+        // 1 - 2 - 4 (merge of 2 and 3) - 5
+        //  \- 3 -/
+        let g = graph(&[
+            (1, 10, &[]),
+            (2, 20, &[1]),
+            (3, 25, &[1]),
+            (4, 30, &[2, 3]),
+            (5, 40, &[4]),
+        ]);
+        assert_eq!(
+            ids(&walk(&g, &[id(5)], &[id(2)])),
+            vec![id(5), id(4), id(3)]
+        );
+        assert_eq!(
+            ids(&walk(&g, &[id(5)], &[id(3)])),
+            vec![id(5), id(4), id(2)]
+        );
+    }
+
+    #[test]
+    fn skewed_dates_still_exclude() {
+        // 3's date is older than its parent's, so 2 is popped late; the mark must still
+        // reach everything below the excluded tip.
+        let g = graph(&[(1, 10, &[]), (2, 50, &[1]), (3, 5, &[2]), (4, 60, &[3])]);
+        assert_eq!(ids(&walk(&g, &[id(4)], &[id(3)])), vec![id(4)]);
+        let g = graph(&[(1, 100, &[]), (2, 20, &[1]), (3, 30, &[2]), (9, 40, &[1])]);
+        assert_eq!(ids(&walk(&g, &[id(3)], &[id(9)])), vec![id(3), id(2)]);
+        // 2 and 1 are emitted before the excluded tip (dated earlier than both) is popped;
+        // the late mark takes them back out.
+        let g = graph(&[(1, 10, &[]), (2, 50, &[1]), (4, 1, &[2]), (5, 60, &[2])]);
+        assert_eq!(ids(&walk(&g, &[id(5)], &[id(4)])), vec![id(5)]);
+    }
+
+    #[test]
+    fn missing_parents_are_reported_not_fatal() {
+        let g = graph(&[(2, 20, &[1]), (3, 30, &[2])]);
+        let w = walk(&g, &[id(3)], &[]);
+        assert_eq!(ids(&w), vec![id(3), id(2), id(1)]);
+        assert!(
+            w[2].problem
+                .as_deref()
+                .is_some_and(|p| p.contains("missing"))
+        );
+        // A missing commit below an excluded tip is not reported.
+        assert_eq!(ids(&walk(&g, &[id(3)], &[id(2)])), vec![id(3)]);
+    }
+
+    #[test]
+    fn header_parsing() {
+        let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 0101010101010101010101010101010101010101\nparent 0202020202020202020202020202020202020202\nauthor A <a@x> 5 +0000\ncommitter C <c@x> 1700000000 +0100\n\nparent ffffffffffffffffffffffffffffffffffffffff\n";
+        let l = commit_links(raw);
+        assert_eq!(l.parents, vec![id(1), id(2)]);
+        assert_eq!(l.time, 1_700_000_000);
+        assert_eq!(parent_count(raw), 2);
+        let tag =
+            b"object 0303030303030303030303030303030303030303\ntype commit\ntag v\n\nobject x\n";
+        assert_eq!(tag_target(tag), Some(id(3)));
+    }
+
+    #[test]
+    fn classification() {
+        use gix::revision::plumbing::Spec;
+        let bare = classify(
+            &[Spec::Include(id(1)), Spec::Include(id(2))],
+            RevOptions::default(),
+        );
+        assert!(!bare.walk);
+        assert_eq!(bare.include, vec![id(1), id(2)]);
+        let range = classify(
+            &[Spec::Range {
+                from: id(1),
+                to: id(2),
+            }],
+            RevOptions::default(),
+        );
+        assert!(range.walk);
+        assert_eq!((range.include, range.exclude), (vec![id(2)], vec![id(1)]));
+        let neg = classify(
+            &[Spec::Exclude(id(1)), Spec::Include(id(2))],
+            RevOptions::default(),
+        );
+        assert!(neg.walk);
+        let all = classify(
+            &[],
+            RevOptions {
+                all: true,
+                ..RevOptions::default()
+            },
+        );
+        assert!(all.walk);
+        let bang = classify(&[Spec::ExcludeParents(id(3))], RevOptions::default());
+        assert_eq!(bang.include, vec![id(3)]);
+        assert_eq!(bang.exclude_parents_of, vec![id(3)]);
+    }
+
+    #[test]
+    fn quarantine_dirs() {
+        assert_eq!(
+            extra_object_dirs(Some("/r/objects/incoming-x"), Some("/r/objects:\"/o b\"")),
+            vec![
+                PathBuf::from("/r/objects/incoming-x"),
+                PathBuf::from("/r/objects"),
+                PathBuf::from("/o b")
+            ]
+        );
+        assert!(extra_object_dirs(None, None).is_empty());
+    }
+}
