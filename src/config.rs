@@ -589,8 +589,10 @@ impl VerifySettings {
                 }),
             }
         };
-        let timeout = number("gitseal.httpTimeout", "GITSEAL_HTTP_TIMEOUT", 30)?.max(1);
-        let retries = number("gitseal.httpRetries", "GITSEAL_HTTP_RETRIES", 3)?;
+        // Verification runs once per object (`git log --show-signature`), so a dead network
+        // must fail fast: 10 s and one retry by default (signing keeps 30 s and three).
+        let timeout = number("gitseal.httpTimeout", "GITSEAL_HTTP_TIMEOUT", 10)?.max(1);
+        let retries = number("gitseal.httpRetries", "GITSEAL_HTTP_RETRIES", 1)?;
         Ok(Self {
             rekor_url: rekor_url(git, env),
             offline,
