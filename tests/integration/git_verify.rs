@@ -358,3 +358,70 @@ fn jj_style_invocation_with_a_data_file() {
     .unwrap();
     assert!(matches!(parsed, gitseal::cli::Plan::Sign(ref a) if a.status_fd == Some(2)));
 }
+
+#[test]
+fn gitsign_pem_overrides_for_fulcio_and_ct() {
+    let repo = TestRepo::new();
+    let o = subject();
+    repo.write_object("commit", &o.raw);
+    // GITSIGN_FULCIO_ROOT / SIGSTORE_ROOT_FILE: a PEM bundle replaces the CAs. The public-good
+    // CA 2 (intermediate + root) keeps the signature good; the staging CA makes it untrusted.
+    let pem_bundle = |trusted_root: &str| -> String {
+        let v: serde_json::Value = serde_json::from_str(trusted_root).unwrap();
+        use base64::Engine as _;
+        let mut out = String::new();
+        for ca in v["certificateAuthorities"].as_array().unwrap() {
+            for c in ca["certChain"]["certificates"].as_array().unwrap() {
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(c["rawBytes"].as_str().unwrap())
+                    .unwrap();
+                out.push_str(&gitseal::armor::pem("CERTIFICATE", &der));
+            }
+        }
+        out
+    };
+    let prod = repo.path().join("prod.pem");
+    std::fs::write(&prod, pem_bundle(gitseal::trust::PUBLIC_GOOD_TRUSTED_ROOT)).unwrap();
+    let staging = repo.path().join("staging.pem");
+    let staging_root = std::fs::read_to_string(
+        super::common::shared_dir().join("trust/staging-trusted_root.json"),
+    )
+    .unwrap();
+    std::fs::write(&staging, pem_bundle(&staging_root)).unwrap();
+    let run = |var: &str, path: &std::path::Path| {
+        let out = repo
+            .cmd("git")
+            .env(var, path)
+            .args(["verify-commit", "--raw", SUBJECT])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, text) = run("GITSIGN_FULCIO_ROOT", &prod);
+    assert!(ok && text.contains("GOODSIG"), "{text}");
+    let (ok, text) = run("SIGSTORE_ROOT_FILE", &staging);
+    assert!(!ok && text.contains("BADSIG"), "{text}");
+    // SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: another CT key means the SCT no longer verifies.
+    let ct = repo.path().join("ct.pem");
+    let key = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl ecparam -name prime256v1 -genkey -noout | openssl ec -pubout -out {} 2>/dev/null",
+            ct.display()
+        ))
+        .status()
+        .unwrap();
+    assert!(key.success());
+    let (ok, text) = run("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE", &ct);
+    assert!(!ok && text.contains("BADSIG"), "{text}");
+    let human = repo
+        .cmd("git")
+        .env("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE", &ct)
+        .args(["verify-commit", SUBJECT])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&human.stderr).contains("[sct-invalid]"));
+}

@@ -462,6 +462,8 @@ fn online_mode_signs_without_embedding() {
         hex::encode(sha2::Sha256::digest(id.as_bytes()))
     };
     assert_eq!(rekor.search_index_by_hash(&digest).unwrap().len(), 1);
+    // The round trip: git's verify path looks the entry up in the testbed's Rekor.
+    s.assert_good_head();
 }
 
 #[test]
