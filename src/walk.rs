@@ -15,8 +15,8 @@
 //! missing history (a shallow or partial copy, a corpus of loose objects) still gets an answer
 //! for everything that is there.
 
+use crate::git::object::RawObject;
 use crate::git::object::{HashKind, Kind};
-use crate::git::repo::RawObject;
 use gix::ObjectId;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};

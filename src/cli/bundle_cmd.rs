@@ -5,8 +5,8 @@
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, load_verify_config};
 use crate::config::Env;
 use crate::git::object::{self, Kind};
-use crate::git::repo::Repo;
 use crate::verify::{self, Context, LogSource, Outcome};
+use crate::walk::{ObjectStore, RevOptions};
 use crate::{armor, bundle, cms};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -27,16 +27,26 @@ pub(super) fn run(
         Ok(x) => x,
         Err(e) => return fail(e.to_string(), EXIT_USAGE),
     };
-    let repo = match Repo::discover(&cwd()) {
-        Ok(r) => r,
+    let store = match ObjectStore::open(&cwd(), &[]) {
+        Ok(s) => s,
         Err(e) => return fail(e.to_string(), EXIT_USAGE),
     };
-    // Like `gitsign show`: an annotated tag of that name first, else a commit.
-    let obj = match repo.tag(rev).or_else(|_| repo.commit(rev)) {
+    // Like `gitsign show`: an annotated tag of that name first, else the revision's object.
+    let id = match store.tag_ref(rev) {
+        Ok(id) => id,
+        Err(_) => match store.select(&[rev.to_string()], RevOptions::default()) {
+            Ok(targets) => match targets.into_iter().next() {
+                Some(t) => t.id,
+                None => return fail(format!("{rev} names no commit or tag"), EXIT_USAGE),
+            },
+            Err(e) => return fail(e.to_string(), EXIT_USAGE),
+        },
+    };
+    let obj = match store.read(&id) {
         Ok(o) => o,
-        Err(e) => return fail(e.to_string(), EXIT_USAGE),
+        Err(e) => return fail(e, EXIT_USAGE),
     };
-    let Some(split) = object::split(obj.kind, &obj.data, repo.hash_kind()) else {
+    let Some(split) = object::split(obj.kind, &obj.data, store.hash_kind()) else {
         return fail(
             format!("{} {} is not signed", obj.kind.name(), obj.id),
             EXIT_FAILED,

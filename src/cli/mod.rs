@@ -432,7 +432,7 @@ fn git_verify(
     };
     // Online mode logs the object id (compat §3.1): the id git gives the object it is
     // verifying is that of the signature inserted back into the payload.
-    let hash = crate::git::repo::Repo::discover(&cwd())
+    let hash = crate::walk::ObjectStore::open(&cwd(), &[])
         .map(|r| r.hash_kind())
         .unwrap_or(object::HashKind::Sha1);
     let kind = payload_kind(&payload);

@@ -250,7 +250,7 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
             );
         }
     };
-    let object_format = match crate::git::repo::Repo::discover(&cwd()) {
+    let object_format = match crate::walk::ObjectStore::open(&cwd(), &[]) {
         Ok(r) => r.hash_kind(),
         Err(_) => crate::git::object::HashKind::Sha1,
     };

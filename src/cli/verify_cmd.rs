@@ -12,8 +12,8 @@
 use super::commands::{Format, IdentityFlags, RangeFlags, ScaleFlags};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, render};
 use crate::config::{self, ConfigError, Env, GitConfig, PolicyArgs, VerifySettings};
+use crate::git::object::RawObject;
 use crate::git::object::{self, HashKind, Kind, SignatureFormat};
-use crate::git::repo::RawObject;
 use crate::online::{self, Cache, Lookup, Signed};
 use crate::policy_file::{PolicyFile, PolicyFileError};
 use crate::rekor::client::RekorClient;

@@ -1,6 +1,5 @@
 //! Git objects: splitting commits and tags into the signed payload and the signature exactly
-//! as git does ([`object`]), and reading objects and revisions from a repository in-process
-//! with gix ([`repo`]).
+//! as git does, and predicting object ids ([`object`]). Reading repositories in-process (gix)
+//! is `crate::walk`'s job.
 
 pub mod object;
-pub mod repo;

@@ -65,6 +65,17 @@ pub fn signature_format(sig: &[u8]) -> SignatureFormat {
         .map_or(SignatureFormat::Unknown, |(_, f)| *f)
 }
 
+/// An object read from a repository for verification.
+#[derive(Debug, Clone)]
+pub struct RawObject {
+    /// Hex object id.
+    pub id: String,
+    /// Commit or tag.
+    pub kind: Kind,
+    /// The raw object bytes (without the `<type> <len>\0` header).
+    pub data: Vec<u8>,
+}
+
 /// A signed object split for verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split {
