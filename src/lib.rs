@@ -11,7 +11,7 @@
 //! | [`bundle`] | Sigstore bundle v0.3 export for independent verifiers |
 //! | [`cms`] | RFC 5652 SignedData decoding (and encoding) in gitsign's layout |
 //! | [`oids`] | every object identifier we read or write |
-//! | [`git`] | splitting commit/tag objects into payload and signature; reading repositories |
+//! | [`git`] | splitting commit/tag objects into payload and signature exactly as git does; object ids |
 //! | [`trust`] | the Sigstore trust root (Fulcio CAs, Rekor keys, CT log keys) |
 //! | [`rekor`] | transparency-log data: canonical bodies, entries, Merkle proofs, checkpoints |
 //! | [`transport`] | the HTTP client (timeouts, retries, size limits); the only module that opens sockets to services |
@@ -23,7 +23,7 @@
 //! | [`x509`] | facts about certificates: raw TBS, SANs, Fulcio extensions, fingerprints |
 //! | [`verify`] | the verification pipeline, typed evidence, reasons and identity policy |
 //! | [`online`] | Rekor lookups for online-mode signatures and the on-disk cache of verified entries |
-//! | [`walk`] | revision arguments and pushes → the commits and tags to verify (gix, in-process) |
+//! | [`walk`] | reading repositories in-process (gix): revision arguments and pushes → the commits and tags to verify |
 //! | [`policy_file`] | the TOML policy file: allow rules per ref, unsigned and foreign-format objects |
 #![forbid(unsafe_code)]
 
