@@ -857,30 +857,6 @@ mod tests {
         assert!(err.hint().contains("gitsign.tokenProvider"));
     }
 
-    /// Splits a raw commit or tag into (payload, armored signature) the way git does.
-    fn split(raw: &[u8]) -> (Vec<u8>, String) {
-        let text = std::str::from_utf8(raw).unwrap();
-        if text.starts_with("object ") {
-            let i = text.find("-----BEGIN SIGNED MESSAGE-----").unwrap();
-            return (raw[..i].to_vec(), text[i..].to_owned());
-        }
-        let mut payload = String::new();
-        let mut sig = String::new();
-        let mut in_sig = false;
-        for line in text.split_inclusive('\n') {
-            if let Some(rest) = line.strip_prefix("gpgsig ") {
-                in_sig = true;
-                sig.push_str(rest);
-            } else if in_sig && line.starts_with(' ') {
-                sig.push_str(&line[1..]);
-            } else {
-                in_sig = false;
-                payload.push_str(line);
-            }
-        }
-        (payload.into_bytes(), sig)
-    }
-
     #[test]
     fn object_id_prediction_matches_real_objects() {
         let vectors = [
@@ -903,7 +879,14 @@ mod tests {
         ];
         for (file, id) in vectors {
             let raw = crate::cms::encode::tests::shared_vector(file);
-            let (payload, sig) = split(&raw);
+            let kind = if raw.starts_with(b"object ") {
+                crate::git::object::Kind::Tag
+            } else {
+                crate::git::object::Kind::Commit
+            };
+            let split =
+                crate::git::object::split(kind, &raw, crate::git::object::HashKind::Sha1).unwrap();
+            let (payload, sig) = (split.payload, String::from_utf8(split.signature).unwrap());
             assert_eq!(
                 predict_object_id(&payload, &sig, ObjectFormat::Sha1).unwrap(),
                 id,

@@ -461,25 +461,6 @@ pub(crate) mod tests {
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
-    /// Splits a raw commit into (payload without the gpgsig header, armored signature).
-    fn split_commit(raw: &str) -> (String, String) {
-        let mut payload = String::new();
-        let mut sig = String::new();
-        let mut in_sig = false;
-        for line in raw.split_inclusive('\n') {
-            if let Some(rest) = line.strip_prefix("gpgsig ") {
-                in_sig = true;
-                sig.push_str(rest);
-            } else if in_sig && line.starts_with(' ') {
-                sig.push_str(&line[1..]);
-            } else {
-                in_sig = false;
-                payload.push_str(line);
-            }
-        }
-        (payload, sig)
-    }
-
     /// Rebuilding a real gitsign offline-mode signature from its parts reproduces it byte for
     /// byte: same structure, attribute order, encodings, and unsigned attribute.
     #[test]
@@ -488,8 +469,10 @@ pub(crate) mod tests {
             "internal_rekor_oid_testdata_commit.txt",
             "internal_e2e_testdata_offline.commit",
         ] {
-            let raw = String::from_utf8(shared_vector(file)).unwrap();
-            let (payload, armored) = split_commit(&raw);
+            let raw = shared_vector(file);
+            let split =
+                crate::git::object::split_commit(&raw, crate::git::object::HashKind::Sha1).unwrap();
+            let (payload, armored) = (split.payload, String::from_utf8(split.signature).unwrap());
             let real = crate::armor::decode(armored.as_bytes()).unwrap();
             let ci = ContentInfo::from_der(&real).unwrap();
             let sd: SignedData = ci.content.decode_as().unwrap();
@@ -501,7 +484,7 @@ pub(crate) mod tests {
             let real_attrs = si.signed_attrs.clone().unwrap();
             let time_any = &real_attrs.as_slice()[1].values.as_slice()[0];
             let time: Time = time_any.decode_as().unwrap();
-            let digest: [u8; 32] = Sha256::digest(payload.as_bytes()).into();
+            let digest: [u8; 32] = Sha256::digest(&payload).into();
 
             // Our signed attributes from (digest, time) equal the real ones.
             let ours = build_signed_attributes(&digest, time.to_system_time()).unwrap();
