@@ -66,6 +66,18 @@ pub(super) fn run(
     );
     let v = match outcome {
         Outcome::Verified(v) => v,
+        Outcome::Rejected(r) if r.reason == crate::verify::reason::Reason::TlogLookupRequired => {
+            return fail(
+                format!(
+                    "{} {} is an online-mode signature: its Rekor entry is not embedded, and \
+                     `gitseal bundle` exports only offline-mode signatures (`gitseal verify` \
+                     verifies it with a Rekor lookup)",
+                    obj.kind.name(),
+                    obj.id
+                ),
+                EXIT_FAILED,
+            );
+        }
         Outcome::Rejected(r) => {
             return fail(
                 format!(
@@ -79,9 +91,10 @@ pub(super) fn run(
             );
         }
     };
+    // No entry was handed to the verifier, so a verified signature embeds its own.
     if v.log_source == LogSource::Lookup {
         return fail(
-            "online-mode signatures are exported once Rekor lookups are available".into(),
+            "internal error: an online-mode signature verified without a lookup".into(),
             EXIT_FAILED,
         );
     }

@@ -464,6 +464,23 @@ fn online_mode_signs_without_embedding() {
     assert_eq!(rekor.search_index_by_hash(&digest).unwrap().len(), 1);
     // The round trip: git's verify path looks the entry up in the testbed's Rekor.
     s.assert_good_head();
+    // Bundle export covers offline-mode signatures only, and says so.
+    let out = s.run(
+        env!("CARGO_BIN_EXE_gitseal"),
+        &[
+            "bundle",
+            "HEAD",
+            "--bundle",
+            "b.json",
+            "--artifact",
+            "a.bin",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is an online-mode signature"), "{err}");
+    assert!(!s.repo.path().join("b.json").exists());
 }
 
 #[test]
