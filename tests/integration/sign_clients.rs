@@ -350,6 +350,27 @@ mod with_testbed {
         assert_eq!(fetched.log_index, out.log_entry.log_index);
     }
 
+    /// A certificate the log saw outside its validity (Fulcio clock off, or a replayed
+    /// certificate): the SET, proof and checkpoint are genuine, and the verifier still
+    /// rejects it with `integrated-time-outside-validity`.
+    #[test]
+    fn integrated_time_outside_the_certificate_is_rejected() {
+        for fault in [Fault::ExpiredCertificate, Fault::NotYetValidCertificate] {
+            let tb = testbed();
+            tb.faults()
+                .set(Endpoint::FulcioSigningCertV2, fault)
+                .unwrap();
+            let mut tokens = minted(&tb);
+            match sign_with(&tb, &mut tokens, RekorMode::Offline, FulcioApi::Auto) {
+                Err(SignError::SelfCheck(e)) => assert!(
+                    e.to_string().contains("IntegratedTimeOutsideValidity"),
+                    "{fault:?}: {e}"
+                ),
+                other => panic!("{fault:?}: {:?}", other.map(|o| o.log_uuid)),
+            }
+        }
+    }
+
     #[test]
     fn legacy_v1_fulcio_api_also_works() {
         let tb = testbed();

@@ -6,6 +6,7 @@ use gitseal::armor;
 use gitseal::cms::decode;
 use gitseal::git::object::{self, HashKind, Kind};
 use gitseal::rekor::entry::LogEntry;
+use gitseal::tlv;
 use gitseal::trust::TrustRoot;
 use gitseal::verify::reason::{Class, Reason};
 use gitseal::verify::{Context, Outcome, policy::Policy, verify_detached};
@@ -288,5 +289,150 @@ fn structural_rejections() {
             run(pem(&flip_at(&der, at + 1)).as_bytes()),
             Reason::CertificateMissing
         );
+    }
+}
+
+// --- Structural and missing-evidence rejections, by DER surgery on the real signature. ---
+// The CMS signature covers only the signed attributes, so SignerInfo's other fields and the
+// unsigned attributes (where gitsign embeds the log entry) can be changed without touching it.
+
+fn wrap(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = tlv::header(tag, body.len());
+    v.extend_from_slice(body);
+    v
+}
+
+/// Rebuilds the ContentInfo after `f` edits the SignedData fields (raw TLVs).
+fn edit_signed_data(der: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
+    let ci = tlv::read_only(der, 0x30).unwrap();
+    let parts = tlv::children(ci.value).unwrap();
+    let sd = tlv::read_only(parts[1].value, 0x30).unwrap();
+    let mut fields: Vec<Vec<u8>> = tlv::children(sd.value)
+        .unwrap()
+        .iter()
+        .map(|t| t.raw.to_vec())
+        .collect();
+    f(&mut fields);
+    let content = wrap(0xa0, &wrap(0x30, &fields.concat()));
+    wrap(0x30, &[parts[0].raw, &content].concat())
+}
+
+/// Rebuilds after `f` edits the single SignerInfo's fields.
+fn edit_signer(der: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
+    edit_signed_data(der, |fields| {
+        let set = fields.last_mut().unwrap();
+        let set_tlv = tlv::read_only(set, 0x31).unwrap();
+        let signer = tlv::read_only(set_tlv.value, 0x30).unwrap();
+        let mut sf: Vec<Vec<u8>> = tlv::children(signer.value)
+            .unwrap()
+            .iter()
+            .map(|t| t.raw.to_vec())
+            .collect();
+        f(&mut sf);
+        *set = wrap(0x31, &wrap(0x30, &sf.concat()));
+    })
+}
+
+/// Replaces the unsigned attributes with one 57264.3.1 attribute holding `value` (DER).
+fn with_tlog_attribute(der: &[u8], value: Vec<u8>) -> Vec<u8> {
+    let oid = der::Encode::to_der(&gitseal::oids::GITSIGN_TLOG_ENTRY).unwrap();
+    let attr = wrap(0x30, &[oid, wrap(0x31, &value)].concat());
+    edit_signer(der, |sf| {
+        assert_eq!(
+            sf.last().unwrap()[0],
+            0xa1,
+            "the signature has unsigned attributes"
+        );
+        *sf.last_mut().unwrap() = wrap(0xa1, &attr);
+    })
+}
+
+#[test]
+fn surgery_without_change_still_verifies() {
+    // The helpers rebuild byte-identical DER, so every rejection below is the edit's doing.
+    let (payload, der) = object(SUBJECT);
+    assert_eq!(edit_signer(&der, |_| {}), der);
+    let entry = entry_of(&der);
+    let same = with_tlog_attribute(&der, wrap(0x04, &entry.to_protobuf()));
+    let trust = TrustRoot::public_good().unwrap();
+    assert!(matches!(
+        verify(&payload, &same, &trust),
+        Outcome::Verified(_)
+    ));
+}
+
+#[test]
+fn structure_the_verifier_refuses() {
+    let (payload, der) = object(SUBJECT);
+    let trust = TrustRoot::public_good().unwrap();
+    let check = |d: &[u8], want: Reason| {
+        let r = reason(&verify(&payload, d, &trust));
+        assert_eq!(r, want);
+        r.class()
+    };
+    // Two signers.
+    let two = edit_signed_data(&der, |f| {
+        let set = f.last().unwrap().clone();
+        let si = tlv::read_only(&set, 0x31).unwrap().value.to_vec();
+        *f.last_mut().unwrap() = wrap(0x31, &[si.clone(), si].concat());
+    });
+    assert_eq!(check(&two, Reason::MultipleSigners), Class::CannotCheck);
+    // Content embedded (not detached).
+    let attached = edit_signed_data(&der, |f| {
+        let eci = tlv::read_only(&f[2], 0x30).unwrap();
+        let oid = tlv::children(eci.value).unwrap()[0].raw.to_vec();
+        f[2] = wrap(0x30, &[oid, wrap(0xa0, &wrap(0x04, &payload))].concat());
+    });
+    check(&attached, Reason::SignatureNotDetached);
+    // SHA-384 as the SignerInfo digest algorithm.
+    let sha384 = edit_signer(&der, |sf| {
+        sf[2] = vec![
+            0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
+        ];
+    });
+    check(&sha384, Reason::UnsupportedAlgorithm);
+    // No signed attributes: nothing binds the signature to the payload.
+    let bare = edit_signer(&der, |sf| {
+        assert_eq!(sf[3][0], 0xa0);
+        sf.remove(3);
+    });
+    assert_eq!(check(&bare, Reason::SignedAttributesMissing), Class::Bad);
+}
+
+#[test]
+fn missing_or_broken_log_evidence() {
+    let (payload, der) = object(SUBJECT);
+    let trust = TrustRoot::public_good().unwrap();
+    let run = |value: Vec<u8>| reason(&verify(&payload, &with_tlog_attribute(&der, value), &trust));
+    // Not a protobuf at all.
+    assert_eq!(
+        run(wrap(0x04, &[0xff, 0xff, 0xff])),
+        Reason::TlogEntryMalformed
+    );
+    // Not even an OCTET STRING.
+    assert_eq!(run(vec![0x05, 0x00]), Reason::TlogEntryMalformed);
+    let entry = entry_of(&der);
+    let mut e = entry.clone();
+    e.signed_entry_timestamp = None;
+    assert_eq!(run(wrap(0x04, &e.to_protobuf())), Reason::SetMissing);
+    let mut e = entry.clone();
+    e.inclusion_proof = None;
+    assert_eq!(
+        run(wrap(0x04, &e.to_protobuf())),
+        Reason::InclusionProofMissing
+    );
+    let mut e = entry.clone();
+    e.inclusion_proof.as_mut().unwrap().checkpoint = None;
+    assert_eq!(run(wrap(0x04, &e.to_protobuf())), Reason::CheckpointMissing);
+    // A forged integrated time: the SET no longer covers it.
+    let mut e = entry;
+    e.integrated_time += 1;
+    assert_eq!(run(wrap(0x04, &e.to_protobuf())), Reason::SetInvalid);
+    for r in [
+        Reason::SetMissing,
+        Reason::InclusionProofMissing,
+        Reason::CheckpointMissing,
+    ] {
+        assert_eq!(r.class(), Class::CannotCheck);
     }
 }
