@@ -63,6 +63,35 @@ impl Env {
     }
 }
 
+/// A `git config` read in progress ([`GitConfig::start`]). Dropped unfinished, git is left
+/// to finish on its own.
+#[derive(Debug)]
+pub struct PendingGitConfig {
+    child: Result<std::process::Child, String>,
+}
+
+impl PendingGitConfig {
+    /// Waits for git and parses what it printed (both pipes are drained together, so git
+    /// never blocks on a full one).
+    pub fn finish(self) -> Result<GitConfig, ConfigError> {
+        let out = self
+            .child
+            .and_then(|c| {
+                c.wait_with_output()
+                    .map_err(|e| format!("cannot read git config: {e}"))
+            })
+            .map_err(ConfigError::Git)?;
+        // Exit 1 with no output means "no matching keys" (git-config(1) EXIT STATUS).
+        let no_match = out.status.code() == Some(1) && out.stdout.is_empty();
+        if !out.status.success() && !no_match {
+            return Err(ConfigError::Git(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
+        Ok(GitConfig::parse_z(&out.stdout))
+    }
+}
+
 /// git config entries (keys lower-cased by git, multi-valued keys kept in order).
 #[derive(Debug, Clone, Default)]
 pub struct GitConfig {
@@ -73,8 +102,18 @@ impl GitConfig {
     /// Reads `gitseal.*`, `gitsign.*`, `user.*` and `gpg.*` from all scopes, as `git config`
     /// sees them from `cwd`. Outside a repository only global/system config is read.
     pub fn load(cwd: &Path) -> Result<Self, ConfigError> {
+        Self::start(cwd).finish()
+    }
+
+    /// Starts the `git config` read of [`GitConfig::load`] and returns once git is running,
+    /// so the caller can do work that needs no configuration while git reads the files
+    /// (running a process costs more than a millisecond, a third of a `git verify-commit`).
+    /// Git itself reads them: scopes, includes, `git -c` (GIT_CONFIG_PARAMETERS) and the
+    /// GIT_CONFIG_* variables mean exactly what they mean to git. (Starting it from a thread
+    /// instead was measured slower: `scripts/bench`, per-invocation row.)
+    pub fn start(cwd: &Path) -> PendingGitConfig {
         #[allow(clippy::disallowed_methods)] // the one place gitseal runs `git config`
-        let out = std::process::Command::new("git")
+        let child = std::process::Command::new("git")
             .current_dir(cwd)
             .args([
                 "config",
@@ -83,16 +122,11 @@ impl GitConfig {
                 r"^(gitseal|gitsign|user|gpg)\.",
             ])
             .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| ConfigError::Git(format!("cannot run git: {e}")))?;
-        // Exit 1 with no output means "no matching keys" (git-config(1) EXIT STATUS).
-        let no_match = out.status.code() == Some(1) && out.stdout.is_empty();
-        if !out.status.success() && !no_match {
-            return Err(ConfigError::Git(
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            ));
-        }
-        Ok(Self::parse_z(&out.stdout))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run git: {e}"));
+        PendingGitConfig { child }
     }
 
     /// Parses `git config -z --get-regexp` output: `key\nvalue\0` (no `\n` for valueless keys).
@@ -218,55 +252,82 @@ impl PolicyArgs {
     }
 }
 
-/// Loads the trust root: `flag` (`--trusted-root`) > `GITSEAL_TRUSTED_ROOT` >
-/// `gitseal.trustedRoot` > the embedded public-good root; then gitsign's part overrides:
-/// Fulcio CAs from `gitsign.fulcioRoot` < `SIGSTORE_ROOT_FILE` < `SIGSTORE_FULCIO_ROOT` <
-/// `GITSIGN_FULCIO_ROOT` (a PEM bundle), Rekor keys from `SIGSTORE_REKOR_PUBLIC_KEY`, CT log
-/// keys from `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`.
+/// Which files make up the trust root, as plain data ([`TrustRootInputs::resolve`]), so two
+/// configurations can be compared before anything is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustRootInputs {
+    /// A `trusted_root.json`; `None` is the embedded public-good root.
+    pub file: Option<PathBuf>,
+    /// A PEM bundle replacing the Fulcio CAs.
+    pub fulcio_pem: Option<String>,
+    /// A PEM file replacing the Rekor keys.
+    pub rekor_keys: Option<String>,
+    /// A PEM file replacing the CT log keys.
+    pub ct_keys: Option<String>,
+}
+
+impl TrustRootInputs {
+    /// `flag` (`--trusted-root`) > `GITSEAL_TRUSTED_ROOT` > `gitseal.trustedRoot` > the
+    /// embedded public-good root; then gitsign's part overrides: Fulcio CAs from
+    /// `gitsign.fulcioRoot` < `SIGSTORE_ROOT_FILE` < `SIGSTORE_FULCIO_ROOT` <
+    /// `GITSIGN_FULCIO_ROOT` (a PEM bundle), Rekor keys from `SIGSTORE_REKOR_PUBLIC_KEY`, CT
+    /// log keys from `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`. Pure.
+    pub fn resolve(flag: Option<&Path>, env: &Env, git: &GitConfig) -> Self {
+        let file = flag
+            .map(Path::to_path_buf)
+            .or_else(|| env.get("GITSEAL_TRUSTED_ROOT").map(PathBuf::from))
+            .or_else(|| git.get("gitseal.trustedRoot").map(PathBuf::from))
+            .filter(|p| !p.as_os_str().is_empty());
+        let fulcio_pem = env
+            .last_set(&[
+                "SIGSTORE_ROOT_FILE",
+                "SIGSTORE_FULCIO_ROOT",
+                "GITSIGN_FULCIO_ROOT",
+            ])
+            .or_else(|| git.get("gitsign.fulcioRoot"))
+            .filter(|p| !p.is_empty())
+            .map(str::to_string);
+        let env_path = |name: &str| env.get(name).filter(|p| !p.is_empty()).map(str::to_string);
+        Self {
+            file,
+            fulcio_pem,
+            rekor_keys: env_path("SIGSTORE_REKOR_PUBLIC_KEY"),
+            ct_keys: env_path("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"),
+        }
+    }
+
+    /// Reads and parses the files.
+    pub fn load(&self) -> Result<TrustRoot, ConfigError> {
+        let mut root = match &self.file {
+            Some(p) => TrustRoot::from_file(p)?,
+            None => TrustRoot::public_good()?,
+        };
+        let read = |path: &str| {
+            std::fs::read(path).map_err(|source| TrustError::Read {
+                path: path.into(),
+                source,
+            })
+        };
+        if let Some(path) = &self.fulcio_pem {
+            root = root.with_fulcio_pem_bundle(&read(path)?, path)?;
+        }
+        if let Some(path) = &self.rekor_keys {
+            root.tlogs = TrustRoot::pem_log_keys(&read(path)?, path)?;
+        }
+        if let Some(path) = &self.ct_keys {
+            root.ctlogs = TrustRoot::pem_log_keys(&read(path)?, path)?;
+        }
+        Ok(root)
+    }
+}
+
+/// Loads the trust root ([`TrustRootInputs`] says from what).
 pub fn load_trust_root(
     flag: Option<&Path>,
     env: &Env,
     git: &GitConfig,
 ) -> Result<TrustRoot, ConfigError> {
-    let file: Option<PathBuf> = flag
-        .map(Path::to_path_buf)
-        .or_else(|| env.get("GITSEAL_TRUSTED_ROOT").map(PathBuf::from))
-        .or_else(|| git.get("gitseal.trustedRoot").map(PathBuf::from))
-        .filter(|p| !p.as_os_str().is_empty());
-    let mut root = match file {
-        Some(p) => TrustRoot::from_file(&p)?,
-        None => TrustRoot::public_good()?,
-    };
-    let read = |path: &str| {
-        std::fs::read(path).map_err(|source| TrustError::Read {
-            path: path.into(),
-            source,
-        })
-    };
-    let fulcio = env
-        .last_set(&[
-            "SIGSTORE_ROOT_FILE",
-            "SIGSTORE_FULCIO_ROOT",
-            "GITSIGN_FULCIO_ROOT",
-        ])
-        .or_else(|| git.get("gitsign.fulcioRoot"))
-        .filter(|p| !p.is_empty());
-    if let Some(path) = fulcio {
-        root = root.with_fulcio_pem_bundle(&read(path)?, path)?;
-    }
-    if let Some(path) = env
-        .get("SIGSTORE_REKOR_PUBLIC_KEY")
-        .filter(|p| !p.is_empty())
-    {
-        root.tlogs = TrustRoot::pem_log_keys(&read(path)?, path)?;
-    }
-    if let Some(path) = env
-        .get("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE")
-        .filter(|p| !p.is_empty())
-    {
-        root.ctlogs = TrustRoot::pem_log_keys(&read(path)?, path)?;
-    }
-    Ok(root)
+    TrustRootInputs::resolve(flag, env, git).load()
 }
 
 #[cfg(test)]

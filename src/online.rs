@@ -294,6 +294,30 @@ struct Fetched {
     entry: LogEntry,
 }
 
+/// The pipeline on the signature alone, with no looked-up entry: the whole verdict for a
+/// signature that embeds its log entry, `tlog-lookup-required` for one that does not. It
+/// needs no network and no configuration beyond its arguments, so git's `--verify` path
+/// can run it while `git config` is still running.
+pub fn first_pass(
+    payload: &[u8],
+    signature: &[u8],
+    trust: &TrustRoot,
+    policy: &Policy,
+    signer_email: Option<&str>,
+) -> Outcome {
+    verify::verify_detached(
+        payload,
+        signature,
+        trust,
+        policy,
+        &Context {
+            signer_email,
+            looked_up_entry: None,
+            object_id: None,
+        },
+    )
+}
+
 /// Looks up and verifies online-mode entries; `client: None` is `--offline`.
 #[derive(Debug, Clone)]
 pub struct Lookup {
@@ -326,17 +350,19 @@ impl Lookup {
     /// not be asked), `tlog-entry-mismatch` (the log's entries for this certificate log
     /// something else), or whatever verifying the found entry says.
     pub fn verify(&self, s: &Signed<'_>, trust: &TrustRoot, policy: &Policy) -> Outcome {
-        let first = verify::verify_detached(
-            s.payload,
-            s.signature,
-            trust,
-            policy,
-            &Context {
-                signer_email: s.signer_email,
-                looked_up_entry: None,
-                object_id: None,
-            },
-        );
+        let first = first_pass(s.payload, s.signature, trust, policy, s.signer_email);
+        self.verify_from(s, trust, policy, first)
+    }
+
+    /// [`Lookup::verify`] given its first pass (`first_pass` with the same arguments), which
+    /// is final unless the signature embeds no log entry.
+    pub fn verify_from(
+        &self,
+        s: &Signed<'_>,
+        trust: &TrustRoot,
+        policy: &Policy,
+        first: Outcome,
+    ) -> Outcome {
         let rejection = match &first {
             Outcome::Rejected(r) if r.reason == Reason::TlogLookupRequired => r.clone(),
             _ => return first,

@@ -14,12 +14,18 @@
 //! reported as a [`Target`] with a problem instead of ending the walk, so a repository with
 //! missing history (a shallow or partial copy, a corpus of loose objects) still gets an answer
 //! for everything that is there.
+//!
+//! With nothing excluded (`main`, `--all`), no commit can become uninteresting later, so the
+//! walk streams ([`walk_iter`]): each commit goes to verification as it is popped, and a
+//! popped commit leaves only its id in a set (a DAG walk must know what it has seen). Memory
+//! is then that set, never the objects, signatures or results. With
+//! exclusions the walk must finish before anything is final, as git's `limit_list` does.
 
 use crate::git::object::RawObject;
 use crate::git::object::{HashKind, Kind};
 use gix::ObjectId;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 /// Why revisions could not be resolved or the repository read.
@@ -146,11 +152,18 @@ struct Walk<'g> {
     queue: BinaryHeap<(i64, Reverse<u64>, ObjectId)>,
     seq: u64,
     interesting_queued: usize,
-    out: Vec<Walked>,
+    /// Commits the streaming walk has popped: only their ids are kept.
+    popped: HashSet<ObjectId>,
+    /// Commits to report, in order: unreadable ones as they are reached; in the buffered
+    /// walk also every popped one (the streaming walk returns those directly).
+    out: VecDeque<Walked>,
 }
 
 impl Walk<'_> {
     fn push(&mut self, id: ObjectId, uninteresting: bool) {
+        if self.popped.contains(&id) {
+            return;
+        }
         if let Some(node) = self.nodes.get(&id) {
             if uninteresting && node.flags & UNINTERESTING == 0 {
                 self.mark_uninteresting(id);
@@ -182,7 +195,7 @@ impl Walk<'_> {
                     },
                 );
                 if !uninteresting {
-                    self.out.push(Walked {
+                    self.out.push_back(Walked {
                         id,
                         problem: Some(problem),
                     });
@@ -222,7 +235,7 @@ impl Walk<'_> {
             let parents = node.parents.clone();
             if !uninteresting {
                 self.interesting_queued = self.interesting_queued.saturating_sub(1);
-                self.out.push(Walked { id, problem: None });
+                self.out.push_back(Walked { id, problem: None });
             }
             for p in parents {
                 self.push(p, uninteresting);
@@ -248,17 +261,49 @@ impl Walk<'_> {
     }
 }
 
-/// Commits reachable from `include` and not from `exclude`, newest committer date first (ties
-/// in the order commits were reached), as `git rev-list` lists them.
-pub fn walk(graph: &dyn CommitGraph, include: &[ObjectId], exclude: &[ObjectId]) -> Vec<Walked> {
-    let mut w = Walk {
+/// The streaming walk ([`walk_iter`]): nothing is uninteresting, so every popped commit is
+/// final at once, and its parents are never needed again.
+impl Iterator for Walk<'_> {
+    type Item = Walked;
+
+    fn next(&mut self) -> Option<Walked> {
+        if let Some(w) = self.out.pop_front() {
+            return Some(w);
+        }
+        let (_, _, id) = self.queue.pop()?;
+        let parents = self
+            .nodes
+            .remove(&id)
+            .map(|n| n.parents)
+            .unwrap_or_default();
+        self.popped.insert(id);
+        // Unreadable parents are queued in `out` after this commit, as `run` orders them.
+        for p in parents {
+            self.push(p, false);
+        }
+        Some(Walked { id, problem: None })
+    }
+}
+
+fn new_walk(graph: &dyn CommitGraph) -> Walk<'_> {
+    Walk {
         graph,
         nodes: HashMap::new(),
         queue: BinaryHeap::new(),
         seq: 0,
         interesting_queued: 0,
-        out: Vec::new(),
-    };
+        popped: HashSet::new(),
+        out: VecDeque::new(),
+    }
+}
+
+/// Commits reachable from `include` and not from `exclude`, newest committer date first (ties
+/// in the order commits were reached), as `git rev-list` lists them.
+pub fn walk(graph: &dyn CommitGraph, include: &[ObjectId], exclude: &[ObjectId]) -> Vec<Walked> {
+    if exclude.is_empty() {
+        return walk_iter(graph, include).collect();
+    }
+    let mut w = new_walk(graph);
     for id in exclude {
         w.push(*id, true);
     }
@@ -266,6 +311,19 @@ pub fn walk(graph: &dyn CommitGraph, include: &[ObjectId], exclude: &[ObjectId])
         w.push(*id, false);
     }
     w.run()
+}
+
+/// [`walk`] with nothing excluded, as an iterator: commits come out as the walk reaches
+/// them, in the same order (module docs).
+pub fn walk_iter<'g>(
+    graph: &'g dyn CommitGraph,
+    include: &[ObjectId],
+) -> impl Iterator<Item = Walked> + 'g {
+    let mut w = new_walk(graph);
+    for id in include {
+        w.push(*id, false);
+    }
+    w
 }
 
 /// How revision arguments are read.
@@ -542,6 +600,16 @@ impl ObjectStore {
     /// nothing is walked), then, with `--tags`, annotated tags — those named, those `--all`
     /// reaches, and in a walk those whose commit is among the walked ones.
     pub fn select(&self, revs: &[String], opts: RevOptions) -> Result<Vec<Target>, WalkError> {
+        self.select_iter(revs, opts).map(Iterator::collect)
+    }
+
+    /// [`ObjectStore::select`] as an iterator. A walk with nothing excluded and no `--tags`
+    /// streams (module docs); otherwise the list is complete before the first item.
+    pub fn select_iter<'s>(
+        &'s self,
+        revs: &[String],
+        opts: RevOptions,
+    ) -> Result<Box<dyn Iterator<Item = Target> + 's>, WalkError> {
         let specs = revs
             .iter()
             .map(|r| self.resolve(r))
@@ -599,6 +667,20 @@ impl ObjectStore {
             .filter_map(|id| self.peel(*id).ok().and_then(|(c, _)| c))
             .collect();
 
+        if sel.walk && exclude_commits.is_empty() && !opts.tags {
+            // Nothing can be taken back and no tag needs the walked set: stream. The few
+            // unreadable arguments come first, as below, and are not repeated.
+            let problem_ids: HashSet<ObjectId> = problems.iter().map(|w| w.id).collect();
+            let walked =
+                walk_iter(self, &include_commits).filter(move |w| !problem_ids.contains(&w.id));
+            return Ok(Box::new(problems.into_iter().chain(walked).map(|w| {
+                Target {
+                    id: w.id,
+                    kind: Kind::Commit,
+                    problem: w.problem,
+                }
+            })));
+        }
         let walked: Vec<Walked> = if sel.walk {
             walk(self, &include_commits, &exclude_commits)
         } else {
@@ -647,7 +729,7 @@ impl ObjectStore {
                 }
             }
         }
-        Ok(targets)
+        Ok(Box::new(targets.into_iter()))
     }
 
     /// What a push of `new` introduces: its commits not reachable from any existing ref (git's
@@ -786,6 +868,37 @@ mod tests {
         );
         // A missing commit below an excluded tip is not reported.
         assert_eq!(ids(&walk(&g, &[id(3)], &[id(2)])), vec![id(3)]);
+    }
+
+    #[test]
+    fn streaming_walk_matches_the_buffered_walk() {
+        // Merges, equal dates (ties by reach order), a missing parent, several tips.
+        let g = graph(&[
+            (1, 10, &[]),
+            (2, 20, &[1]),
+            (3, 20, &[1, 7]),
+            (4, 30, &[2, 3]),
+            (5, 40, &[4]),
+            (6, 35, &[3]),
+        ]);
+        for tips in [vec![id(5)], vec![id(5), id(6)], vec![id(6), id(9), id(5)]] {
+            let streamed: Vec<Walked> = walk_iter(&g, &tips).collect();
+            let mut buffered = new_walk(&g);
+            for t in &tips {
+                buffered.push(*t, false);
+            }
+            assert_eq!(streamed, buffered.run(), "tips {tips:?}");
+        }
+        // Popped commits keep only their id: memory is one set entry per commit.
+        let mut w = new_walk(&g);
+        w.push(id(5), false);
+        let n = w.by_ref().count();
+        assert_eq!(n, 6, "five commits reachable from 5 and the missing 7");
+        assert_eq!(w.popped.len(), 5);
+        assert!(
+            w.nodes.values().all(|node| node.flags & BROKEN != 0),
+            "only the missing 7"
+        );
     }
 
     #[test]

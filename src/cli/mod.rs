@@ -389,6 +389,10 @@ fn git_verify(
     trusted_root: Option<&Path>,
     env: &Env,
 ) -> u8 {
+    // `git config` is a process of its own, about a third of a `git verify-commit`: start it
+    // first and do the configuration-free work while it runs.
+    let dir = cwd();
+    let pending_config = GitConfig::start(&dir);
     let mut status = status_writer(status_fd);
     let fail_early = |status: &mut Box<dyn Write>, msg: String, code: u8| {
         let _ = Status::NewSig.write_to(status);
@@ -418,10 +422,28 @@ fn git_verify(
             EXIT_FAILED,
         );
     }
+    // The pipeline's first pass needs only the trust root. Run it now, with the trust root
+    // the environment alone selects, and keep it only if the configuration git reports
+    // names the same trust-root files (`first_pass_applies`; the identity rules are applied
+    // to it afterwards). Otherwise it is thrown away and the checker computes its own. It
+    // never touches the network.
+    let kind = payload_kind(&payload);
+    let speculative_inputs =
+        config::TrustRootInputs::resolve(trusted_root, env, &GitConfig::default());
+    let speculative = speculative_inputs.load().ok().map(|trust| {
+        let email = kind.and_then(|k| object::signer_email(k, &payload));
+        crate::online::first_pass(&payload, &sig, &trust, &Policy::default(), email.as_deref())
+    });
+    let git = match pending_config.finish() {
+        Ok(g) => g,
+        Err(e) => return fail_early(&mut status, e.to_string(), EXIT_USAGE),
+    };
     // The same rules as `gitseal verify` (identity keys or the policy file; git names no ref,
     // so only rules not limited to refs apply), and the same Rekor lookup for online-mode
     // signatures (gitseal.offline / GITSEAL_OFFLINE turn it off).
-    let checker = match verify_cmd::Checker::load(
+    let checker = match verify_cmd::Checker::from_config(
+        &git,
+        &dir,
         trusted_root,
         env,
         None,
@@ -430,15 +452,22 @@ fn git_verify(
         Ok(c) => c,
         Err(e) => return fail_early(&mut status, e.to_string(), EXIT_USAGE),
     };
+    let first = speculative.filter(|_| checker.first_pass_applies(&speculative_inputs));
     // Online mode logs the object id (compat §3.1): the id git gives the object it is
-    // verifying is that of the signature inserted back into the payload.
-    let hash = crate::walk::ObjectStore::open(&cwd(), &[])
-        .map(|r| r.hash_kind())
-        .unwrap_or(object::HashKind::Sha1);
-    let kind = payload_kind(&payload);
+    // verifying is that of the signature inserted back into the payload, in the object
+    // format the payload is written in.
+    let hash = object::HashKind::of_payload(&payload).unwrap_or(object::HashKind::Sha1);
     let object_id =
         kind.map(|k| object::object_id(k, &object::signed_object(k, &payload, &sig, hash), hash));
-    let outcome = checker.check_signature(kind, &payload, &sig, object_id.as_deref(), hash, None);
+    let outcome = checker.check_signature_from(
+        kind,
+        &payload,
+        &sig,
+        object_id.as_deref(),
+        hash,
+        None,
+        first,
+    );
     let (lines, code, text) = git_verify_report(&outcome);
     for l in lines {
         let _ = writeln!(status, "{l}");

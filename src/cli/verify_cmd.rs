@@ -11,10 +11,10 @@
 
 use super::commands::{Format, IdentityFlags, RangeFlags, ScaleFlags};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, render};
-use crate::config::{self, ConfigError, Env, GitConfig, PolicyArgs, VerifySettings};
+use crate::config::{ConfigError, Env, GitConfig, PolicyArgs, TrustRootInputs, VerifySettings};
 use crate::git::object::RawObject;
 use crate::git::object::{self, HashKind, Kind, SignatureFormat};
-use crate::online::{self, Cache, Lookup, Signed};
+use crate::online::{self, Cache, Lookup, Signed, first_pass};
 use crate::policy_file::{PolicyFile, PolicyFileError};
 use crate::rekor::client::RekorClient;
 use crate::transport::{HttpTransport, TransportConfig};
@@ -246,9 +246,20 @@ impl Summary {
 /// Trust root, rules and lookups: everything needed to judge one object.
 #[derive(Debug)]
 pub(crate) struct Checker {
+    trust_inputs: TrustRootInputs,
     trust: TrustRoot,
     rules: Rules,
     lookup: Lookup,
+}
+
+/// The policy the pipeline itself applies: identity rules, or none when a policy file
+/// decides afterwards ([`Checker::decide`]).
+fn pipeline_policy(rules: &Rules) -> &Policy {
+    static NONE: std::sync::LazyLock<Policy> = std::sync::LazyLock::new(Policy::default);
+    match rules {
+        Rules::Flags(p) => p,
+        Rules::File(_) => &NONE,
+    }
 }
 
 impl Checker {
@@ -263,8 +274,21 @@ impl Checker {
     ) -> Result<Self, LoadError> {
         let dir = cwd();
         let git = GitConfig::load(&dir)?;
-        let trust = config::load_trust_root(trusted_root, env, &git)?;
-        let settings = VerifySettings::resolve(&git, env, &dir)?;
+        Self::from_config(&git, &dir, trusted_root, env, flags, scale)
+    }
+
+    /// [`Checker::load`] with the git configuration already read from `dir`.
+    pub fn from_config(
+        git: &GitConfig,
+        dir: &Path,
+        trusted_root: Option<&Path>,
+        env: &Env,
+        flags: Option<PolicyArgs>,
+        scale: &ScaleFlags,
+    ) -> Result<Self, LoadError> {
+        let trust_inputs = TrustRootInputs::resolve(trusted_root, env, git);
+        let trust = trust_inputs.load()?;
+        let settings = VerifySettings::resolve(git, env, dir)?;
         let flags = flags.filter(|f| !f.is_empty());
         let rules = match (&scale.policy, flags) {
             (Some(_), Some(_)) => {
@@ -278,7 +302,7 @@ impl Checker {
             (None, Some(f)) => Rules::Flags(f.build()?),
             (None, None) => match &settings.policy_file {
                 Some(p) => Rules::File(PolicyFile::load(p)?),
-                None => Rules::Flags(PolicyArgs::from_git_config(&git).build()?),
+                None => Rules::Flags(PolicyArgs::from_git_config(git).build()?),
             },
         };
         let cache = if scale.no_cache {
@@ -297,10 +321,20 @@ impl Checker {
             Lookup::new(Some(RekorClient::new(settings.rekor_url, transport)), cache)
         };
         Ok(Self {
+            trust_inputs,
             trust,
             rules,
             lookup,
         })
+    }
+
+    /// Whether a [`first_pass`] run with the trust root from `inputs` (and any identity
+    /// rules) can stand for this checker's own: it can when the trust root comes from the
+    /// same files, because the pipeline is a function of its arguments and the rules only
+    /// give the trust level of a verified signature, which
+    /// [`Checker::check_signature_from`] decides again under this checker's rules.
+    pub fn first_pass_applies(&self, inputs: &TrustRootInputs) -> bool {
+        self.trust_inputs == *inputs
     }
 
     /// Verifies one signature (x509, or whatever the pipeline makes of unknown text) and
@@ -315,14 +349,33 @@ impl Checker {
         hash: HashKind,
         ref_name: Option<&str>,
     ) -> Outcome {
+        self.check_signature_from(kind, payload, signature, object_id, hash, ref_name, None)
+    }
+
+    /// [`Checker::check_signature`], reusing `first` when given: an outcome of [`first_pass`]
+    /// for which [`Checker::first_pass_applies`] held, under any identity rules.
+    #[allow(clippy::too_many_arguments)]
+    pub fn check_signature_from(
+        &self,
+        kind: Option<Kind>,
+        payload: &[u8],
+        signature: &[u8],
+        object_id: Option<&str>,
+        hash: HashKind,
+        ref_name: Option<&str>,
+        first: Option<Outcome>,
+    ) -> Outcome {
         let email = kind.and_then(|k| object::signer_email(k, payload));
-        let default_policy = Policy::default();
-        let policy = match &self.rules {
-            Rules::Flags(p) => p,
-            Rules::File(_) => &default_policy,
-        };
+        let policy = pipeline_policy(&self.rules);
+        // A first pass made elsewhere may have had other identity rules: its trust level is
+        // decided again below. One made here had these rules, and only a policy file decides
+        // afterwards (as it always does).
+        let redecide = first.is_some() || matches!(self.rules, Rules::File(_));
+        let first = first.unwrap_or_else(|| {
+            first_pass(payload, signature, &self.trust, policy, email.as_deref())
+        });
         let outcome = match (kind, object_id) {
-            (Some(kind), Some(object_id)) => self.lookup.verify(
+            (Some(kind), Some(object_id)) => self.lookup.verify_from(
                 &Signed {
                     kind,
                     payload,
@@ -333,25 +386,38 @@ impl Checker {
                 },
                 &self.trust,
                 policy,
+                first,
             ),
-            _ => crate::verify::verify_detached(
-                payload,
-                signature,
-                &self.trust,
-                policy,
-                &crate::verify::Context {
-                    signer_email: email.as_deref(),
-                    looked_up_entry: None,
-                    object_id: None,
-                },
-            ),
+            _ => first,
         };
-        match (&self.rules, outcome) {
-            (Rules::File(file), Outcome::Verified(mut v)) => {
-                v.trust = file_decision(file, &v, signature, ref_name);
+        match outcome {
+            Outcome::Verified(mut v) if redecide => {
+                v.trust = self.decide(&v, signature, email.as_deref(), ref_name);
                 Outcome::Verified(v)
             }
-            (_, o) => o,
+            o => o,
+        }
+    }
+
+    /// The trust level of a verified signature under this checker's rules: the identity
+    /// rules exactly as the pipeline applies them (`Policy::decide` on the signer's
+    /// certificate), or the policy file's decision for `ref_name`.
+    fn decide(
+        &self,
+        v: &Verified,
+        signature: &[u8],
+        signer_email: Option<&str>,
+        ref_name: Option<&str>,
+    ) -> TrustDecision {
+        match online::leaf_in_signature(signature, &v.signer.fingerprint) {
+            Some(leaf) => match &self.rules {
+                Rules::Flags(policy) => policy.decide(&leaf, signer_email),
+                Rules::File(file) => file.decide(&leaf, ref_name),
+            },
+            None => TrustDecision {
+                level: TrustLevel::Never,
+                why: "the signer's certificate could not be found again for the policy".into(),
+            },
         }
     }
 
@@ -406,31 +472,15 @@ impl Checker {
     }
 }
 
-/// The policy file's decision for a verified signature: the leaf is the certificate the
-/// pipeline verified (found again by its fingerprint).
-fn file_decision(
-    file: &PolicyFile,
-    v: &Verified,
-    signature: &[u8],
-    ref_name: Option<&str>,
-) -> TrustDecision {
-    match online::leaf_in_signature(signature, &v.signer.fingerprint) {
-        Some(leaf) => file.decide(&leaf, ref_name),
-        None => TrustDecision {
-            level: TrustLevel::Never,
-            why: "the signer's certificate could not be found again for the policy".into(),
-        },
-    }
-}
-
 /// One unit of work: an object and the ref it is judged for.
 pub(crate) type Item = (Target, Option<String>);
 
 /// Reads each item's object (on this thread: the repository handle is not shared), verifies
 /// on `jobs` threads, and calls `emit` with every report in the items' order, as soon as all
-/// earlier ones are done.
+/// earlier ones are done. Items are taken from `items` only as workers free up (a bounded
+/// queue), so a streamed walk is never held in memory whole.
 pub(crate) fn run_parallel<F>(
-    items: Vec<Item>,
+    items: impl IntoIterator<Item = Item>,
     store: &ObjectStore,
     checker: &Checker,
     jobs: usize,
@@ -445,6 +495,10 @@ pub(crate) fn run_parallel<F>(
     let (work_tx, work_rx) = mpsc::sync_channel::<Work>(jobs * 4);
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = mpsc::channel::<(usize, Report)>();
+    // At most this many items between being read and being emitted: one slow item (a Rekor
+    // lookup) must not let the reports after it pile up without bound. A token is sent for
+    // each item read and taken back for each report emitted.
+    let (token_tx, token_rx) = mpsc::sync_channel::<()>(jobs * 64);
     std::thread::scope(|s| {
         for _ in 0..jobs {
             let done_tx = done_tx.clone();
@@ -474,11 +528,15 @@ pub(crate) fn run_parallel<F>(
                 pending.insert(i, report);
                 while let Some(r) = pending.remove(&next) {
                     emit(&r);
+                    let _ = token_rx.recv();
                     next += 1;
                 }
             }
         });
         for (i, (target, ref_name)) in items.into_iter().enumerate() {
+            if token_tx.send(()).is_err() {
+                break;
+            }
             let object = match &target.problem {
                 Some(p) => Err(p.clone()),
                 None => store.read(&target.id),
@@ -561,7 +619,7 @@ pub(super) fn human_verify(
             return EXIT_USAGE;
         }
     };
-    let items: Vec<Item> = if tags_mode {
+    let items: Box<dyn Iterator<Item = Item> + '_> = if tags_mode {
         let mut items = Vec::new();
         for name in args {
             match store.tag_ref(name) {
@@ -580,7 +638,7 @@ pub(super) fn human_verify(
                 }
             }
         }
-        items
+        Box::new(items.into_iter())
     } else {
         let revs: Vec<String> = if args.is_empty() && !range.all {
             vec!["HEAD".into()]
@@ -592,18 +650,20 @@ pub(super) fn human_verify(
             tags: range.tags,
             walk: range.walk,
         };
-        match store.select(&revs, opts) {
-            Ok(targets) => targets
-                .into_iter()
-                .map(|t| (t, range.ref_name.clone()))
-                .collect(),
+        let ref_name = range.ref_name.clone();
+        match store.select_iter(&revs, opts) {
+            Ok(targets) => Box::new(targets.map(move |t| (t, ref_name.clone()))),
             Err(e) => {
                 eprint_line(&format!("{TOOL}: {e}"));
                 return EXIT_FAILED;
             }
         }
     };
-    let single = items.len() == 1;
+    // One object gets the full human block; knowing that takes only the first two items.
+    let mut items = items;
+    let head: Vec<Item> = items.by_ref().take(2).collect();
+    let single = head.len() == 1;
+    let items = head.into_iter().chain(items);
     let format = flags.format;
     let mut summary = Summary::default();
     {

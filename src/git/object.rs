@@ -37,6 +37,27 @@ pub enum HashKind {
     Sha256,
 }
 
+impl HashKind {
+    /// The object format a commit or tag payload is written in, read from the length of the
+    /// object id on its first line (`tree <id>` / `object <id>`): 40 hex digits for SHA-1, 64
+    /// for SHA-256 (gitformat-signature(5); hash-function-transition.txt). `None` for anything
+    /// else. Pure: git's `--verify` path learns the format without opening the repository.
+    pub fn of_payload(payload: &[u8]) -> Option<Self> {
+        let first = payload.split(|&b| b == b'\n').next()?;
+        let id = first
+            .strip_prefix(b"tree ")
+            .or_else(|| first.strip_prefix(b"object "))?;
+        if !id.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        match id.len() {
+            40 => Some(Self::Sha1),
+            64 => Some(Self::Sha256),
+            _ => None,
+        }
+    }
+}
+
 /// The signature formats git recognises by their first line (gpg-interface.c `sigs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureFormat {
@@ -236,6 +257,25 @@ pub fn object_id(kind: Kind, raw: &[u8], hash: HashKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn object_format_from_payload() {
+        let sha1 = format!("tree {}\nauthor A <a@x> 1 +0000\n\nm\n", "a".repeat(40));
+        let sha256 = format!("object {}\ntype commit\n", "0".repeat(64));
+        assert_eq!(HashKind::of_payload(sha1.as_bytes()), Some(HashKind::Sha1));
+        assert_eq!(
+            HashKind::of_payload(sha256.as_bytes()),
+            Some(HashKind::Sha256)
+        );
+        for bad in [
+            format!("tree {}\n", "a".repeat(41)),
+            format!("tree {}\n", "A".repeat(40)),
+            format!("parent {}\n", "a".repeat(40)),
+            String::new(),
+        ] {
+            assert_eq!(HashKind::of_payload(bad.as_bytes()), None, "{bad:?}");
+        }
+    }
 
     const COMMIT: &[u8] = b"tree 1\nparent 2\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\ngpgsig -----BEGIN SIGNED MESSAGE-----\n AAAA\n -----END SIGNED MESSAGE-----\n\nmsg\n\nbody\n";
 

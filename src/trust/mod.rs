@@ -245,12 +245,18 @@ fn log_key(l: &LogJson) -> Result<LogKey, String> {
 }
 
 impl TrustRoot {
-    /// The embedded public-good root.
+    /// The embedded public-good root. It is a constant of the binary, so it is parsed once
+    /// per process (the JSON and every certificate in it) and cloned after that.
     pub fn public_good() -> Result<Self, TrustError> {
-        Self::from_json(
+        static PARSED: std::sync::OnceLock<TrustRoot> = std::sync::OnceLock::new();
+        if let Some(root) = PARSED.get() {
+            return Ok(root.clone());
+        }
+        let root = Self::from_json(
             PUBLIC_GOOD_TRUSTED_ROOT.as_bytes(),
             "embedded public-good trusted root",
-        )
+        )?;
+        Ok(PARSED.get_or_init(|| root).clone())
     }
 
     /// Reads a `trusted_root.json` file.

@@ -285,7 +285,57 @@ fn trust_root_overrides_are_honoured() {
         text.contains("cannot read trust material /nonexistent/trusted_root.json"),
         "{text}"
     );
+    // A readable other root in git config: the signature is untrusted. (gitseal starts
+    // verifying before `git config` has answered, with the trust root the environment
+    // alone names; that first pass must be thrown away here, never reported.)
+    repo.git_ok(&["config", "gitseal.trustedRoot", staging.to_str().unwrap()]);
+    let out = repo.git(&["verify-commit", "--raw", SUBJECT]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(text.contains("[GNUPG:] BADSIG "), "{text}");
+    assert!(!text.contains("GOODSIG"), "{text}");
     repo.git_ok(&["config", "--unset", "gitseal.trustedRoot"]);
+    // The same through `git -c` (GIT_CONFIG_PARAMETERS) and gitsign's key for Fulcio CAs.
+    let out = repo.git(&[
+        "-c",
+        &format!("gitseal.trustedRoot={}", staging.display()),
+        "verify-commit",
+        "--raw",
+        SUBJECT,
+    ]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && text.contains("[GNUPG:] BADSIG "),
+        "{text}"
+    );
+    let other_ca = repo.path().join("other-ca.pem");
+    let staging_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&staging).unwrap()).unwrap();
+    // Staging's Fulcio chain (intermediate and root) as gitsign's PEM bundle.
+    let pem: String = staging_json["certificateAuthorities"][0]["certChain"]["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let b64 = c["rawBytes"].as_str().unwrap().as_bytes();
+            let body: String = b64
+                .chunks(64)
+                .map(|l| format!("{}\n", String::from_utf8_lossy(l)))
+                .collect();
+            format!("-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n")
+        })
+        .collect();
+    std::fs::write(&other_ca, pem).unwrap();
+    repo.git_ok(&["config", "gitsign.fulcioRoot", other_ca.to_str().unwrap()]);
+    let out = repo.git(&["verify-commit", "--raw", SUBJECT]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && text.contains("[GNUPG:] BADSIG "),
+        "{text}"
+    );
+    repo.git_ok(&["config", "--unset", "gitsign.fulcioRoot"]);
+    let (ok, status) = verify_raw(&repo, "commit", SUBJECT);
+    assert!(ok && status.contains("GOODSIG"), "{status}");
     // gitsign's SIGSTORE_REKOR_PUBLIC_KEY replaces the Rekor keys. The real public-good key
     // (rekor.pub) verifies; a fresh key means the log is unknown, which cannot be checked
     // (ERRSIG), never a good signature.
