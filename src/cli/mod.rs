@@ -459,7 +459,7 @@ fn git_verify(
     let hash = object::HashKind::of_payload(&payload).unwrap_or(object::HashKind::Sha1);
     let object_id =
         kind.map(|k| object::object_id(k, &object::signed_object(k, &payload, &sig, hash), hash));
-    let outcome = checker.check_signature_from(
+    let outcome = checker.check_signature(
         kind,
         &payload,
         &sig,

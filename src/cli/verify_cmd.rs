@@ -332,30 +332,18 @@ impl Checker {
     /// rules) can stand for this checker's own: it can when the trust root comes from the
     /// same files, because the pipeline is a function of its arguments and the rules only
     /// give the trust level of a verified signature, which
-    /// [`Checker::check_signature_from`] decides again under this checker's rules.
+    /// [`Checker::check_signature`] decides again under this checker's rules.
     pub fn first_pass_applies(&self, inputs: &TrustRootInputs) -> bool {
         self.trust_inputs == *inputs
     }
 
     /// Verifies one signature (x509, or whatever the pipeline makes of unknown text) and
     /// applies the rules. `object_id: None` (a payload that is neither a commit nor a tag)
-    /// means no lookup is possible.
-    pub fn check_signature(
-        &self,
-        kind: Option<Kind>,
-        payload: &[u8],
-        signature: &[u8],
-        object_id: Option<&str>,
-        hash: HashKind,
-        ref_name: Option<&str>,
-    ) -> Outcome {
-        self.check_signature_from(kind, payload, signature, object_id, hash, ref_name, None)
-    }
-
-    /// [`Checker::check_signature`], reusing `first` when given: an outcome of [`first_pass`]
-    /// for which [`Checker::first_pass_applies`] held, under any identity rules.
+    /// means no lookup is possible. `first`, when given, is an outcome of [`first_pass`] for
+    /// which [`Checker::first_pass_applies`] held, under any identity rules: it stands for
+    /// the pipeline's own first pass.
     #[allow(clippy::too_many_arguments)]
-    pub fn check_signature_from(
+    pub fn check_signature(
         &self,
         kind: Option<Kind>,
         payload: &[u8],
@@ -464,6 +452,7 @@ impl Checker {
             Some(&obj.id),
             hash,
             ref_name,
+            None,
         );
         report.pass =
             matches!(&outcome, Outcome::Verified(v) if v.trust.level == TrustLevel::Fully);
