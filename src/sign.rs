@@ -510,13 +510,7 @@ pub fn predict_object_id(
     format: ObjectFormat,
 ) -> Result<String, SignError> {
     use crate::git::object::{Kind, object_id, signed_object};
-    let kind = if payload.starts_with(b"tree ") {
-        Kind::Commit
-    } else if payload.starts_with(b"object ") {
-        Kind::Tag
-    } else {
-        return Err(SignError::UnknownObjectKind);
-    };
+    let kind = Kind::of_payload(payload).ok_or(SignError::UnknownObjectKind)?;
     let raw = signed_object(kind, payload, armored.as_bytes(), format);
     Ok(object_id(kind, &raw, format))
 }

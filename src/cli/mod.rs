@@ -312,16 +312,6 @@ pub(crate) fn load_verify_config(
     Ok((trust, args.build()?))
 }
 
-fn payload_kind(payload: &[u8]) -> Option<Kind> {
-    if payload.starts_with(b"tree ") {
-        Some(Kind::Commit)
-    } else if payload.starts_with(b"object ") {
-        Some(Kind::Tag)
-    } else {
-        None
-    }
-}
-
 /// The status lines, exit code and human text for one git-path outcome. This is the one
 /// exhaustive mapping from outcomes to what git sees.
 pub fn git_verify_report(outcome: &Outcome) -> (Vec<String>, u8, String) {
@@ -427,7 +417,7 @@ fn git_verify(
     // names the same trust-root files (`first_pass_applies`; the identity rules are applied
     // to it afterwards). Otherwise it is thrown away and the checker computes its own. It
     // never touches the network.
-    let kind = payload_kind(&payload);
+    let kind = Kind::of_payload(&payload);
     let speculative_inputs =
         config::TrustRootInputs::resolve(trusted_root, env, &GitConfig::default());
     let speculative = speculative_inputs.load().ok().map(|trust| {

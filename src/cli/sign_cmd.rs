@@ -147,17 +147,6 @@ fn token_config(s: &SignSettings, env: &Env) -> Result<(TokenSourceConfig, bool)
     Ok((cfg, false))
 }
 
-fn payload_kind_committer(payload: &[u8]) -> Option<String> {
-    let kind = if payload.starts_with(b"tree ") {
-        crate::git::object::Kind::Commit
-    } else if payload.starts_with(b"object ") {
-        crate::git::object::Kind::Tag
-    } else {
-        return None;
-    };
-    crate::git::object::signer_email(kind, payload)
-}
-
 /// Runs the signing flow; returns the exit code.
 pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
     let mut status = status_writer(args.status_fd);
@@ -265,7 +254,8 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
         include_certs: include,
         match_committer: settings.match_committer.then_some(committer),
     };
-    let signer_email = payload_kind_committer(&payload);
+    let signer_email = crate::git::object::Kind::of_payload(&payload)
+        .and_then(|kind| crate::git::object::signer_email(kind, &payload));
     let mut self_check =
         |c: &Candidate<'_>| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let looked_up = (c.mode == RekorMode::Online).then_some(c.log_entry);

@@ -19,6 +19,18 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind of a signed payload (a commit or tag without its signature), from its first
+    /// header: `tree` starts a commit, `object` a tag (gitformat-signature(5)). Pure.
+    pub fn of_payload(payload: &[u8]) -> Option<Self> {
+        if payload.starts_with(b"tree ") {
+            Some(Self::Commit)
+        } else if payload.starts_with(b"object ") {
+            Some(Self::Tag)
+        } else {
+            None
+        }
+    }
+
     /// git's type name.
     pub fn name(self) -> &'static str {
         match self {
@@ -267,6 +279,9 @@ mod tests {
             HashKind::of_payload(sha256.as_bytes()),
             Some(HashKind::Sha256)
         );
+        assert_eq!(Kind::of_payload(sha1.as_bytes()), Some(Kind::Commit));
+        assert_eq!(Kind::of_payload(sha256.as_bytes()), Some(Kind::Tag));
+        assert_eq!(Kind::of_payload(b"parent x\n"), None);
         for bad in [
             format!("tree {}\n", "a".repeat(41)),
             format!("tree {}\n", "A".repeat(40)),

@@ -285,16 +285,20 @@ fn claim_str<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> 
         .filter(|s| !s.is_empty())
 }
 
+/// Fulcio's email principal requires `email_verified`, as a boolean or the string "true"
+/// (`pkg/identity/email/principal.go`).
+fn email_verified(claims: &Map<String, Value>) -> bool {
+    match claims.get("email_verified") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
 fn principal(claims: Map<String, Value>) -> Result<Principal, String> {
     let issuer = claim_str(&claims, "iss").ok_or("iss missing")?.to_owned();
     if let Some(email) = claim_str(&claims, "email") {
-        // Fulcio's email principal requires email_verified (true or "true").
-        let verified = match claims.get("email_verified") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-            _ => false,
-        };
-        if !verified {
+        if !email_verified(&claims) {
             return Err("email is not verified by the identity provider".into());
         }
         let ia5 = Ia5String::new(email).map_err(|_| "email is not IA5")?;
@@ -330,12 +334,7 @@ fn principal_for(cfg: &OidcIssuerConfig, claims: Map<String, Value>) -> Result<P
     match cfg.issuer_type {
         IssuerType::Email => {
             let email = claim_str(&claims, "email").ok_or("token missing email claim")?;
-            let verified = match claims.get("email_verified") {
-                Some(Value::Bool(b)) => *b,
-                Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-                _ => false,
-            };
-            if !verified {
+            if !email_verified(&claims) {
                 return Err("email_verified claim was false".into());
             }
             let ia5 = Ia5String::new(email).map_err(|_| "email is not IA5")?;
