@@ -177,6 +177,35 @@ mod tests {
     }
 
     #[test]
+    fn leaf_usage_rejects_certificates_not_for_code_signing() {
+        // Real certificates of the public-good root stand in for defective leaves: the
+        // intermediate (codeSigning EKU, but keyUsage certSign only, and a CA) and the root
+        // (no codeSigning EKU). Each must be refused as not for code signing.
+        let trust = TrustRoot::public_good().unwrap();
+        let ca = trust
+            .certificate_authorities
+            .iter()
+            .find(|ca| ca.chain.len() == 2)
+            .unwrap();
+        for cert in &ca.chain {
+            let (reason, detail) = check_leaf_usage(cert).unwrap_err();
+            assert_eq!(reason, Reason::CertificateNotForCodeSigning, "{detail}");
+        } // Control: a real gitsign leaf (gitsign's test vectors) is for code signing.
+        let raw = crate::cms::encode::tests::shared_vector("internal_e2e_testdata_offline.commit");
+        let split =
+            crate::git::object::split_commit(&raw, crate::git::object::HashKind::Sha1).unwrap();
+        let der = crate::armor::decode(&split.signature).unwrap();
+        let cms = crate::cms::decode::parse(&der).unwrap();
+        let leaf = cms
+            .certificates
+            .iter()
+            .map(|c| Cert::from_der(c).unwrap())
+            .find(|c| !c.is_ca().unwrap_or(true))
+            .unwrap();
+        assert!(check_leaf_usage(&leaf).is_ok());
+    }
+
+    #[test]
     fn ca_signature_memo_remembers_only_successes() {
         let trust = TrustRoot::public_good().unwrap();
         let ca = trust
