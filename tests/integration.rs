@@ -7,6 +7,7 @@
     clippy::print_stdout
 )]
 mod integration {
+    pub mod attacks;
     pub mod common;
     pub mod corpus;
     pub mod docs;
