@@ -150,6 +150,15 @@ pub struct AllowRule {
     pub refs: Vec<String>,
 }
 
+impl AllowRule {
+    /// Whether the rule applies to an object on `ref_name` (`None`: no ref is known, and only
+    /// rules not limited to refs apply).
+    pub fn applies(&self, ref_name: Option<&str>) -> bool {
+        self.refs.is_empty()
+            || ref_name.is_some_and(|n| self.refs.iter().any(|p| ref_matches(p, n)))
+    }
+}
+
 /// A validated policy file.
 #[derive(Debug, Clone)]
 pub struct PolicyFile {
@@ -273,9 +282,14 @@ impl PolicyFile {
         &'a self,
         ref_name: Option<&'a str>,
     ) -> impl Iterator<Item = &'a AllowRule> {
-        self.rules.iter().filter(move |r| {
-            r.refs.is_empty() || ref_name.is_some_and(|n| r.refs.iter().any(|p| ref_matches(p, n)))
-        })
+        self.rules.iter().filter(move |r| r.applies(ref_name))
+    }
+
+    /// The positions (0-based, file order) of the rules that apply on `ref_name`.
+    pub fn applicable_indices(&self, ref_name: Option<&str>) -> Vec<usize> {
+        (0..self.rules.len())
+            .filter(|&i| self.rules[i].applies(ref_name))
+            .collect()
     }
 
     /// The trust decision for a verified leaf: fully when an applicable rule admits it, never

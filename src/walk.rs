@@ -21,8 +21,9 @@
 //! is then that set, never the objects, signatures or results. With
 //! exclusions the walk must finish before anything is final, as git's `limit_list` does.
 
+use crate::git::header;
 use crate::git::object::RawObject;
-use crate::git::object::{HashKind, Kind};
+use crate::git::object::{self, HashKind, Kind};
 use gix::ObjectId;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -78,45 +79,31 @@ pub struct Links {
     pub time: i64,
 }
 
-fn header_lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
-    raw.split(|&b| b == b'\n').take_while(|l| !l.is_empty())
+/// Parents and committer time from a raw commit, as git's object parser reads them
+/// ([`crate::git::header::links`]: only the `parent` lines right after `tree` are parents).
+/// Pure.
+pub fn commit_links(raw: &[u8]) -> Result<Links, String> {
+    let l = header::links(raw).map_err(str::to_string)?;
+    let parents = l
+        .parents
+        .iter()
+        .map(|hex| ObjectId::from_hex(hex).map_err(|e| format!("bad parent id: {e}")))
+        .collect::<Result<_, _>>()?;
+    Ok(Links {
+        parents,
+        time: l.time,
+    })
 }
 
-/// Parents and committer time from a raw commit's header. Pure; malformed values are skipped.
-pub fn commit_links(raw: &[u8]) -> Links {
-    let mut parents = Vec::new();
-    let mut time = 0;
-    for line in header_lines(raw) {
-        if let Some(hex) = line.strip_prefix(b"parent ") {
-            if let Ok(id) = ObjectId::from_hex(hex) {
-                parents.push(id);
-            }
-        } else if let Some(rest) = line.strip_prefix(b"committer ") {
-            // `Name <email> <seconds> <tz>`: the second-to-last field.
-            let mut fields = rest.rsplit(|&b| b == b' ');
-            let _tz = fields.next();
-            time = fields
-                .next()
-                .and_then(|t| std::str::from_utf8(t).ok())
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(0);
-        }
-    }
-    Links { parents, time }
-}
-
-/// The `object` a raw tag points to. Pure.
+/// The `object` a raw tag points to (its first line, as git reads it). Pure.
 pub fn tag_target(raw: &[u8]) -> Option<ObjectId> {
-    header_lines(raw)
-        .find_map(|l| l.strip_prefix(b"object "))
-        .and_then(|hex| ObjectId::from_hex(hex).ok())
+    header::tag_target(raw).and_then(|hex| ObjectId::from_hex(hex).ok())
 }
 
-/// Number of parents of a raw commit (2 or more: a merge). Pure.
+/// Number of parents of a raw commit as git counts them (2 or more: a merge); 0 for a commit
+/// git cannot parse. Pure.
 pub fn parent_count(raw: &[u8]) -> usize {
-    header_lines(raw)
-        .filter(|l| l.starts_with(b"parent "))
-        .count()
+    header::links(raw).map_or(0, |l| l.parents.len())
 }
 
 /// Where the walk reads commits from.
@@ -438,7 +425,9 @@ pub fn extra_object_dirs(object_directory: Option<&str>, alternates: Option<&str
 impl CommitGraph for ObjectStore {
     fn links(&self, id: &ObjectId) -> Result<Links, String> {
         match self.find(*id)? {
-            Some((gix::object::Kind::Commit, data)) => Ok(commit_links(&data)),
+            Some((gix::object::Kind::Commit, data)) => {
+                commit_links(&data).map_err(|e| format!("commit {id} cannot be parsed: {e}"))
+            }
             Some((kind, _)) => Err(format!("{id} is a {kind}, not a commit")),
             None => Err(format!("commit {id} is missing from the repository")),
         }
@@ -482,9 +471,38 @@ impl ObjectStore {
         self.repo.git_dir()
     }
 
+    /// The kind and size of `id` from its header, without reading the object.
+    fn header(&self, id: ObjectId) -> Result<Option<(gix::object::Kind, u64)>, String> {
+        match self.repo.try_find_header(id) {
+            Ok(Some(h)) => return Ok(Some((h.kind(), h.size()))),
+            Ok(None) => {}
+            Err(e) => return Err(format!("cannot read object {id}: {e}")),
+        }
+        for handle in &self.extra {
+            match gix::objs::FindHeader::try_header(handle, id.as_ref()) {
+                Ok(Some(h)) => return Ok(Some((h.kind, h.size))),
+                Ok(None) => {}
+                Err(e) => return Err(format!("cannot read object {id}: {e}")),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads `id` whole, unless its header says it is larger than
+    /// [`object::MAX_OBJECT_BYTES`]: then it is refused before any of it is read.
     fn find(&self, id: ObjectId) -> Result<Option<(gix::object::Kind, Vec<u8>)>, String> {
+        let Some((kind, size)) = self.header(id)? else {
+            return Ok(None);
+        };
+        if size > object::MAX_OBJECT_BYTES {
+            return Err(format!(
+                "{kind} {id} is {size} bytes, more than gitseal reads ({} bytes): refused \
+                 unread",
+                object::MAX_OBJECT_BYTES
+            ));
+        }
         match self.repo.try_find_object(id) {
-            Ok(Some(o)) => return Ok(Some((o.kind, o.data.clone()))),
+            Ok(Some(o)) => return Ok(Some((o.kind, o.detach().data))),
             Ok(None) => {}
             Err(e) => return Err(format!("cannot read object {id}: {e}")),
         }
@@ -501,39 +519,54 @@ impl ObjectStore {
 
     /// Reads a commit or tag.
     pub fn read(&self, id: &ObjectId) -> Result<RawObject, String> {
+        let kind = match self.header(*id)? {
+            Some((gix::object::Kind::Commit, _)) => Kind::Commit,
+            Some((gix::object::Kind::Tag, _)) => Kind::Tag,
+            Some((kind, _)) => return Err(format!("{id} is a {kind}, not a commit or tag")),
+            None => return Err(format!("object {id} is missing from the repository")),
+        };
         match self.find(*id)? {
-            Some((gix::object::Kind::Commit, data)) => Ok(RawObject {
+            Some((_, data)) => Ok(RawObject {
                 id: id.to_string(),
-                kind: Kind::Commit,
+                kind,
                 data,
             }),
-            Some((gix::object::Kind::Tag, data)) => Ok(RawObject {
-                id: id.to_string(),
-                kind: Kind::Tag,
-                data,
-            }),
-            Some((kind, _)) => Err(format!("{id} is a {kind}, not a commit or tag")),
             None => Err(format!("object {id} is missing from the repository")),
         }
     }
 
-    /// Follows tags from `id`: the commit at the end (`None` when the chain ends at a tree or
-    /// blob), and the tag objects passed on the way.
-    pub fn peel(&self, id: ObjectId) -> Result<(Option<ObjectId>, Vec<ObjectId>), String> {
+    /// Follows tags from `id`: the object at the end of the chain and its kind, and the tag
+    /// objects passed on the way (outermost first). Only tags are read whole; the kind of the
+    /// end comes from its header, so a ref to a huge blob costs nothing.
+    pub fn peel_chain(&self, id: ObjectId) -> Result<(ObjectId, Kind, Vec<ObjectId>), String> {
         let mut tags = Vec::new();
         let mut cur = id;
         for _ in 0..32 {
-            match self.find(cur)? {
-                Some((gix::object::Kind::Commit, _)) => return Ok((Some(cur), tags)),
-                Some((gix::object::Kind::Tag, data)) => {
+            let kind = match self.header(cur)? {
+                Some((gix::object::Kind::Tag, _)) => {
+                    let data = match self.find(cur)? {
+                        Some((_, data)) => data,
+                        None => return Err(format!("object {cur} is missing from the repository")),
+                    };
                     tags.push(cur);
                     cur = tag_target(&data).ok_or_else(|| format!("tag {cur} has no object"))?;
+                    continue;
                 }
-                Some(_) => return Ok((None, tags)),
+                Some((gix::object::Kind::Commit, _)) => Kind::Commit,
+                Some((gix::object::Kind::Tree, _)) => Kind::Tree,
+                Some((gix::object::Kind::Blob, _)) => Kind::Blob,
                 None => return Err(format!("object {cur} is missing from the repository")),
-            }
+            };
+            return Ok((cur, kind, tags));
         }
         Err(format!("tag chain from {id} is too long"))
+    }
+
+    /// [`ObjectStore::peel_chain`] for walks: the commit at the end (`None` when the chain
+    /// ends at a tree or blob), and the tag objects passed on the way.
+    pub fn peel(&self, id: ObjectId) -> Result<(Option<ObjectId>, Vec<ObjectId>), String> {
+        let (end, kind, tags) = self.peel_chain(id)?;
+        Ok(((kind == Kind::Commit).then_some(end), tags))
     }
 
     fn resolve(&self, rev: &str) -> Result<gix::revision::plumbing::Spec, WalkError> {
@@ -732,39 +765,64 @@ impl ObjectStore {
         Ok(Box::new(targets.into_iter()))
     }
 
-    /// What a push of `new` introduces: its commits not reachable from any existing ref (git's
-    /// `rev-list <new> --not --all`), then the annotated tag `new` names, if it is one.
-    pub fn introduced(&self, new: ObjectId) -> Result<Vec<Target>, WalkError> {
-        let existing: Vec<ObjectId> = self
-            .refs()?
-            .iter()
-            .filter_map(|(_, id)| self.peel(*id).ok().and_then(|(c, _)| c))
-            .collect();
-        let mut targets = Vec::new();
-        match self.peel(new) {
-            Ok((commit, tags)) => {
-                let include: Vec<ObjectId> = commit.into_iter().collect();
-                for w in walk(self, &include, &existing) {
-                    targets.push(Target {
-                        id: w.id,
-                        kind: Kind::Commit,
-                        problem: w.problem,
-                    });
-                }
-                if let Some(tag) = tags.first() {
-                    targets.push(Target {
-                        id: *tag,
-                        kind: Kind::Tag,
-                        problem: None,
-                    });
-                }
+    /// The refs that store an object id themselves (symbolic refs such as `HEAD` are left
+    /// out: what they reach is reached by the ref they name), sorted by name, not peeled.
+    pub fn direct_refs(&self) -> Result<Vec<(String, ObjectId)>, WalkError> {
+        let platform = self
+            .repo
+            .references()
+            .map_err(|e| WalkError::Refs(e.to_string()))?;
+        let mut out = Vec::new();
+        for r in platform.all().map_err(|e| WalkError::Refs(e.to_string()))? {
+            let Ok(r) = r else { continue };
+            if let Some(id) = r.target().try_id() {
+                out.push((r.name().as_bstr().to_string(), id.to_owned()));
             }
-            Err(p) => targets.push(Target {
-                id: new,
-                kind: Kind::Commit,
-                problem: Some(p),
-            }),
         }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// What moving a ref to `new` brings onto it, for a pre-receive hook: the commits
+    /// reachable from `new` and from none of `known` (tips whose history is already accepted
+    /// under rules at least as strict: git's `rev-list <new> --not <known>`), then every tag
+    /// object on the chain from `new` (a signed outer tag vouches for nothing about an inner
+    /// one), then, when the chain ends at a tree or blob, that object (never signed).
+    pub fn introduced(&self, new: ObjectId, known: &[ObjectId]) -> Result<Vec<Target>, WalkError> {
+        let known: Vec<ObjectId> = known
+            .iter()
+            .filter_map(|id| self.peel(*id).ok().and_then(|(c, _)| c))
+            .collect();
+        let (end, kind, tags) = match self.peel_chain(new) {
+            Ok(p) => p,
+            Err(p) => {
+                return Ok(vec![Target {
+                    id: new,
+                    kind: Kind::Commit,
+                    problem: Some(p),
+                }]);
+            }
+        };
+        let mut targets: Vec<Target> = match kind {
+            Kind::Commit => walk(self, &[end], &known)
+                .into_iter()
+                .map(|w| Target {
+                    id: w.id,
+                    kind: Kind::Commit,
+                    problem: w.problem,
+                })
+                .collect(),
+            _ => vec![Target {
+                id: end,
+                kind,
+                problem: None,
+            }],
+        };
+        targets.extend(tags.into_iter().map(|id| Target {
+            id,
+            kind: Kind::Tag,
+            problem: None,
+        }));
         Ok(targets)
     }
 }
@@ -904,10 +962,13 @@ mod tests {
     #[test]
     fn header_parsing() {
         let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 0101010101010101010101010101010101010101\nparent 0202020202020202020202020202020202020202\nauthor A <a@x> 5 +0000\ncommitter C <c@x> 1700000000 +0100\n\nparent ffffffffffffffffffffffffffffffffffffffff\n";
-        let l = commit_links(raw);
+        let l = commit_links(raw).unwrap();
         assert_eq!(l.parents, vec![id(1), id(2)]);
         assert_eq!(l.time, 1_700_000_000);
         assert_eq!(parent_count(raw), 2);
+        // A `parent` line after `committer` is no parent to git (commit.c), so no merge.
+        let one = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 0101010101010101010101010101010101010101\nauthor A <a@x> 5 +0000\ncommitter C <c@x> 1 +0000\nparent 0202020202020202020202020202020202020202\n\n";
+        assert_eq!(parent_count(one), 1);
         let tag =
             b"object 0303030303030303030303030303030303030303\ntype commit\ntag v\n\nobject x\n";
         assert_eq!(tag_target(tag), Some(id(3)));

@@ -372,6 +372,14 @@ pub fn git_verify_report(outcome: &Outcome) -> (Vec<String>, u8, String) {
     }
 }
 
+/// Reads all of `r` if it is at most `limit` bytes (`None` when it is longer: no more than
+/// `limit + 1` bytes are ever read, so an endless or huge input costs nothing).
+pub(crate) fn read_bounded(r: impl Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    r.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
+    Ok((buf.len() as u64 <= limit).then_some(buf))
+}
+
 fn git_verify(
     status_fd: Option<i32>,
     signature: &Path,
@@ -390,8 +398,21 @@ fn git_verify(
         eprint_line(&format!("{TOOL}: {msg}"));
         code
     };
-    let sig = match std::fs::read(signature) {
-        Ok(s) => s,
+    let sig = match std::fs::File::open(signature)
+        .and_then(|f| read_bounded(f, object::MAX_SIGNATURE_BYTES))
+    {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return fail_early(
+                &mut status,
+                format!(
+                    "the signature {} is larger than gitseal reads ({} bytes); refused",
+                    signature.display(),
+                    object::MAX_SIGNATURE_BYTES
+                ),
+                EXIT_FAILED,
+            );
+        }
         Err(e) => {
             return fail_early(
                 &mut status,
@@ -400,18 +421,32 @@ fn git_verify(
             );
         }
     };
-    let mut payload = Vec::new();
     let read = match data {
-        DataSource::Stdin => std::io::stdin().read_to_end(&mut payload).map(|_| ()),
-        DataSource::File(p) => std::fs::read(p).map(|d| payload = d),
+        DataSource::Stdin => read_bounded(std::io::stdin().lock(), object::MAX_OBJECT_BYTES),
+        DataSource::File(p) => {
+            std::fs::File::open(p).and_then(|f| read_bounded(f, object::MAX_OBJECT_BYTES))
+        }
     };
-    if let Err(e) = read {
-        return fail_early(
-            &mut status,
-            format!("cannot read the payload: {e}"),
-            EXIT_FAILED,
-        );
-    }
+    let payload = match read {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return fail_early(
+                &mut status,
+                format!(
+                    "the signed object is larger than gitseal reads ({} bytes); refused",
+                    object::MAX_OBJECT_BYTES
+                ),
+                EXIT_FAILED,
+            );
+        }
+        Err(e) => {
+            return fail_early(
+                &mut status,
+                format!("cannot read the payload: {e}"),
+                EXIT_FAILED,
+            );
+        }
+    };
     // The pipeline's first pass needs only the trust root. Run it now, with the trust root
     // the environment alone selects, and keep it only if the configuration git reports
     // names the same trust-root files (`first_pass_applies`; the identity rules are applied

@@ -1,8 +1,15 @@
 //! `gitseal pre-receive`: git's pre-receive hook (githooks(5)). Reads `<old> <new> <ref>` lines
-//! on standard input, verifies what each update introduces — the commits reachable from
-//! `<new>` and from no existing ref (`git rev-list <new> --not --all`), and the annotated tag
-//! `<new>` names — under the rules for that ref, prints one line per rejected object and exits
+//! on standard input and verifies, for each update of a ref R, everything R newly reaches
+//! under R's rules: the commits reachable from `<new>` and from no ref whose rules are a
+//! subset of R's (R itself before the push among them: for an update that is `<old>..<new>`),
+//! every annotated tag on the chain `<new>` names, and a tree or blob it ends at (unsigned).
+//! Rules are per ref, so acceptance is too: a commit accepted on a contributors' branch is
+//! judged again when `main` moves to it. It prints one line per rejected object and exits
 //! non-zero to reject the whole push.
+//!
+//! What it assumes: the refs the repository already has were accepted by this hook under
+//! the same policy (install it before the first push, and re-check history with `gitseal
+//! verify --all` after tightening a policy).
 //!
 //! It reads the pushed objects from the quarantine directory git names in the hook's
 //! environment, needs no network for offline-mode signatures, and never lets a configuration
@@ -11,11 +18,12 @@
 //! lines.
 
 use super::commands::ScaleFlags;
-use super::verify_cmd::{Checker, Item, Report, jobs, quarantine_dirs, run_parallel};
+use super::verify_cmd::{Checker, Item, Report, Rules, jobs, quarantine_dirs, run_parallel};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line};
 use crate::config::Env;
 use crate::walk::{ObjectStore, WalkError};
 use gix::ObjectId;
+use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -61,14 +69,43 @@ fn rejection_line(r: &Report) -> String {
     )
 }
 
-fn items(store: &ObjectStore, updates: &[RefUpdate]) -> Result<Vec<Item>, WalkError> {
+/// Whether every element of `a` is in `b` (both sorted, as `Rules::applicable_set` gives).
+fn is_subset(a: &[usize], b: &[usize]) -> bool {
+    a.iter().all(|x| b.binary_search(x).is_ok())
+}
+
+/// What each update brings onto its ref, to be judged under that ref's rules (module docs).
+/// History already on a ref whose applicable rules are a subset of the updated ref's — the
+/// ref itself before the push, among others — passed rules at least as strict and is not
+/// walked again; anything else the ref newly reaches is, even if another ref with laxer
+/// rules (a contributors' branch) already has it. An object several updates bring under the
+/// same rules is judged once.
+fn items(
+    store: &ObjectStore,
+    rules: &Rules,
+    updates: &[RefUpdate],
+) -> Result<Vec<Item>, WalkError> {
+    let tips: Vec<(Vec<usize>, ObjectId)> = store
+        .direct_refs()?
+        .into_iter()
+        .map(|(name, id)| (rules.applicable_set(&name), id))
+        .collect();
+    let mut seen = HashSet::new();
     let mut items = Vec::new();
     for u in updates {
         if u.new.is_null() {
             continue; // a deletion introduces nothing
         }
-        for t in store.introduced(u.new)? {
-            items.push((t, Some(u.name.clone())));
+        let set = rules.applicable_set(&u.name);
+        let known: Vec<ObjectId> = tips
+            .iter()
+            .filter(|(s, _)| is_subset(s, &set))
+            .map(|(_, id)| *id)
+            .collect();
+        for t in store.introduced(u.new, &known)? {
+            if seen.insert((t.id, set.clone())) {
+                items.push((t, Some(u.name.clone())));
+            }
         }
     }
     Ok(items)
@@ -105,7 +142,7 @@ pub(super) fn run(
         Ok(s) => s,
         Err(e) => return fail(e.to_string(), EXIT_USAGE),
     };
-    let items = match items(&store, &updates) {
+    let items = match items(&store, checker.rules(), &updates) {
         Ok(i) => i,
         Err(e) => return fail(e.to_string(), EXIT_FAILED),
     };

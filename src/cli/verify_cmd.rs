@@ -51,6 +51,17 @@ pub(crate) enum Rules {
 }
 
 impl Rules {
+    /// The allow rules that apply on `ref_name`, as indices into the policy file (identity
+    /// flags apply everywhere alike: always the empty set). A commit that passed on a ref
+    /// whose set is a subset of another ref's passes there too (a rule admitting it is among
+    /// the other ref's), which is what lets a push hook skip history it already accepted.
+    pub fn applicable_set(&self, ref_name: &str) -> Vec<usize> {
+        match self {
+            Rules::Flags(_) => Vec::new(),
+            Rules::File(f) => f.applicable_indices(Some(ref_name)),
+        }
+    }
+
     fn admits_unsigned(&self, merge: bool) -> bool {
         matches!(self, Rules::File(f) if f.admits_unsigned(merge))
     }
@@ -263,6 +274,11 @@ fn pipeline_policy(rules: &Rules) -> &Policy {
 }
 
 impl Checker {
+    /// The rules in force.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
     /// Loads configuration (module docs of `config`): the trust root; the rules — `--policy`,
     /// else identity flags, else `GITSEAL_POLICY` / `gitseal.policy`, else the
     /// `gitseal.identity*` keys, else the committer rule; the lookup settings.
@@ -353,6 +369,18 @@ impl Checker {
         ref_name: Option<&str>,
         first: Option<Outcome>,
     ) -> Outcome {
+        // What people see of the object must be what was signed: an object git could show
+        // with another committer, other parents or unsigned text is refused before its
+        // signature is looked at (git::header).
+        if let Some(k) = kind
+            && let Err(e) = object::check_signed(k, payload, signature)
+        {
+            return Outcome::Rejected(crate::verify::Rejection {
+                reason: crate::verify::reason::Reason::ObjectMalformed,
+                detail: format!("{}: {e}", k.name()),
+                signer: None,
+            });
+        }
         let email = kind.and_then(|k| object::signer_email(k, payload));
         let policy = pipeline_policy(&self.rules);
         // A first pass made elsewhere may have had other identity rules: its trust level is
@@ -433,6 +461,12 @@ impl Checker {
             }
         };
         report.kind = obj.kind;
+        // Nothing is read of a tree or blob a ref points at: it is never signed.
+        if matches!(obj.kind, Kind::Tree | Kind::Blob) {
+            report.verdict = Verdict::Unsigned;
+            report.pass = self.rules.admits_unsigned(false);
+            return report;
+        }
         report.merge = obj.kind == Kind::Commit && walk::parent_count(&obj.data) > 1;
         let Some(split) = object::split(obj.kind, &obj.data, hash) else {
             report.verdict = Verdict::Unsigned;
@@ -526,9 +560,15 @@ pub(crate) fn run_parallel<F>(
             if token_tx.send(()).is_err() {
                 break;
             }
-            let object = match &target.problem {
-                Some(p) => Err(p.clone()),
-                None => store.read(&target.id),
+            let object = match (&target.problem, target.kind) {
+                (Some(p), _) => Err(p.clone()),
+                // Trees and blobs are judged by kind alone (Checker::check); never read.
+                (None, Kind::Tree | Kind::Blob) => Ok(RawObject {
+                    id: target.id.to_string(),
+                    kind: target.kind,
+                    data: Vec::new(),
+                }),
+                (None, _) => store.read(&target.id),
             };
             if work_tx.send((i, target, ref_name, object)).is_err() {
                 break;

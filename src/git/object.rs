@@ -8,6 +8,20 @@
 //!   line that begins a known signature armor, and runs to the end.
 //!
 //! Pure bytes in, bytes out: no repository access, never a panic (a fuzz target drives it).
+//! The headers themselves are read by [`header`], the one parser of commit and tag headers.
+
+use super::header::{self, HeaderError};
+
+/// The largest commit or tag gitseal reads: 16 MiB. git sets no limit, but a signed object
+/// is written by a person or a tool (the largest of the 290 real gitsign objects in the
+/// project's corpus is under 20 KiB), and anything read whole is memory an attacker chooses:
+/// a pushed 69 MB commit must not cost hundreds of MB. Larger objects are refused (never
+/// passed) before they are read.
+pub const MAX_OBJECT_BYTES: u64 = 16 << 20;
+
+/// The largest signature gitseal reads: 256 KiB. A gitsign signature with its certificate
+/// chain and embedded log entry is about 3.5 KiB (the corpus's largest is 3.3 KiB).
+pub const MAX_SIGNATURE_BYTES: u64 = 256 << 10;
 
 /// Object kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +30,10 @@ pub enum Kind {
     Commit,
     /// An annotated tag.
     Tag,
+    /// A tree: never signed; a ref may still point at one (directly or through tags).
+    Tree,
+    /// A blob: never signed, as a tree.
+    Blob,
 }
 
 impl Kind {
@@ -36,6 +54,8 @@ impl Kind {
         match self {
             Self::Commit => "commit",
             Self::Tag => "tag",
+            Self::Tree => "tree",
+            Self::Blob => "blob",
         }
     }
 }
@@ -184,41 +204,72 @@ pub fn split_tag(raw: &[u8]) -> Option<Split> {
     })
 }
 
-/// Splits an object of either kind.
+/// Splits an object of any kind (trees and blobs carry no signature).
 pub fn split(kind: Kind, raw: &[u8], hash: HashKind) -> Option<Split> {
     match kind {
         Kind::Commit => split_commit(raw, hash),
         Kind::Tag => split_tag(raw),
+        Kind::Tree | Kind::Blob => None,
     }
 }
 
-/// The email of the committer (commit) or tagger (tag) in a payload's header, used by the
-/// default trust rule. Only the header (before the first blank line) is read.
+/// The email of the committer (commit) or tagger (tag) of a signed payload, used by the
+/// default trust rule. `None` when the payload is not one git reads one way only
+/// ([`check_signed`] says why) or the email is not UTF-8: an identity that `git log` could show
+/// differently is never matched.
 pub fn signer_email(kind: Kind, payload: &[u8]) -> Option<String> {
-    let field: &[u8] = match kind {
-        Kind::Commit => b"committer ",
-        Kind::Tag => b"tagger ",
+    let hash = HashKind::of_payload(payload)?;
+    let ident = match kind {
+        Kind::Commit => header::parse_commit(payload, hash).ok()?.committer,
+        Kind::Tag => header::parse_tag(payload, hash).ok()?.tagger?,
+        Kind::Tree | Kind::Blob => return None,
     };
-    for line in lines(payload) {
-        if line == b"\n" {
-            break;
-        }
-        if let Some(rest) = line.strip_prefix(field) {
-            let start = rest.iter().position(|&b| b == b'<')? + 1;
-            let end = start + rest[start..].iter().position(|&b| b == b'>')?;
-            return String::from_utf8(rest[start..end].to_vec()).ok();
-        }
+    ident.email_str().map(str::to_string)
+}
+
+/// The x509 signature text git stores must be one `SIGNED MESSAGE` block and nothing more: a
+/// tag's signature runs to the end of the object (gpg-interface.c `parse_signed_buffer`), and
+/// a commit's `gpgsig` value to the end of its continuation lines, so text after the END line
+/// is shown by `git show` / `git log` as if it were covered, while the CMS ignores it.
+/// Checks that after the END line there is at most one line ending.
+pub fn signature_is_one_block(signature: &[u8]) -> bool {
+    const END: &[u8] = b"-----END SIGNED MESSAGE-----";
+    let Some(at) = signature.windows(END.len()).position(|w| w == END) else {
+        // No END line: the armor decoder reports it.
+        return true;
+    };
+    matches!(&signature[at + END.len()..], b"" | b"\n" | b"\r\n")
+}
+
+/// Whether a signed commit or tag is one git reads one way only (module docs of
+/// [`header`]), with nothing after its signature block. The checker refuses anything else as
+/// `object-malformed` before looking at the signature.
+pub fn check_signed(kind: Kind, payload: &[u8], signature: &[u8]) -> Result<(), HeaderError> {
+    let expected = match kind {
+        Kind::Commit => "tree",
+        Kind::Tag => "object",
+        // Never signed: nothing git would show differently.
+        Kind::Tree | Kind::Blob => return Ok(()),
+    };
+    let hash = HashKind::of_payload(payload).ok_or(HeaderError::Expected { expected, line: 1 })?;
+    match kind {
+        Kind::Commit => header::parse_commit(payload, hash).map(drop)?,
+        _ => header::parse_tag(payload, hash).map(drop)?,
     }
-    None
+    if !signature_is_one_block(signature) {
+        return Err(HeaderError::TextAfterSignature);
+    }
+    Ok(())
 }
 
 /// The raw object git writes when it stores `signature` over `payload` (compat §3.1):
 /// commits get a `gpgsig` (or `gpgsig-sha256`) header after the last header line, the
 /// signature's lines after the first prefixed by one space and its final newline dropped
-/// (git `add_header_signature`); tags get the signature appended to the body.
+/// (git `add_header_signature`); tags get the signature appended to the body (so would
+/// trees and blobs, which git never signs).
 pub fn signed_object(kind: Kind, payload: &[u8], signature: &[u8], hash: HashKind) -> Vec<u8> {
     match kind {
-        Kind::Tag => [payload, signature].concat(),
+        Kind::Tag | Kind::Tree | Kind::Blob => [payload, signature].concat(),
         Kind::Commit => {
             let header_end = payload
                 .windows(2)
@@ -292,14 +343,14 @@ mod tests {
         }
     }
 
-    const COMMIT: &[u8] = b"tree 1\nparent 2\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\ngpgsig -----BEGIN SIGNED MESSAGE-----\n AAAA\n -----END SIGNED MESSAGE-----\n\nmsg\n\nbody\n";
+    const COMMIT: &[u8] = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 0202020202020202020202020202020202020202\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\ngpgsig -----BEGIN SIGNED MESSAGE-----\n AAAA\n -----END SIGNED MESSAGE-----\n\nmsg\n\nbody\n";
 
     #[test]
     fn commit_split_matches_git() {
         let s = split_commit(COMMIT, HashKind::Sha1).unwrap();
         assert_eq!(
             s.payload,
-            b"tree 1\nparent 2\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\n\nmsg\n\nbody\n"
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 0202020202020202020202020202020202020202\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\n\nmsg\n\nbody\n"
         );
         assert_eq!(
             s.signature,
@@ -339,8 +390,39 @@ mod tests {
     }
 
     #[test]
+    fn only_one_signature_block_is_signed() {
+        let s = split_commit(COMMIT, HashKind::Sha1).unwrap();
+        assert_eq!(check_signed(Kind::Commit, &s.payload, &s.signature), Ok(()));
+        // A second gpgsig header: git concatenates the values, and shows the second block.
+        let twice = [&s.signature[..], &s.signature[..]].concat();
+        assert_eq!(
+            check_signed(Kind::Commit, &s.payload, &twice),
+            Err(HeaderError::TextAfterSignature)
+        );
+        for tail in [&b""[..], b"\n", b"\r\n"] {
+            let sig = [
+                &b"-----BEGIN SIGNED MESSAGE-----\nAA\n-----END SIGNED MESSAGE-----"[..],
+                tail,
+            ]
+            .concat();
+            assert!(signature_is_one_block(&sig));
+        }
+        assert!(!signature_is_one_block(
+            b"-----BEGIN SIGNED MESSAGE-----\nAA\n-----END SIGNED MESSAGE-----\nApproved by Alice\n"
+        ));
+        // The committer rule never sees an identity git could show differently.
+        let dup = [
+            &s.payload[..s.payload.len() - 11],
+            b"committer M <m@x> 1 +0000\n\nmsg\n\nbody\n",
+        ]
+        .concat();
+        assert_eq!(signer_email(Kind::Commit, &dup), None);
+        assert!(check_signed(Kind::Commit, &dup, &s.signature).is_err());
+    }
+
+    #[test]
     fn tag_split_uses_last_marker() {
-        let raw = b"object 1\ntype commit\ntag v\ntagger T <t@x> 1 +0000\n\nmsg\n-----BEGIN PGP SIGNATURE-----\nquoted\n-----BEGIN SIGNED MESSAGE-----\nAA\n-----END SIGNED MESSAGE-----\n";
+        let raw = b"object 0202020202020202020202020202020202020202\ntype commit\ntag v\ntagger T <t@x> 1 +0000\n\nmsg\n-----BEGIN PGP SIGNATURE-----\nquoted\n-----BEGIN SIGNED MESSAGE-----\nAA\n-----END SIGNED MESSAGE-----\n";
         let s = split_tag(raw).unwrap();
         assert!(s.signature.starts_with(b"-----BEGIN SIGNED MESSAGE-----"));
         assert!(s.payload.ends_with(b"quoted\n"));

@@ -104,6 +104,8 @@ reasons! {
         "the transparency log has no entry for this online-mode signature";
     TlogLookupFailed => "tlog-lookup-failed", CannotCheck,
         "the transparency log could not be searched for this online-mode signature";
+    ObjectMalformed => "object-malformed", Bad,
+        "the commit or tag is one git could show differently from what was signed";
 }
 
 #[cfg(test)]

@@ -300,7 +300,7 @@ fn ci_examples_and_hook_are_shipped() {
 }
 
 #[cfg(feature = "testbed")]
-mod with_testbed {
+pub(crate) mod with_testbed {
     use super::*;
     use gitseal::cms::encode::IncludeCerts;
     use gitseal::fulcio::FulcioClient;
@@ -315,11 +315,11 @@ mod with_testbed {
     use std::path::{Path, PathBuf};
     use std::sync::Arc;
 
-    const ALICE: &str = "alice@example.com";
-    const BOB: &str = "bob@example.com";
-    const MALLORY: &str = "mallory@example.net";
+    pub(crate) const ALICE: &str = "alice@example.com";
+    pub(crate) const BOB: &str = "bob@example.com";
+    pub(crate) const MALLORY: &str = "mallory@example.net";
     /// git's empty tree.
-    const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    pub(crate) const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
     fn transport() -> Arc<dyn Transport> {
         Arc::new(HttpTransport::new(TransportConfig {
@@ -330,16 +330,16 @@ mod with_testbed {
     }
 
     /// A repository, a testbed and a private cache directory.
-    struct World {
+    pub(crate) struct World {
         tb: Option<Testbed>,
-        repo: TestRepo,
+        pub(crate) repo: TestRepo,
         cache: tempfile::TempDir,
         /// Holds a copy of the trust root, which outlives the testbed (stopping it removes
         /// its directory).
         _keep: tempfile::TempDir,
         trusted_root: PathBuf,
         rekor_url: String,
-        issuer: String,
+        pub(crate) issuer: String,
         fulcio: FulcioClient,
         rekor: RekorClient,
     }
@@ -388,14 +388,14 @@ mod with_testbed {
     }
 
     #[derive(Clone, Copy)]
-    enum Log {
+    pub(crate) enum Log {
         Real,
         HideMismatch,
         Nothing,
     }
 
     impl World {
-        fn new() -> Self {
+        pub(crate) fn new() -> Self {
             let tb = Testbed::start(TestbedConfig::default()).unwrap();
             let repo = TestRepo::new();
             assert_eq!(repo.write_object("tree", b""), EMPTY_TREE);
@@ -420,7 +420,7 @@ mod with_testbed {
             self.tb.as_ref().unwrap()
         }
 
-        fn env(&self) -> Vec<(String, String)> {
+        pub(crate) fn env(&self) -> Vec<(String, String)> {
             vec![
                 (
                     "GITSEAL_TRUSTED_ROOT".into(),
@@ -435,7 +435,7 @@ mod with_testbed {
             ]
         }
 
-        fn gitseal(&self, args: &[&str]) -> Output {
+        pub(crate) fn gitseal(&self, args: &[&str]) -> Output {
             self.repo
                 .cmd(env!("CARGO_BIN_EXE_gitseal"))
                 .args(args)
@@ -462,7 +462,13 @@ mod with_testbed {
             count(self.cache.path())
         }
 
-        fn sign(&self, who: &TokenRequest, payload: &[u8], mode: RekorMode, log: Log) -> String {
+        pub(crate) fn sign(
+            &self,
+            who: &TokenRequest,
+            payload: &[u8],
+            mode: RekorMode,
+            log: Log,
+        ) -> String {
             let raw = self.tb().mint_token(who).unwrap();
             let mut tokens = || -> Result<IdentityToken, gitseal::oidc::OidcError> {
                 IdentityToken::parse(&raw).map_err(Into::into)
@@ -495,7 +501,7 @@ mod with_testbed {
 
         /// Writes a commit; `signer: None` leaves it unsigned. `tamper` edits the message after
         /// signing.
-        fn commit(&self, c: CommitSpec<'_>) -> String {
+        pub(crate) fn commit(&self, c: CommitSpec<'_>) -> String {
             let mut payload = format!("tree {EMPTY_TREE}\n");
             for p in c.parents {
                 payload.push_str(&format!("parent {p}\n"));
@@ -530,7 +536,7 @@ mod with_testbed {
 
         /// A commit with a signature in another format.
         /// Writes an annotated tag of `target`, signed by `who` (tagger: the same email).
-        fn tag(
+        pub(crate) fn tag(
             &self,
             target: &str,
             name: &str,
@@ -563,7 +569,7 @@ mod with_testbed {
             self.repo.write_object("commit", raw.as_bytes())
         }
 
-        fn stop(&mut self) {
+        pub(crate) fn stop(&mut self) {
             if let Some(tb) = self.tb.take() {
                 tb.stop();
             }
@@ -571,16 +577,16 @@ mod with_testbed {
     }
 
     #[derive(Clone, Copy)]
-    struct CommitSpec<'a> {
-        parents: &'a [&'a str],
-        committer: &'a str,
-        message: &'a str,
-        time: u32,
-        signer: Option<(&'a TokenRequest, RekorMode, Log)>,
-        tamper: Option<(&'a str, &'a str)>,
+    pub(crate) struct CommitSpec<'a> {
+        pub(crate) parents: &'a [&'a str],
+        pub(crate) committer: &'a str,
+        pub(crate) message: &'a str,
+        pub(crate) time: u32,
+        pub(crate) signer: Option<(&'a TokenRequest, RekorMode, Log)>,
+        pub(crate) tamper: Option<(&'a str, &'a str)>,
     }
 
-    fn spec<'a>(parents: &'a [&'a str], message: &'a str, time: u32) -> CommitSpec<'a> {
+    pub(crate) fn spec<'a>(parents: &'a [&'a str], message: &'a str, time: u32) -> CommitSpec<'a> {
         CommitSpec {
             parents,
             committer: ALICE,
@@ -977,7 +983,7 @@ mod with_testbed {
         bot: String,
     }
 
-    fn policy_text(issuer: &str) -> String {
+    pub(crate) fn policy_text(issuer: &str) -> String {
         format!(
             r#"# A team of people, and a release bot limited to main.
 unsigned = "reject"
@@ -1270,6 +1276,9 @@ refs = ["refs/heads/main"]
             .args(["fetch", "-q"])
             .arg(w.repo.path())
             .arg("refs/heads/base:refs/heads/main")
+            // The accepted baseline, on a ref no ref-limited rule names: its rules are a
+            // subset of every ref's, so no ref has to re-verify it (README "Pre-receive").
+            .arg("refs/heads/base:refs/heads/base")
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
@@ -1308,10 +1317,16 @@ refs = ["refs/heads/main"]
         assert!(text.contains("push rejected: 5 of"), "{text}");
         assert_eq!(server_ref("refs/heads/main"), good_tip);
 
-        // Tags: a signed release tag is accepted, an unsigned one is not.
+        // Tags: a signed release tag is accepted, an unsigned one is not. Rules are per ref:
+        // main's history (main allows the release bot, tags do not) is judged again under
+        // the tags' rules, except the baseline: the three commits since base, and the tag.
         let out = push("refs/tags/v1:refs/tags/v1");
         assert!(out.status.success(), "{}", stderr(&out));
-        assert!(stderr(&out).contains("gitseal: 1 new object(s) verified"));
+        assert!(
+            stderr(&out).contains("gitseal: 4 new object(s) verified"),
+            "{}",
+            stderr(&out)
+        );
         let unsigned_tag = w.repo.write_object(
             "tag",
             format!(
