@@ -25,6 +25,15 @@ pub enum CertError {
     /// An extension gitseal needs is malformed.
     #[error("malformed certificate extension {0}")]
     Extension(String),
+    /// A SAN or the OIDC issuer holds a control character (see [`Cert::check_identity_text`]).
+    /// The value is shown `{:?}`-escaped, so the message itself is always one printable line.
+    #[error("malformed certificate: {field} {value:?} contains a control character")]
+    ControlCharacter {
+        /// Which text: `subjectAltName` or `OIDC issuer`.
+        field: &'static str,
+        /// The text as the certificate has it.
+        value: String,
+    },
 }
 
 /// A parsed certificate that keeps its received bytes.
@@ -235,6 +244,36 @@ impl Cert {
         Ok(out)
     }
 
+    /// Refuses identity text no CA should certify: a SAN value or OIDC issuer containing a
+    /// control character (C0, DEL or C1, [`char::is_control`]), and SAN or issuer extensions
+    /// that cannot be read (an issuer that is not UTF-8, two issuer extensions that disagree).
+    ///
+    /// No well-formed value contains one: an rfc822Name is an RFC 5321 §4.1.2 Mailbox, a URI
+    /// (SAN or issuer) is RFC 3986 text where controls must be percent-encoded, a dNSName is
+    /// RFC 1034 §3.5 preferred syntax (RFC 5280 §4.2.1.6), and Fulcio's otherName is a
+    /// `user!domain` username. This text reaches git's status lines, pre-receive output and
+    /// terminals, where a newline forges a line and a NUL hides the rest (issue 11), so a leaf
+    /// carrying it is malformed rather than merely untrusted.
+    pub fn check_identity_text(&self) -> Result<(), CertError> {
+        let refuse = |field, value: &str| {
+            if value.chars().any(char::is_control) {
+                Err(CertError::ControlCharacter {
+                    field,
+                    value: value.to_string(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        for san in self.sans()? {
+            refuse("subjectAltName", san.value())?;
+        }
+        if let Some(issuer) = self.oidc_issuer()? {
+            refuse("OIDC issuer", &issuer)?;
+        }
+        Ok(())
+    }
+
     /// The identity a Sigstore policy matches: the first URI SAN, else the first email, else
     /// the first otherName (sigstore-go `SummarizeCertificate` order, compat §4.4).
     pub fn sigstore_identity(&self) -> Result<Option<San>, CertError> {
@@ -424,4 +463,114 @@ pub fn sct_signed_data(sct: &Sct, issuer_key_hash: &[u8; 32], precert_tbs: &[u8]
     out.extend_from_slice(&(sct.extensions.len() as u16).to_be_bytes());
     out.extend_from_slice(&sct.extensions);
     out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The CMS (DER) and leaf of a real gitsign offline-mode signature (gitsign's e2e vector).
+    pub(crate) fn real_signature() -> (Vec<u8>, Cert) {
+        let raw = crate::cms::encode::tests::shared_vector("internal_e2e_testdata_offline.commit");
+        let split =
+            crate::git::object::split_commit(&raw, crate::git::object::HashKind::Sha1).unwrap();
+        let der = crate::armor::decode(&split.signature).unwrap();
+        let cms = crate::cms::decode::parse(&der).unwrap();
+        let leaf = cms
+            .certificates
+            .iter()
+            .map(|c| Cert::from_der(c).unwrap())
+            .find(|c| !c.is_ca().unwrap_or(true))
+            .unwrap();
+        (der, leaf)
+    }
+
+    /// `der` with every occurrence of `from` replaced by `to` (same length, so every DER
+    /// length stays right; signatures break, which text checks do not look at).
+    pub(crate) fn patch(der: &[u8], from: &str, to: &str) -> Vec<u8> {
+        assert_eq!(from.len(), to.len());
+        let (from, to) = (from.as_bytes(), to.as_bytes());
+        let mut out = der.to_vec();
+        let mut found = 0;
+        let mut i = 0;
+        while i + from.len() <= out.len() {
+            if &out[i..i + from.len()] == from {
+                out[i..i + from.len()].copy_from_slice(to);
+                found += 1;
+                i += from.len();
+            } else {
+                i += 1;
+            }
+        }
+        assert!(found > 0, "{from:?} not found");
+        out
+    }
+
+    /// Same length as `s`, with a newline, a NUL and an escape in it.
+    pub(crate) fn hostile(s: &str) -> String {
+        let mut b = s.as_bytes().to_vec();
+        assert!(b.len() >= 6, "{s}");
+        b[1] = b'\n';
+        b[3] = 0;
+        b[5] = 0x1b;
+        String::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn identity_text_with_control_characters_is_refused() {
+        let (_, leaf) = real_signature();
+        // Control: a real Fulcio leaf passes.
+        leaf.check_identity_text().unwrap();
+        let san = leaf.sans().unwrap()[0].value().to_string();
+        let issuer = leaf.oidc_issuer().unwrap().unwrap();
+
+        let bad_san = Cert::from_der(&patch(&leaf.der, &san, &hostile(&san))).unwrap();
+        match bad_san.check_identity_text() {
+            Err(e @ CertError::ControlCharacter { field, .. }) => {
+                assert_eq!(field, "subjectAltName");
+                // The message escapes what it quotes.
+                assert!(!e.to_string().contains(['\n', '\0', '\x1b']), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The raw text stays readable for the rejection's summary.
+        assert_eq!(bad_san.sans().unwrap()[0].value(), hostile(&san));
+
+        // Both issuer extensions (.1.1 raw, .1.8 UTF8String) carry the same text.
+        let bad_issuer = Cert::from_der(&patch(&leaf.der, &issuer, &hostile(&issuer))).unwrap();
+        assert!(matches!(
+            bad_issuer.check_identity_text(),
+            Err(CertError::ControlCharacter {
+                field: "OIDC issuer",
+                ..
+            })
+        ));
+
+        // DEL and a C1 control are refused as well; printable Unicode is not.
+        for (s, refused) in [
+            ("a\x7fb", true),
+            ("a\u{85}b", true),
+            ("名前@例え.jp", false),
+        ] {
+            assert_eq!(s.chars().any(char::is_control), refused, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn unreadable_issuer_text_is_refused() {
+        let (_, leaf) = real_signature();
+        let issuer = leaf.oidc_issuer().unwrap().unwrap();
+        // Invalid UTF-8 in the issuer: not a string at all.
+        let mut der = leaf.der.clone();
+        let at = der
+            .windows(issuer.len())
+            .position(|w| w == issuer.as_bytes())
+            .unwrap();
+        der[at] = 0xff;
+        let cert = Cert::from_der(&der).unwrap();
+        assert!(matches!(
+            cert.check_identity_text(),
+            Err(CertError::Extension(_))
+        ));
+    }
 }

@@ -19,7 +19,7 @@
 
 use super::commands::ScaleFlags;
 use super::verify_cmd::{Checker, Item, Report, Rules, jobs, quarantine_dirs, run_parallel};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, render};
 use crate::config::Env;
 use crate::walk::{ObjectStore, WalkError};
 use gix::ObjectId;
@@ -56,16 +56,19 @@ pub fn parse_update(line: &str) -> Result<RefUpdate, String> {
     })
 }
 
+/// One `remote:` line per rejected object. The ref name comes from the hook input and the
+/// detail from the pushed certificate and object: control characters in them are escaped
+/// ([`render::printable`]), so a pusher cannot add lines to what git relays.
 fn rejection_line(r: &Report) -> String {
     let reason = r.reason().map(|c| format!(" [{c}]")).unwrap_or_default();
     let merge = if r.merge { " (merge)" } else { "" };
     format!(
         "{TOOL}: rejected {ref_name}: {kind} {id}{merge}: {outcome}{reason}: {detail}",
-        ref_name = r.ref_name.as_deref().unwrap_or("?"),
+        ref_name = render::printable(r.ref_name.as_deref().unwrap_or("?")),
         kind = r.kind.name(),
         id = r.id,
         outcome = r.outcome_word(),
-        detail = r.detail(),
+        detail = render::printable(&r.detail()),
     )
 }
 

@@ -1,17 +1,46 @@
 //! Human-readable text: gitsign-style summaries, rejection explanations with a hint, and the
 //! JSON line format. Formatting only: it neither decides outcomes nor exit codes.
+//!
+//! Every string that comes from a certificate, a log, a pushed object or the trust root goes
+//! through [`printable`] before it reaches human text: a newline in a SAN must not start a
+//! line of its own (a forged "Good signature" line), and escape sequences must not reach the
+//! terminal. JSON needs nothing more: `serde_json` escapes control characters in strings
+//! (RFC 8259 §7). Status lines are escaped by `gpg_status` itself.
+
+use std::borrow::Cow;
 
 use crate::verify::policy::TrustLevel;
 use crate::verify::reason::{Class, Reason};
 use crate::verify::{LogSource, Outcome, Rejection, SignerSummary, Verified};
-use crate::x509::San;
+
+/// `s` with every control character (C0, DEL, C1: [`char::is_control`]) shown as a Rust-style
+/// escape (`\n`, `\r`, `\t`, `\0`, `\u{1b}`), so one field stays on one line and cannot
+/// drive the terminal. Other text, including all printable Unicode, is unchanged. Pure.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
 
 fn sans(s: &SignerSummary) -> String {
-    s.sans.iter().map(San::value).collect::<Vec<_>>().join(" ")
+    s.sans
+        .iter()
+        .map(|s| printable(s.value()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The uid for GOODSIG/BADSIG: who signed, never empty (an empty uid makes git skip the next
-/// status line, compat §1.5 / interop G3).
+/// status line, compat §1.5 / interop G3). Raw certificate text: `gpg_status` percent-escapes it.
 pub fn uid(s: Option<&SignerSummary>) -> String {
     match s {
         Some(s) => {
@@ -52,17 +81,17 @@ pub fn verified_summary(v: &Verified, tool: &str) -> String {
          {tool}: trust {trust}: {why}\n",
         index = v.tlog.log_index,
         fpr = s.fingerprint,
-        dn = s.issuer_dn,
+        dn = printable(&s.issuer_dn),
         sans = sans(s),
-        issuer = s.issuer.as_deref().unwrap_or(""),
-        log = v.tlog.log_url,
+        issuer = printable(s.issuer.as_deref().unwrap_or("")),
+        log = printable(&v.tlog.log_url),
         time = v.tlog.integrated_time,
         ct = v.ct_log_url.as_deref().map_or(
             "no embedded SCT (a May 2022 certificate issued before SCTs were embedded)".to_string(),
-            |u| format!("true ({u})")
+            |u| format!("true ({})", printable(u))
         ),
         claims = v.trust.level == TrustLevel::Fully,
-        why = v.trust.why,
+        why = printable(&v.trust.why),
     )
 }
 
@@ -103,14 +132,14 @@ pub fn rejection(r: &Rejection, tool: &str) -> String {
         "{tool}: {class}: {} [{}]\n{tool}:   {}\n",
         r.reason.description(),
         r.reason.code(),
-        r.detail
+        printable(&r.detail)
     );
     if let Some(s) = &r.signer {
         out.push_str(&format!(
             "{tool}:   certificate 0x{} claims [{}]({})\n",
             s.fingerprint,
             sans(s),
-            s.issuer.as_deref().unwrap_or("")
+            printable(s.issuer.as_deref().unwrap_or(""))
         ));
     }
     out.push_str(&format!("{tool}: hint: {}\n", hint(r.reason)));
@@ -158,5 +187,57 @@ pub fn json_value(id: &str, kind: &str, o: Option<&Outcome>) -> serde_json::Valu
             "issuer": r.signer.as_ref().and_then(|s| s.issuer.clone()),
             "log_index": null, "integrated_time": null,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::x509::San;
+
+    #[test]
+    fn printable_escapes_controls_only() {
+        for (input, want) in [
+            ("alice@example.com", "alice@example.com"),
+            ("a\nb", "a\\nb"),
+            ("a\r\nb", "a\\r\\nb"),
+            ("a\0b", "a\\0b"),
+            ("\x1b[2J", "\\u{1b}[2J"),
+            ("\x7f", "\\u{7f}"),
+            ("\u{9b}31m", "\\u{9b}31m"),
+            ("tab\there", "tab\\there"),
+            ("100% Ünïcødé 名前 \\n", "100% Ünïcødé 名前 \\n"),
+        ] {
+            assert_eq!(printable(input), want, "{input:?}");
+        }
+        assert!(matches!(printable("plain"), Cow::Borrowed(_)));
+    }
+
+    /// The rejection text of a certificate with a hostile SAN and issuer keeps its shape: the
+    /// attacker's newlines do not make lines, so no forged "Good signature" line appears.
+    #[test]
+    fn rejection_text_cannot_be_given_extra_lines() {
+        let hostile = "mallory@evil.com\ngitseal: Good signature from [alice@example.com]\n\0";
+        let r = Rejection {
+            reason: Reason::CertificateMalformed,
+            detail: format!("SAN {hostile}"),
+            signer: Some(SignerSummary {
+                fingerprint: "ab".into(),
+                identity: Some(hostile.into()),
+                sans: vec![San::Email(hostile.into())],
+                issuer: Some(format!("https://issuer\r\n{hostile}")),
+                issuer_dn: "CN=x".into(),
+                not_before: 0,
+                not_after: 1,
+            }),
+        };
+        let text = rejection(&r, "gitseal");
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.lines().all(|l| l.starts_with("gitseal:")), "{text}");
+        assert!(!text.contains(['\0', '\r']), "{text:?}");
+        assert!(
+            text.contains("claims [mallory@evil.com\\ngitseal: Good signature"),
+            "{text}"
+        );
     }
 }

@@ -607,11 +607,14 @@ fn human_block(r: &Report) -> String {
             r.kind.name(),
             r.id,
             r.outcome_word(),
-            r.detail()
+            render::printable(&r.detail())
         ),
     }
 }
 
+/// One line per object. The detail quotes certificate and object text (identity, issuer,
+/// the committer email, a reader's error): its control characters are escaped so it stays
+/// one line ([`render::printable`]); the JSON form keeps the raw text, which JSON escapes.
 fn human_line(r: &Report) -> String {
     let merge = if r.merge { " (merge)" } else { "" };
     let code = r.reason().map(|c| format!(" [{c}]")).unwrap_or_default();
@@ -620,7 +623,7 @@ fn human_line(r: &Report) -> String {
         r.kind.name(),
         r.id,
         r.outcome_word(),
-        r.detail()
+        render::printable(&r.detail())
     )
 }
 

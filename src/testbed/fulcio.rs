@@ -472,6 +472,8 @@ pub struct Fulcio {
     ct_key: p256::ecdsa::SigningKey,
     ct_log_id: [u8; 32],
     cert_lifetime: Duration,
+    /// `TestbedConfig::certificate_issuer`: issuer text that replaces the token's `iss`.
+    certificate_issuer: Option<String>,
 }
 
 impl Fulcio {
@@ -505,7 +507,15 @@ impl Fulcio {
             ct_log_id: crypto::key_id(&ct_spki),
             ct_key,
             cert_lifetime,
+            certificate_issuer: None,
         })
+    }
+
+    /// Write `issuer` into the OIDC-issuer extensions of every leaf instead of the token's
+    /// `iss` (`TestbedConfig::certificate_issuer`); `None` keeps Fulcio's behaviour.
+    pub fn with_certificate_issuer(mut self, issuer: Option<String>) -> Fulcio {
+        self.certificate_issuer = issuer;
+        self
     }
 
     /// DER of the root certificate.
@@ -541,6 +551,7 @@ impl Fulcio {
         };
         let validity = Validity::new(time_at(nb)?, time_at(na)?);
         let p = &iss.principal;
+        let issuer = self.certificate_issuer.as_ref().unwrap_or(&p.issuer);
 
         let mut exts = vec![
             ext(
@@ -575,10 +586,10 @@ impl Fulcio {
                 true,
                 &SubjectAltName(vec![p.san.clone()]),
             )?,
-            raw_ext(fulcio_oid(1)?, p.issuer.as_bytes())?,
+            raw_ext(fulcio_oid(1)?, issuer.as_bytes())?,
         ];
         exts.extend(self.workflow_extensions(&p.claims, true)?);
-        exts.push(ext(fulcio_oid(8)?, false, &p.issuer)?);
+        exts.push(ext(fulcio_oid(8)?, false, issuer)?);
         exts.extend(self.workflow_extensions(&p.claims, false)?);
 
         let serial = random_serial()?;

@@ -121,6 +121,12 @@ pub struct TestbedConfig {
     /// Sigstore's Dex and Fulcio need). False behaves like an OpenID-conformant provider that
     /// returns scope-requested claims only from userinfo: the ID token carries no email.
     pub email_in_id_token: bool,
+    /// Make Fulcio write this text into every leaf's OIDC-issuer extensions
+    /// (1.3.6.1.4.1.57264.1.1 and .1.8) instead of the token's `iss`: a misconfigured or
+    /// compromised CA that certifies whatever issuer it is told, for testing what verifiers do
+    /// with hostile issuer text (newlines, NULs). `None` (the default): the token's `iss`, as
+    /// Fulcio does.
+    pub certificate_issuer: Option<String>,
 }
 
 impl Default for TestbedConfig {
@@ -142,6 +148,7 @@ impl Default for TestbedConfig {
             extra_issuers: Vec::new(),
             consent_page: false,
             email_in_id_token: true,
+            certificate_issuer: None,
         }
     }
 }
@@ -463,7 +470,8 @@ impl Testbed {
             inter_der.clone(),
             ct_key,
             config.cert_lifetime,
-        )?;
+        )?
+        .with_certificate_issuer(config.certificate_issuer.clone());
         let rekor_spki = crypto::spki_p256(rekor_key.verifying_key())?;
         let rekor = rekor::Rekor::new(rekor_key, tree_id, state.shard_offset, entries, log_file)?;
 

@@ -281,6 +281,12 @@ fn run(
         "no certificate in the signature matches the signer identifier".into(),
     ))?;
     *summary_out = Some(summarize(&leaf));
+    // The leaf's identity text ends up in git's status lines and in human output; a SAN or
+    // issuer with control characters is no name a CA issues, and is refused here, before
+    // anything else is believed about the leaf (`Cert::check_identity_text`). The summary
+    // above keeps the raw text for the rejection's BADSIG uid, which `gpg_status` escapes.
+    leaf.check_identity_text()
+        .map_err(|e| Fail(Reason::CertificateMalformed, e.to_string()))?;
 
     // 4. Content binding.
     let signed_attrs = signer.signed_attrs_der.as_ref().ok_or(Fail(
@@ -388,4 +394,54 @@ fn run(
         trust: trust_decision,
         _private: (),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::x509::tests::{hostile, patch, real_signature};
+
+    fn outcome(der: &[u8]) -> Outcome {
+        let raw = crate::cms::encode::tests::shared_vector("internal_e2e_testdata_offline.commit");
+        let split =
+            crate::git::object::split_commit(&raw, crate::git::object::HashKind::Sha1).unwrap();
+        verify_detached(
+            &split.payload,
+            crate::armor::encode(der).as_bytes(),
+            &TrustRoot::public_good().unwrap(),
+            &Policy::default(),
+            &Context::default(),
+        )
+    }
+
+    /// A leaf whose SAN or OIDC issuer holds control characters is rejected as
+    /// `certificate-malformed` (class Bad: BADSIG), and the rejection still names the signer
+    /// with the raw text (escaped where it is printed).
+    #[test]
+    fn leaf_with_control_characters_is_certificate_malformed() {
+        let (der, leaf) = real_signature();
+        // Control: the untouched signature is not refused for its text.
+        if let Outcome::Rejected(r) = outcome(&der) {
+            assert_ne!(r.reason, Reason::CertificateMalformed, "{}", r.detail);
+        }
+        let san = leaf.sans().unwrap()[0].value().to_string();
+        let issuer = leaf.oidc_issuer().unwrap().unwrap();
+        for (from, field) in [(&san, "subjectAltName"), (&issuer, "OIDC issuer")] {
+            let to = hostile(from);
+            match outcome(&patch(&der, from, &to)) {
+                Outcome::Rejected(r) => {
+                    assert_eq!(r.reason, Reason::CertificateMalformed, "{}", r.detail);
+                    assert_eq!(r.reason.class(), reason::Class::Bad);
+                    assert!(r.detail.contains(field), "{}", r.detail);
+                    assert!(!r.detail.contains(['\n', '\0', '\x1b']), "{:?}", r.detail);
+                    let s = r.signer.unwrap();
+                    assert!(
+                        s.sans.iter().any(|v| v.value() == to) || s.issuer.as_deref() == Some(&to),
+                        "{s:?}"
+                    );
+                }
+                Outcome::Verified(_) => panic!("verified a leaf with {field} {to:?}"),
+            }
+        }
+    }
 }
