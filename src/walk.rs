@@ -386,6 +386,9 @@ pub struct Target {
     pub kind: Kind,
     /// Set when the walk could not read it.
     pub problem: Option<String>,
+    /// For a tag object a ref `refs/tags/<name>` points at directly: `<name>`, which the tag
+    /// must call itself (`git::header::tag_named`).
+    pub stored_as: Option<String>,
 }
 
 /// A repository's objects, plus any extra object directories (a push's quarantine).
@@ -711,6 +714,7 @@ impl ObjectStore {
                     id: w.id,
                     kind: Kind::Commit,
                     problem: w.problem,
+                    stored_as: None,
                 }
             })));
         }
@@ -733,6 +737,7 @@ impl ObjectStore {
                     id: w.id,
                     kind: Kind::Commit,
                     problem: w.problem,
+                    stored_as: None,
                 });
             }
         }
@@ -758,6 +763,7 @@ impl ObjectStore {
                         id: t,
                         kind: Kind::Tag,
                         problem: None,
+                        stored_as: None,
                     });
                 }
             }
@@ -787,8 +793,15 @@ impl ObjectStore {
     /// reachable from `new` and from none of `known` (tips whose history is already accepted
     /// under rules at least as strict: git's `rev-list <new> --not <known>`), then every tag
     /// object on the chain from `new` (a signed outer tag vouches for nothing about an inner
-    /// one), then, when the chain ends at a tree or blob, that object (never signed).
-    pub fn introduced(&self, new: ObjectId, known: &[ObjectId]) -> Result<Vec<Target>, WalkError> {
+    /// one), then, when the chain ends at a tree or blob, that object (never signed). When
+    /// `ref_name` is `refs/tags/<name>`, the tag `new` names must call itself `<name>`
+    /// ([`Target::stored_as`]).
+    pub fn introduced(
+        &self,
+        new: ObjectId,
+        known: &[ObjectId],
+        ref_name: &str,
+    ) -> Result<Vec<Target>, WalkError> {
         let known: Vec<ObjectId> = known
             .iter()
             .filter_map(|id| self.peel(*id).ok().and_then(|(c, _)| c))
@@ -800,6 +813,7 @@ impl ObjectStore {
                     id: new,
                     kind: Kind::Commit,
                     problem: Some(p),
+                    stored_as: None,
                 }]);
             }
         };
@@ -810,18 +824,22 @@ impl ObjectStore {
                     id: w.id,
                     kind: Kind::Commit,
                     problem: w.problem,
+                    stored_as: None,
                 })
                 .collect(),
             _ => vec![Target {
                 id: end,
                 kind,
                 problem: None,
+                stored_as: None,
             }],
         };
-        targets.extend(tags.into_iter().map(|id| Target {
+        let tag_ref = ref_name.strip_prefix("refs/tags/");
+        targets.extend(tags.into_iter().enumerate().map(|(i, id)| Target {
             id,
             kind: Kind::Tag,
             problem: None,
+            stored_as: tag_ref.filter(|_| i == 0).map(str::to_string),
         }));
         Ok(targets)
     }

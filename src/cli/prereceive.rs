@@ -105,7 +105,7 @@ fn items(
             .filter(|(s, _)| is_subset(s, &set))
             .map(|(_, id)| *id)
             .collect();
-        for t in store.introduced(u.new, &known)? {
+        for t in store.introduced(u.new, &known, &u.name)? {
             if seen.insert((t.id, set.clone())) {
                 items.push((t, Some(u.name.clone())));
             }

@@ -479,7 +479,7 @@ impl Checker {
             report.pass = self.rules.admits_foreign_format(report.merge);
             return report;
         }
-        let outcome = self.check_signature(
+        let mut outcome = self.check_signature(
             Some(obj.kind),
             &split.payload,
             &split.signature,
@@ -488,6 +488,21 @@ impl Checker {
             ref_name,
             None,
         );
+        // A good signature on a tag stored under another name vouches for that other name
+        // (`git show v1.0` would say `tag v0.9`): refused, keeping who signed.
+        if let (Some(name), Outcome::Verified(v)) = (&target.stored_as, &outcome)
+            && !crate::git::header::tag_named(&split.payload, name)
+        {
+            let got = crate::git::header::tag_name(&split.payload).unwrap_or_default();
+            outcome = Outcome::Rejected(crate::verify::Rejection {
+                reason: crate::verify::reason::Reason::TagNameMismatch,
+                detail: format!(
+                    "the tag calls itself {:?} but is stored as refs/tags/{name}",
+                    String::from_utf8_lossy(got)
+                ),
+                signer: Some(v.signer.clone()),
+            });
+        }
         report.pass =
             matches!(&outcome, Outcome::Verified(v) if v.trust.level == TrustLevel::Fully);
         report.verdict = Verdict::Checked(outcome);
@@ -660,6 +675,7 @@ pub(super) fn human_verify(
                         id,
                         kind: Kind::Tag,
                         problem: None,
+                        stored_as: Some(name.clone()),
                     },
                     Some(format!("refs/tags/{name}")),
                 )),

@@ -404,6 +404,22 @@ pub fn tag_target(raw: &[u8]) -> Option<&[u8]> {
         .and_then(|l| value(l, "object"))
 }
 
+/// The name a raw tag gives itself (its `tag` line, the third, as git's `parse_tag_buffer`
+/// reads it).
+pub fn tag_name(raw: &[u8]) -> Option<&[u8]> {
+    raw.split(|&b| b == b'\n')
+        .nth(2)
+        .and_then(|l| value(l, "tag"))
+}
+
+/// Whether a tag object stored as `refs/tags/<ref_tag>` names itself that. A signed tag is a
+/// statement about one name ("this is v0.9"); stored under another (`refs/tags/v1.0`), `git
+/// verify-tag v1.0` would vouch for it while `git show v1.0` says `tag v0.9`. git itself only
+/// warns (`git describe`: "tag 'v0.9' is externally known as 'v1.0'").
+pub fn tag_named(raw: &[u8], ref_tag: &str) -> bool {
+    tag_name(raw) == Some(ref_tag.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

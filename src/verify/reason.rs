@@ -106,6 +106,8 @@ reasons! {
         "the transparency log could not be searched for this online-mode signature";
     ObjectMalformed => "object-malformed", Bad,
         "the commit or tag is one git could show differently from what was signed";
+    TagNameMismatch => "tag-name-mismatch", Bad,
+        "the signed tag calls itself by another name than the ref it is stored as";
 }
 
 #[cfg(test)]

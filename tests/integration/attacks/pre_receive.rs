@@ -215,4 +215,48 @@ refs = ["refs/heads/feature/*"]
         // The outer tag itself is fine: it is not what was rejected.
         assert!(!text.contains(&format!("tag {outer}:")), "{text}");
     }
+
+    /// A genuine signed tag `v0.9` stored as `refs/tags/v1.0`: `git verify-tag v1.0` would
+    /// vouch for a release nobody signed as v1.0. Refused as `tag-name-mismatch`, in the hook
+    /// and in `gitseal verify-tag`; under its own name it passes.
+    #[test]
+    fn signed_tag_reused_under_another_name_is_refused() {
+        let mut w = World::new();
+        let alice = signed(ALICE);
+        let base = w.commit(crate::integration::scale::with_testbed::CommitSpec {
+            signer: Some((&alice, RekorMode::Offline, Log::Real)),
+            ..spec(&[], "base", 1)
+        });
+        let old = w.tag(&base, "v0.9", (ALICE, &alice), RekorMode::Offline);
+        w.repo.git_ok(&["update-ref", "refs/tags/v1.0", &old]);
+        let server = Server::new(&w);
+        w.stop();
+        let o = w.gitseal(&["verify-tag", "v1.0"]);
+        let out = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert!(out.contains("[tag-name-mismatch]"), "{out}");
+        let o = w.gitseal(&["verify-tag", "v0.9"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let (ok, text) = server.push(&w, &format!("{base}:refs/heads/main"));
+        assert!(ok, "{text}");
+        let (ok, text) = server.push(&w, "refs/tags/v1.0:refs/tags/v1.0");
+        assert!(!ok, "{text}");
+        assert!(
+            text.contains(&format!(
+                "rejected refs/tags/v1.0: tag {old}: bad [tag-name-mismatch]"
+            )),
+            "{text}"
+        );
+        let (ok, text) = server.push(&w, "refs/tags/v0.9:refs/tags/v0.9");
+        assert!(ok, "{text}");
+    }
 }
