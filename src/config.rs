@@ -297,7 +297,9 @@ impl PolicyArgs {
             if values.iter().any(String::is_empty) {
                 return Err(invalid(
                     name,
-                    "empty value (an empty regular expression would match anything)".into(),
+                    "empty value (an unset variable?): an empty regular expression would \
+                     match every value"
+                        .into(),
                 ));
             }
         }

@@ -566,9 +566,10 @@ impl ObjectStore {
             return Err(WalkError::PathSpec(rev.into()));
         }
         let spec = spec.detach();
-        // gix accepts some ids without reading them (a ref to a missing object); an id we
-        // cannot read here must not become an "error" verdict later (exit 1): the argument is
-        // wrong, not a signature. Every id the spec names must exist and be a commit or tag.
+        // gix accepts some ids without looking them up (a ref to a missing object); an id the
+        // repository does not have must not become an "error" verdict later (exit 1): the
+        // argument is wrong, not a signature. Every id the spec names must exist and be a
+        // commit or tag (a tree or blob selects nothing, and verifying nothing passes).
         use gix::revision::plumbing::Spec;
         let ids = match spec {
             Spec::Include(a)
@@ -594,12 +595,9 @@ impl ObjectStore {
                         detail: format!("object {id} is not in this repository"),
                     });
                 }
-                Err(detail) => {
-                    return Err(WalkError::UnknownRevision {
-                        rev: rev.into(),
-                        detail,
-                    });
-                }
+                // The object is there but unreadable (a corrupt pack): not the argument's
+                // fault; the walk reports it as an `error` object, as before.
+                Err(_) => {}
             }
         }
         Ok(spec)
