@@ -29,6 +29,21 @@ pub enum ConfigError {
     /// Trust material failed to load.
     #[error(transparent)]
     Trust(#[from] TrustError),
+    /// Identity rules that pin who signed but not which OIDC issuer vouched for it (or the
+    /// reverse). cosign refuses these in keyless mode (compat §6.1: "one of identity/
+    /// identity-regexp and one of issuer/issuer-regexp are mandatory") and so does the policy
+    /// file: an email is only an identity together with the issuer that verified it.
+    #[error(
+        "{given} without {missing}: identity rules need both who signed and which OIDC issuer vouched for it; hint: {hint}"
+    )]
+    IncompletePolicy {
+        /// The flag or key that was given.
+        given: &'static str,
+        /// The flag or key that is missing.
+        missing: &'static str,
+        /// What to add.
+        hint: &'static str,
+    },
 }
 
 /// The process environment as plain data (tests pass their own).
@@ -176,9 +191,57 @@ impl GitConfig {
     }
 }
 
+/// Where identity-policy values come from; errors name that source's flags or keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PolicySource {
+    /// `--certificate-*` flags.
+    #[default]
+    Flags,
+    /// git config `gitseal.identity*` / `gitseal.issuer*`.
+    GitConfig,
+}
+
+/// The user-facing names of one source's settings.
+struct PolicyNames {
+    identity: &'static str,
+    identity_regexp: &'static str,
+    issuer: &'static str,
+    issuer_regexp: &'static str,
+    github: &'static str,
+    add_identity: &'static str,
+    add_issuer: &'static str,
+}
+
+impl PolicySource {
+    fn names(self) -> PolicyNames {
+        match self {
+            Self::Flags => PolicyNames {
+                identity: "--certificate-identity",
+                identity_regexp: "--certificate-identity-regexp",
+                issuer: "--certificate-oidc-issuer",
+                issuer_regexp: "--certificate-oidc-issuer-regexp",
+                github: "--certificate-github-workflow-*",
+                add_identity: "add --certificate-identity ID or --certificate-identity-regexp REGEX",
+                add_issuer: "add --certificate-oidc-issuer URL, or --certificate-oidc-issuer-regexp '.*' to accept any issuer explicitly",
+            },
+            Self::GitConfig => PolicyNames {
+                identity: "gitseal.identity",
+                identity_regexp: "gitseal.identityRegexp",
+                issuer: "gitseal.issuer",
+                issuer_regexp: "gitseal.issuerRegexp",
+                github: "GitHub workflow claims",
+                add_identity: "set gitseal.identity or gitseal.identityRegexp",
+                add_issuer: "set gitseal.issuer URL, or gitseal.issuerRegexp '.*' to accept any issuer explicitly",
+            },
+        }
+    }
+}
+
 /// Identity-policy values before validation (flags or config).
 #[derive(Debug, Clone, Default)]
 pub struct PolicyArgs {
+    /// Flags or git config: names the settings in errors.
+    pub source: PolicySource,
     /// `--certificate-identity`.
     pub identities: Vec<String>,
     /// `--certificate-identity-regexp`.
@@ -206,6 +269,7 @@ impl PolicyArgs {
     pub fn from_git_config(git: &GitConfig) -> Self {
         let all = |k: &str| git.get_all(k).into_iter().map(str::to_string).collect();
         Self {
+            source: PolicySource::GitConfig,
             identities: all("gitseal.identity"),
             identity_regexps: all("gitseal.identityRegexp"),
             issuers: all("gitseal.issuer"),
@@ -214,12 +278,80 @@ impl PolicyArgs {
         }
     }
 
-    /// Validates into a [`Policy`].
+    /// Validates into a [`Policy`]. Fails closed on what would widen the rules unnoticed:
+    /// an empty value (an empty regular expression matches every identity; typically an
+    /// unset shell variable), and identity rules without issuer rules or the reverse
+    /// ([`ConfigError::IncompletePolicy`]). No values at all is valid: the committer rule.
     pub fn build(&self) -> Result<Policy, ConfigError> {
         let invalid = |key: &str, detail: String| ConfigError::Invalid {
             key: key.into(),
             detail,
         };
+        let n = self.source.names();
+        for (name, values) in [
+            (n.identity, &self.identities),
+            (n.identity_regexp, &self.identity_regexps),
+            (n.issuer, &self.issuers),
+            (n.issuer_regexp, &self.issuer_regexps),
+        ] {
+            if values.iter().any(String::is_empty) {
+                return Err(invalid(
+                    name,
+                    "empty value (an unset variable?): an empty regular expression would \
+                     match every value"
+                        .into(),
+                ));
+            }
+        }
+        if let Some((claim, _)) = self.github.iter().find(|(_, v)| v.is_empty()) {
+            return Err(invalid(
+                &format!("GitHub workflow {claim} claim"),
+                "empty value".into(),
+            ));
+        }
+        let given_identity = if !self.identities.is_empty() {
+            Some(n.identity)
+        } else if !self.identity_regexps.is_empty() {
+            Some(n.identity_regexp)
+        } else {
+            None
+        };
+        let given_issuer = if !self.issuers.is_empty() {
+            Some(n.issuer)
+        } else if !self.issuer_regexps.is_empty() {
+            Some(n.issuer_regexp)
+        } else {
+            None
+        };
+        let claims_given = (!self.github.is_empty()).then_some(n.github);
+        match (given_identity, given_issuer) {
+            (Some(given), None) => {
+                return Err(ConfigError::IncompletePolicy {
+                    given,
+                    missing: n.issuer,
+                    hint: n.add_issuer,
+                });
+            }
+            (None, Some(given)) => {
+                return Err(ConfigError::IncompletePolicy {
+                    given,
+                    missing: n.identity,
+                    hint: n.add_identity,
+                });
+            }
+            (None, None) => {
+                // cosign requires identity and issuer for keyless verification whatever else
+                // is given: a claim alone (say, trigger=push) admits any workflow of anyone.
+                if let Some(given) = claims_given {
+                    return Err(ConfigError::IncompletePolicy {
+                        given,
+                        missing: n.identity,
+                        hint: n.add_identity,
+                    });
+                }
+            }
+            (Some(_), Some(_)) => {}
+        }
         let mut identities: Vec<Matcher> = self
             .identities
             .iter()
@@ -359,6 +491,141 @@ mod tests {
         );
     }
 
+    fn flags(identities: &[&str], issuers: &[&str]) -> PolicyArgs {
+        PolicyArgs {
+            identities: identities.iter().map(|s| s.to_string()).collect(),
+            issuers: issuers.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn identity_without_issuer_is_refused_with_the_flag_to_add() {
+        let e = flags(&["a@x"], &[]).build().unwrap_err();
+        assert!(matches!(e, ConfigError::IncompletePolicy { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("--certificate-identity without --certificate-oidc-issuer"),
+            "{text}"
+        );
+        assert!(
+            text.contains("--certificate-oidc-issuer-regexp '.*'"),
+            "{text}"
+        );
+        let regexp_only = PolicyArgs {
+            identity_regexps: vec!["@x$".into()],
+            ..Default::default()
+        };
+        assert!(
+            regexp_only
+                .build()
+                .unwrap_err()
+                .to_string()
+                .starts_with("--certificate-identity-regexp without --certificate-oidc-issuer")
+        );
+    }
+
+    #[test]
+    fn issuer_without_identity_is_refused() {
+        let e = flags(&[], &["https://i"]).build().unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("--certificate-oidc-issuer without --certificate-identity"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn github_claims_alone_are_refused() {
+        let p = PolicyArgs {
+            github: vec![("trigger".into(), "push".into())],
+            ..Default::default()
+        };
+        assert!(matches!(
+            p.build(),
+            Err(ConfigError::IncompletePolicy {
+                missing: "--certificate-identity",
+                ..
+            })
+        ));
+        let p = PolicyArgs {
+            github: vec![("trigger".into(), "push".into())],
+            ..flags(&["a@x"], &["https://i"])
+        };
+        assert_eq!(p.build().unwrap().claims.len(), 1);
+    }
+
+    #[test]
+    fn git_config_errors_name_the_keys() {
+        let git = GitConfig::from_pairs(&[("gitseal.identity", "a@x")]);
+        let e = PolicyArgs::from_git_config(&git).build().unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("gitseal.identity without gitseal.issuer"),
+            "{text}"
+        );
+        assert!(text.contains("gitseal.issuerRegexp '.*'"), "{text}");
+        let git = GitConfig::from_pairs(&[("gitseal.issuerRegexp", ".*")]);
+        let e = PolicyArgs::from_git_config(&git).build().unwrap_err();
+        assert!(e.to_string().contains("set gitseal.identity"), "{e}");
+    }
+
+    #[test]
+    fn explicit_any_issuer_is_accepted() {
+        let p = PolicyArgs {
+            identities: vec!["a@x".into()],
+            issuer_regexps: vec![".*".into()],
+            ..Default::default()
+        };
+        let policy = p.build().unwrap();
+        assert_eq!((policy.identities.len(), policy.issuers.len()), (1, 1));
+        assert!(PolicyArgs::default().build().unwrap().is_empty());
+    }
+
+    #[test]
+    fn empty_values_are_refused() {
+        for p in [
+            flags(&[""], &["https://i"]),
+            flags(&["a@x"], &[""]),
+            PolicyArgs {
+                identity_regexps: vec![String::new()],
+                ..flags(&[], &["https://i"])
+            },
+            PolicyArgs {
+                issuer_regexps: vec![String::new()],
+                ..flags(&["a@x"], &[])
+            },
+            PolicyArgs {
+                github: vec![("repository".into(), String::new())],
+                ..flags(&["a@x"], &["https://i"])
+            },
+        ] {
+            let e = p.build().unwrap_err();
+            assert!(e.to_string().contains("empty value"), "{p:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn git_booleans_are_strict() {
+        for (v, want) in [
+            ("true", true),
+            ("YES", true),
+            ("on", true),
+            ("1", true),
+            ("false", false),
+            ("No", false),
+            ("off", false),
+            ("0", false),
+            ("", false),
+        ] {
+            assert_eq!(parse_bool("k", v).unwrap(), want, "{v}");
+        }
+        for v in ["maybe", "yes?", "ture", "2", " true"] {
+            let e = parse_bool("gitseal.offline", v).unwrap_err();
+            assert!(e.to_string().starts_with("invalid gitseal.offline"), "{e}");
+        }
+    }
+
     #[test]
     fn bad_regexp_is_a_config_error() {
         let p = PolicyArgs {
@@ -387,10 +654,45 @@ pub fn setting(
     })
 }
 
+/// [`setting`] together with the name it came from (the variable or git key), for errors.
+pub fn setting_named(
+    git: &GitConfig,
+    env: &Env,
+    git_keys: &[&str],
+    env_names: &[&str],
+) -> Option<(String, String)> {
+    env_names
+        .iter()
+        .rev()
+        .find_map(|n| env.get(n).map(|v| (n.to_string(), v.to_string())))
+        .or_else(|| {
+            git_keys
+                .iter()
+                .rev()
+                .find_map(|k| git.get(k).map(|v| (k.to_string(), v.to_string())))
+        })
+}
+
 /// gitsign's boolean parsing: `true` in any case is true, anything else false (compat §9.2);
-/// gitseal additionally accepts git's `yes`, `on` and `1`.
+/// gitseal additionally accepts git's `yes`, `on` and `1`. Only for settings where a typo
+/// weakens nothing (gitsign.autoclose); see [`parse_bool`].
 pub fn truthy(v: &str) -> bool {
     matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
+}
+
+/// git's boolean syntax (git-config(1) "Values", boolean): `true`/`yes`/`on`/`1` and
+/// `false`/`no`/`off`/`0`/empty, in any case. Anything else is an error naming `key`, for
+/// settings where a misspelt value must not silently mean "off" (gitseal.offline on a
+/// server that must not reach the network, gitsign.matchCommitter).
+pub fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" | "" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            key: key.into(),
+            detail: format!("{v:?} (expected true/false, yes/no, on/off or 1/0)"),
+        }),
+    }
 }
 
 /// Everything signing needs, resolved. No secrets are held here except the client secret,
@@ -522,7 +824,10 @@ impl SignSettings {
                 .unwrap_or_default(),
             autoclose: oidc("autoclose", "AUTOCLOSE").is_none_or(|v| truthy(&v)),
             autoclose_timeout,
-            match_committer: get("matchCommitter", &[]).is_some_and(|v| truthy(&v)),
+            match_committer: match get("matchCommitter", &[]) {
+                Some(v) => parse_bool("gitsign.matchCommitter", &v)?,
+                None => false,
+            },
             committer_name: git.get("user.name").unwrap_or_default().to_string(),
             committer_email: git.get("user.email").unwrap_or_default().to_string(),
             log_path: get("logPath", &["GITSIGN_LOG", "GITSEAL_LOG"])
@@ -618,8 +923,27 @@ pub struct VerifySettings {
 impl VerifySettings {
     /// Resolves the settings; `cwd` anchors a relative policy path.
     pub fn resolve(git: &GitConfig, env: &Env, cwd: &Path) -> Result<Self, ConfigError> {
-        let offline = setting(git, env, &["gitseal.offline"], &["GITSEAL_OFFLINE"])
-            .is_some_and(|v| truthy(&v));
+        let offline = match setting_named(git, env, &["gitseal.offline"], &["GITSEAL_OFFLINE"]) {
+            Some((name, v)) => parse_bool(&name, &v)?,
+            None => false,
+        };
+        // gitseal's own path settings: set but empty is a mistake (`GITSEAL_POLICY=$UNSET`),
+        // never "none". An empty policy would fall back to the gitseal.identity keys or the
+        // committer rule, an empty trust root to the public-good one: both wider than what
+        // was configured.
+        for (keys, vars) in [
+            (&["gitseal.policy"][..], &["GITSEAL_POLICY"][..]),
+            (&["gitseal.trustedRoot"][..], &["GITSEAL_TRUSTED_ROOT"][..]),
+        ] {
+            if let Some((name, v)) = setting_named(git, env, keys, vars)
+                && v.trim().is_empty()
+            {
+                return Err(ConfigError::Invalid {
+                    key: name,
+                    detail: "set but empty (unset it, or name a file)".into(),
+                });
+            }
+        }
         let cache_dir = env
             .get("GITSEAL_CACHE_DIR")
             .filter(|s| !s.is_empty())
@@ -641,26 +965,31 @@ impl VerifySettings {
                 (Some(rest), Some(home)) => Path::new(home).join(rest),
                 _ => cwd.join(p),
             });
-        let number = |key: &str, var: &str, default: u64| -> Result<u64, ConfigError> {
-            match setting(git, env, &[key], &[var]).as_deref() {
-                None | Some("") => Ok(default),
-                Some(s) => s.parse::<u64>().map_err(|_| ConfigError::Invalid {
-                    key: key.into(),
-                    detail: format!("{s:?} (expected a number)"),
+        // The same rules as signing's (SignSettings::resolve): a timeout is a positive number
+        // of seconds (0 used to become 1 s here and an error there), retries fit a u32.
+        let number = |key: &str, var: &str, default: u32, min: u32| -> Result<u32, ConfigError> {
+            match setting_named(git, env, &[key], &[var]) {
+                None => Ok(default),
+                Some((_, s)) if s.is_empty() => Ok(default),
+                Some((name, s)) => s.parse::<u32>().ok().filter(|n| *n >= min).ok_or_else(|| {
+                    ConfigError::Invalid {
+                        key: name,
+                        detail: format!("{s:?} (expected a whole number, at least {min})"),
+                    }
                 }),
             }
         };
         // Verification runs once per object (`git log --show-signature`), so a dead network
         // must fail fast: 10 s and one retry by default (signing keeps 30 s and three).
-        let timeout = number("gitseal.httpTimeout", "GITSEAL_HTTP_TIMEOUT", 10)?.max(1);
-        let retries = number("gitseal.httpRetries", "GITSEAL_HTTP_RETRIES", 1)?;
+        let timeout = number("gitseal.httpTimeout", "GITSEAL_HTTP_TIMEOUT", 10, 1)?;
+        let retries = number("gitseal.httpRetries", "GITSEAL_HTTP_RETRIES", 1, 0)?;
         Ok(Self {
             rekor_url: rekor_url(git, env),
             offline,
             cache_dir,
             policy_file,
-            http_timeout: std::time::Duration::from_secs(timeout),
-            http_retries: u32::try_from(retries).unwrap_or(u32::MAX),
+            http_timeout: std::time::Duration::from_secs(u64::from(timeout)),
+            http_retries: retries,
         })
     }
 }
@@ -725,6 +1054,61 @@ mod verify_settings_tests {
         let bad = GitConfig::from_pairs(&[("gitseal.httpRetries", "many")]);
         assert!(VerifySettings::resolve(&bad, &env(&[]), Path::new("/")).is_err());
     }
+
+    #[test]
+    fn misspelt_offline_is_an_error_naming_its_source() {
+        let root = Path::new("/");
+        let git = GitConfig::from_pairs(&[("gitseal.offline", "maybe")]);
+        let e = VerifySettings::resolve(&git, &env(&[]), root).unwrap_err();
+        assert!(e.to_string().contains("gitseal.offline"), "{e}");
+        let e = VerifySettings::resolve(
+            &GitConfig::default(),
+            &env(&[("GITSEAL_OFFLINE", "yes?")]),
+            root,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("GITSEAL_OFFLINE"), "{e}");
+        // The variable wins over git config, as for every setting.
+        let s = VerifySettings::resolve(&git, &env(&[("GITSEAL_OFFLINE", "on")]), root).unwrap();
+        assert!(s.offline);
+    }
+
+    #[test]
+    fn empty_policy_or_trust_root_is_an_error() {
+        let root = Path::new("/");
+        let git = GitConfig::from_pairs(&[("gitseal.policy", "/etc/gitseal/p.toml")]);
+        for (git, vars) in [
+            (&git, &[("GITSEAL_POLICY", "")][..]),
+            (&GitConfig::from_pairs(&[("gitseal.policy", "")]), &[]),
+            (&GitConfig::default(), &[("GITSEAL_TRUSTED_ROOT", " ")]),
+            (&GitConfig::from_pairs(&[("gitseal.trustedRoot", "")]), &[]),
+        ] {
+            let e = VerifySettings::resolve(git, &env(vars), root).unwrap_err();
+            assert!(e.to_string().contains("set but empty"), "{e}");
+        }
+    }
+
+    #[test]
+    fn timeouts_and_retries_match_signing() {
+        let root = Path::new("/");
+        let resolve = |k: &str, v: &str| {
+            VerifySettings::resolve(&GitConfig::from_pairs(&[(k, v)]), &env(&[]), root)
+        };
+        assert!(resolve("gitseal.httpTimeout", "0").is_err());
+        assert!(resolve("gitseal.httpRetries", "99999999999").is_err());
+        assert!(resolve("gitseal.httpRetries", "-1").is_err());
+        let s = resolve("gitseal.httpRetries", "0").unwrap();
+        assert_eq!(s.http_retries, 0);
+        let s = resolve("gitseal.httpTimeout", "3").unwrap();
+        assert_eq!(s.http_timeout, std::time::Duration::from_secs(3));
+        assert!(
+            SignSettings::resolve(
+                &GitConfig::from_pairs(&[("gitseal.httpTimeout", "0")]),
+                &Env::default()
+            )
+            .is_err()
+        );
+    }
 }
 
 #[cfg(test)]
@@ -753,6 +1137,19 @@ mod sign_settings_tests {
         let default = SignSettings::resolve(&GitConfig::default(), &Env::default()).unwrap();
         assert_eq!(default.rekor_mode, crate::sign::RekorMode::Offline);
         assert!(default.describe().contains("rekorMode = offline"));
+    }
+
+    #[test]
+    fn misspelt_match_committer_is_an_error() {
+        let git = GitConfig::from_pairs(&[("gitsign.matchCommitter", "ture")]);
+        let e = SignSettings::resolve(&git, &Env::default()).unwrap_err();
+        assert!(e.to_string().contains("gitsign.matchCommitter"), "{e}");
+        let git = GitConfig::from_pairs(&[("gitsign.matchCommitter", "false")]);
+        assert!(
+            !SignSettings::resolve(&git, &Env::default())
+                .unwrap()
+                .match_committer
+        );
     }
 
     #[test]

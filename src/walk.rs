@@ -35,13 +35,23 @@ pub enum WalkError {
     /// No repository at or above the directory.
     #[error("not in a git repository ({0})")]
     NotARepository(String),
-    /// A revision does not resolve.
+    /// A revision does not resolve, or names an object this repository does not have
+    /// (git: "fatal: ambiguous argument 'X': unknown revision"). A usage error, not a verdict.
     #[error("unknown revision {rev:?}: {detail}")]
     UnknownRevision {
         /// What was asked.
         rev: String,
-        /// gix's message.
+        /// Why (gix's message, or the missing object).
         detail: String,
+    },
+    /// A revision names a tree or blob: nothing to verify (git: "object X is a tree, not a
+    /// commit"), and verifying nothing must not pass.
+    #[error("{rev:?} names a {kind}, not a commit or tag")]
+    NotACommit {
+        /// What was asked.
+        rev: String,
+        /// The object's kind.
+        kind: String,
     },
     /// A name given to `verify-tag` is not an annotated tag.
     #[error("{0} is not an annotated tag")]
@@ -437,6 +447,14 @@ impl CommitGraph for ObjectStore {
     }
 }
 
+/// Why gix could not resolve a revision: its top message is generic ("couldn't parse
+/// revision, input=…"), the first cause says what is missing ("Reference "x" could not be
+/// found", "An object prefixed … could not be found").
+fn rev_parse_detail(e: &dyn std::error::Error) -> String {
+    e.source()
+        .map_or_else(|| e.to_string(), ToString::to_string)
+}
+
 impl ObjectStore {
     /// Opens the repository containing `dir`, with `extra_dirs` searched after its own objects.
     pub fn open(dir: &Path, extra_dirs: &[PathBuf]) -> Result<Self, WalkError> {
@@ -578,12 +596,47 @@ impl ObjectStore {
             .rev_parse(rev)
             .map_err(|e| WalkError::UnknownRevision {
                 rev: rev.into(),
-                detail: e.to_string(),
+                detail: rev_parse_detail(&e),
             })?;
         if spec.path_and_mode().is_some() {
             return Err(WalkError::PathSpec(rev.into()));
         }
-        Ok(spec.detach())
+        let spec = spec.detach();
+        // gix accepts some ids without looking them up (a ref to a missing object); an id the
+        // repository does not have must not become an "error" verdict later (exit 1): the
+        // argument is wrong, not a signature. Every id the spec names must exist and be a
+        // commit or tag (a tree or blob selects nothing, and verifying nothing passes).
+        use gix::revision::plumbing::Spec;
+        let ids = match spec {
+            Spec::Include(a)
+            | Spec::Exclude(a)
+            | Spec::IncludeOnlyParents(a)
+            | Spec::ExcludeParents(a) => [Some(a), None],
+            Spec::Range { from: a, to: b } | Spec::Merge { theirs: a, ours: b } => {
+                [Some(a), Some(b)]
+            }
+        };
+        for id in ids.into_iter().flatten() {
+            match self.find(id) {
+                Ok(Some((gix::object::Kind::Commit | gix::object::Kind::Tag, _))) => {}
+                Ok(Some((kind, _))) => {
+                    return Err(WalkError::NotACommit {
+                        rev: rev.into(),
+                        kind: kind.to_string(),
+                    });
+                }
+                Ok(None) => {
+                    return Err(WalkError::UnknownRevision {
+                        rev: rev.into(),
+                        detail: format!("object {id} is not in this repository"),
+                    });
+                }
+                // The object is there but unreadable (a corrupt pack): not the argument's
+                // fault; the walk reports it as an `error` object, as before.
+                Err(_) => {}
+            }
+        }
+        Ok(spec)
     }
 
     /// Every reference (symbolic ones followed, tags not peeled) as `(name, id)`, sorted by
@@ -612,19 +665,18 @@ impl ObjectStore {
     /// The annotated tag object `refs/tags/<name>` points to (for `verify-tag`).
     pub fn tag_ref(&self, name: &str) -> Result<ObjectId, WalkError> {
         let full = format!("refs/tags/{name}");
-        let mut r =
-            self.repo
-                .find_reference(full.as_str())
-                .map_err(|e| WalkError::UnknownRevision {
-                    rev: name.into(),
-                    detail: e.to_string(),
-                })?;
+        let unknown = |detail: String| WalkError::UnknownRevision {
+            rev: name.into(),
+            detail,
+        };
+        let mut r = self
+            .repo
+            .try_find_reference(full.as_str())
+            .map_err(|e| unknown(e.to_string()))?
+            .ok_or_else(|| unknown(format!("no tag {full}")))?;
         let id = r
             .follow_to_object()
-            .map_err(|e| WalkError::UnknownRevision {
-                rev: name.into(),
-                detail: e.to_string(),
-            })?
+            .map_err(|e| unknown(e.to_string()))?
             .detach();
         match self.find(id) {
             Ok(Some((gix::object::Kind::Tag, _))) => Ok(id),

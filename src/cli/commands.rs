@@ -8,11 +8,19 @@ use std::path::PathBuf;
 ///
 /// Git runs gitseal as its `gpg.x509.program`: `gitseal --status-fd=1 --verify SIGFILE -` to
 /// verify and `gitseal --status-fd=2 -bsau KEY` to sign. People run the subcommands.
+///
+/// Anything else is a usage error (exit 2): an unknown subcommand or option, FILE arguments
+/// without --verify or --sign, git's flags combined with a subcommand, and no arguments at all.
+// Not `args_conflicts_with_subcommands`: with it, any flag before a word (even the global
+// `--trusted-root`) turned a subcommand name into a FILE, and a FILE without a mode printed
+// help and exited 0, so `gitseal --trusted-root T verify` verified nothing and "passed".
+// Subcommands are now recognized after any flag, and `cli::plan` refuses git's gpg flags
+// next to a subcommand and FILE words without a mode (`unrecognized_word_error`).
 #[derive(Debug, Parser)]
 #[command(
     name = "gitseal",
     disable_version_flag = true,
-    args_conflicts_with_subcommands = true,
+    arg_required_else_help = true,
     after_help = "Configure git: git config gpg.format x509 && git config gpg.x509.program gitseal"
 )]
 pub struct Cli {
@@ -43,7 +51,8 @@ pub struct Cli {
     /// Print the version and exit.
     #[arg(long)]
     pub version: bool,
-    /// SIGFILE and DATAFILE when verifying; FILE when signing.
+    /// SIGFILE and DATAFILE with --verify; FILE (default standard input) with --sign. Not
+    /// accepted otherwise: a word that is not a subcommand is an error.
     #[arg(value_name = "FILE")]
     pub files: Vec<String>,
     /// A human subcommand.
@@ -220,6 +229,7 @@ impl IdentityFlags {
             }
         }
         crate::config::PolicyArgs {
+            source: crate::config::PolicySource::Flags,
             identities: self.certificate_identity.clone(),
             identity_regexps: self.certificate_identity_regexp.clone(),
             issuers: self.certificate_oidc_issuer.clone(),
@@ -232,4 +242,21 @@ impl IdentityFlags {
 /// The clap command, for the man page and completions.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+/// clap's own error for `args` whose FILE words came without --verify or --sign (`cli::plan`
+/// refuses them): the same command with FILE turned into a hidden option, so that clap meets
+/// the first stray word where only a subcommand can stand and reports it exactly as for any
+/// command without positionals — "unrecognized subcommand 'verfiy'", with its "a similar
+/// subcommand exists: 'verify'" tip when one is close. `None` if that parse succeeds (it
+/// cannot when `plan` found a stray word).
+pub fn unrecognized_word_error<I, T>(args: I) -> Option<clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    command()
+        .mut_arg("files", |a| a.long("files").hide(true))
+        .try_get_matches_from(args)
+        .err()
 }

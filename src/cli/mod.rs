@@ -97,18 +97,65 @@ pub enum Plan {
     },
     /// Print the version.
     Version,
-    /// Print help (gitsign does this with no mode flag).
-    Help,
 }
 
-/// A usage error, in gitsign's words where gitsign has them (compat §1.2).
+/// A usage error (exit 2), in gitsign's words where gitsign has them (compat §1.2).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(String);
+pub enum UsageError {
+    /// Contradictory or incomplete gpg-style arguments.
+    #[error("{0}")]
+    Invalid(String),
+    /// A word where only a subcommand can stand: FILE arguments are git's and come only with
+    /// `--verify` or `--sign`. `run` reports it with clap's own message and tip.
+    #[error("unrecognized subcommand '{0}'")]
+    UnrecognizedSubcommand(String),
+    /// Flags, but neither a subcommand nor a mode (`--verify`, `--sign`).
+    #[error(
+        "nothing to do: give a subcommand (verify, verify-tag, ...) or git's --verify / --sign \
+         (see gitseal --help)"
+    )]
+    NothingToDo,
+}
 
-/// Builds the plan from parsed arguments.
+/// git's gpg-style flags present in `cli`, by name, for refusing them next to a subcommand.
+fn gpg_flags(cli: &Cli) -> Vec<&'static str> {
+    [
+        (cli.status_fd.is_some(), "--status-fd"),
+        (cli.verify, "--verify"),
+        (cli.sign, "--sign"),
+        (cli.detach_sign, "--detach-sign"),
+        (cli.armor, "--armor"),
+        (cli.local_user.is_some(), "--local-user"),
+        (cli.include_certs.is_some(), "--include-certs"),
+        (cli.version, "--version"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect()
+}
+
+/// Builds the plan from parsed arguments. Fails closed: every argument either selects what
+/// happens or is an error — a typo never becomes "print help and exit 0", which a CI step
+/// would take for success (issue 11, item 6).
 pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
+    let signing = cli.sign || cli.detach_sign;
+    let gpg = gpg_flags(&cli);
+    // FILE words belong to git's `--verify SIGFILE DATA` and `--sign [FILE]`. Without a mode
+    // the first one is a mistyped or unknown subcommand (`gitseal verfiy HEAD`).
+    if !cli.verify
+        && !signing
+        && let Some(word) = cli.files.first()
+    {
+        return Err(UsageError::UnrecognizedSubcommand(word.clone()));
+    }
     if let Some(cmd) = cli.command {
+        // git never combines its flags with a subcommand; a command line that does is not
+        // one gitseal can read unambiguously (`--verify version -`: a file or the command?).
+        if let Some(flag) = gpg.first() {
+            return Err(UsageError::Invalid(format!(
+                "{flag} is one of git's gpg flags and cannot be combined with a subcommand"
+            )));
+        }
         return Ok(match cmd {
             Command::Verify(a) => Plan::HumanVerify {
                 tags: false,
@@ -143,29 +190,30 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
     if cli.version {
         return Ok(Plan::Version);
     }
-    let signing = cli.sign || cli.detach_sign;
     if cli.verify && cli.sign {
-        return Err(UsageError("specify --help, --sign, or --verify".into()));
+        return Err(UsageError::Invalid(
+            "specify --help, --sign, or --verify".into(),
+        ));
     }
     if cli.verify {
         if cli.detach_sign {
-            return Err(UsageError(
+            return Err(UsageError::Invalid(
                 "detach-sign cannot be specified for verification".into(),
             ));
         }
         if cli.armor {
-            return Err(UsageError(
+            return Err(UsageError::Invalid(
                 "armor cannot be specified for verification".into(),
             ));
         }
         let mut files = cli.files.into_iter();
         let (Some(signature), data, None) = (files.next(), files.next(), files.next()) else {
-            return Err(UsageError(
+            return Err(UsageError::Invalid(
                 "--verify needs SIGFILE and DATAFILE (or - for standard input)".into(),
             ));
         };
         let Some(data) = data else {
-            return Err(UsageError(
+            return Err(UsageError::Invalid(
                 "attached signatures are not supported: git passes SIGFILE and - (payload on stdin)"
                     .into(),
             ));
@@ -183,7 +231,7 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
     }
     if signing {
         if cli.files.len() > 1 {
-            return Err(UsageError(
+            return Err(UsageError::Invalid(
                 "sign takes at most one file (default: standard input)".into(),
             ));
         }
@@ -194,7 +242,8 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
             trusted_root: cli.trusted_root,
         }));
     }
-    Ok(Plan::Help)
+    // gitsign prints help and exits 0 here (compat §1.2); nothing asked for is not success.
+    Err(UsageError::NothingToDo)
 }
 
 /// Runs gitseal with `args` (including argv\[0\]) and the process environment.
@@ -208,6 +257,15 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
     };
     let plan = match plan(cli) {
         Ok(p) => p,
+        Err(UsageError::UnrecognizedSubcommand(word)) => {
+            match commands::unrecognized_word_error(&args) {
+                Some(e) => {
+                    let _ = e.print();
+                }
+                None => eprint_line(&format!("error: unrecognized subcommand '{word}'")),
+            }
+            return ExitCode::from(EXIT_USAGE);
+        }
         Err(e) => {
             eprint_line(&format!("{TOOL}: {e}"));
             return ExitCode::from(EXIT_USAGE);
@@ -229,10 +287,6 @@ fn execute(plan: Plan, env: &Env) -> u8 {
                 "{TOOL} version {}",
                 env!("CARGO_PKG_VERSION")
             );
-            EXIT_OK
-        }
-        Plan::Help => {
-            let _ = writeln!(std::io::stdout(), "{}", commands::command().render_help());
             EXIT_OK
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
@@ -500,4 +554,234 @@ fn git_verify(
     let _ = status.flush();
     eprint_line(text.trim_end());
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_of(args: &[&str]) -> Result<Plan, UsageError> {
+        let mut argv = vec!["gitseal"];
+        argv.extend_from_slice(args);
+        plan(Cli::try_parse_from(argv).expect("clap accepts the words"))
+    }
+
+    fn clap_error(args: &[&str]) -> clap::Error {
+        let mut argv = vec!["gitseal"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect_err("clap refuses the words")
+    }
+
+    // git's own argv (gpg-interface.c: sign_buffer_x509 / verify_signed_buffer for x509 pass
+    // exactly these) must keep working exactly.
+
+    #[test]
+    fn git_sign_argv_bundled_short_flags() {
+        let p = plan_of(&["--status-fd=2", "-bsau", "alice@example.com"]).unwrap();
+        assert!(
+            matches!(p, Plan::Sign(ref a) if a.status_fd == Some(2) && a.file.is_none()),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn git_sign_argv_separate_and_long_forms() {
+        for args in [
+            &["--status-fd", "2", "-b", "-s", "-a", "-u", "KEY"][..],
+            &[
+                "--status-fd=2",
+                "--detach-sign",
+                "--sign",
+                "--armor",
+                "--local-user=KEY",
+            ],
+            &["--status-fd=2", "--detached-sign", "--armor", "-u", "KEY"],
+            &["--status-fd=2", "-bsau", "KEY", "--include-certs=-2"],
+            &["--status-fd=2", "-bsau", "KEY", "--include-certs", "3"],
+            &["-abu", "KEY"],
+        ] {
+            assert!(matches!(plan_of(args), Ok(Plan::Sign(_))), "{args:?}");
+        }
+        let p = plan_of(&["-bsau", "KEY", "--include-certs", "3"]).unwrap();
+        assert!(matches!(p, Plan::Sign(ref a) if a.include_certs == Some(3)));
+    }
+
+    #[test]
+    fn git_sign_of_a_file() {
+        let p = plan_of(&["-bsau", "KEY", "payload.txt"]).unwrap();
+        assert!(matches!(p, Plan::Sign(ref a) if a.file.as_deref() == Some("payload.txt")));
+        assert!(matches!(
+            plan_of(&["-bsau", "KEY", "a", "b"]),
+            Err(UsageError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn git_verify_argv() {
+        let p = plan_of(&["--status-fd=1", "--verify", "/tmp/.git_vtag_tmpXYZ", "-"]).unwrap();
+        assert!(
+            matches!(p, Plan::GitVerify { status_fd: Some(1), ref signature, data: DataSource::Stdin, .. }
+                if signature == Path::new("/tmp/.git_vtag_tmpXYZ")),
+            "{p:?}"
+        );
+        let p = plan_of(&["-v", "sig", "data", "--status-fd", "3"]).unwrap();
+        assert!(matches!(
+            p,
+            Plan::GitVerify {
+                status_fd: Some(3),
+                data: DataSource::File(_),
+                ..
+            }
+        ));
+        // A relative temporary file name that happens to be a subcommand's is no subcommand
+        // once --verify is given: refused rather than guessed.
+        let argv = ["gitseal", "--status-fd=1", "--verify", "config", "-"];
+        assert!(Cli::try_parse_from(argv).map_or(true, |cli| plan(cli).is_err()));
+        assert!(plan_of(&["--status-fd=1", "--verify", "verify", "-"]).is_err());
+    }
+
+    #[test]
+    fn gitsign_argv_errors_are_kept() {
+        for (args, want) in [
+            (
+                &["-s", "--verify", "x", "-"][..],
+                "specify --help, --sign, or --verify",
+            ),
+            (
+                &["--verify", "-b", "x", "-"],
+                "detach-sign cannot be specified",
+            ),
+            (&["--verify", "-a", "x", "-"], "armor cannot be specified"),
+            (&["--verify", "x"], "attached signatures are not supported"),
+            (&["--verify"], "--verify needs SIGFILE and DATAFILE"),
+        ] {
+            let e = plan_of(args).unwrap_err();
+            assert!(matches!(e, UsageError::Invalid(_)), "{args:?}: {e:?}");
+            assert!(e.to_string().contains(want), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_misspelt_subcommand_is_an_error_not_help() {
+        for (args, word) in [
+            (&["verfiy", "HEAD"][..], "verfiy"),
+            (&["verify-tags", "v1"], "verify-tags"),
+            (&["nonsense"], "nonsense"),
+            (&["--trusted-root", "t.json", "verfiy"], "verfiy"),
+            (&["-u", "KEY", "payload"], "payload"),
+            (&["foo", "verify"], "foo"),
+        ] {
+            match plan_of(args) {
+                Err(UsageError::UnrecognizedSubcommand(w)) => assert_eq!(w, word, "{args:?}"),
+                other => panic!("{args:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn clap_reports_the_stray_word_with_its_tip() {
+        let e = commands::unrecognized_word_error(["gitseal", "verfiy", "HEAD"]).unwrap();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidSubcommand);
+        let text = e.to_string();
+        assert!(text.contains("unrecognized subcommand 'verfiy'"), "{text}");
+        // clap's tip ("some similar subcommands exist: 'version', 'verify-tag', 'verify'").
+        assert!(text.contains("similar subcommand"), "{text}");
+        assert!(text.contains("'verify'"), "{text}");
+        assert_eq!(e.exit_code(), i32::from(EXIT_USAGE));
+        let e = commands::unrecognized_word_error(["gitseal", "verify-tags", "v1"]).unwrap();
+        assert!(e.to_string().contains("'verify-tag'"), "{e}");
+        let e = commands::unrecognized_word_error(["gitseal", "zzzz"]).unwrap();
+        assert!(
+            e.to_string().contains("unrecognized subcommand 'zzzz'"),
+            "{e}"
+        );
+        // A word after a root flag too.
+        let e = commands::unrecognized_word_error(["gitseal", "--trusted-root", "t", "verfiy"])
+            .unwrap();
+        assert!(e.to_string().contains("'verfiy'"), "{e}");
+    }
+
+    #[test]
+    fn subcommands_follow_root_flags() {
+        // `--trusted-root` is global: before the subcommand it must still select it (it used
+        // to turn `verify` into a FILE, then help and exit 0).
+        let p = plan_of(&["--trusted-root", "t.json", "verify", "HEAD"]).unwrap();
+        assert!(
+            matches!(p, Plan::HumanVerify { tags: false, ref trusted_root, .. }
+                if trusted_root.as_deref() == Some(Path::new("t.json"))),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn gpg_flags_and_subcommands_do_not_mix() {
+        for args in [
+            &["--status-fd=1", "verify", "HEAD"][..],
+            &["--verify", "verify"],
+            &["-bsau", "KEY", "verify-tag", "v1"],
+            &["--version", "config"],
+            &["--include-certs", "1", "pre-receive"],
+        ] {
+            let e = plan_of(args).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("cannot be combined with a subcommand"),
+                "{args:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn flags_without_a_mode_are_nothing_to_do() {
+        for args in [
+            &["--status-fd=1"][..],
+            &["-a"],
+            &["-u", "KEY"],
+            &["--trusted-root", "t.json"],
+        ] {
+            assert!(
+                matches!(plan_of(args), Err(UsageError::NothingToDo)),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_arguments_is_help_on_stderr_and_exit_2() {
+        let e = clap_error(&[]);
+        assert_eq!(
+            e.kind(),
+            clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
+        assert!(e.use_stderr());
+        assert_eq!(e.exit_code(), i32::from(EXIT_USAGE));
+    }
+
+    #[test]
+    fn help_and_version_succeed() {
+        for args in [&["--help"][..], &["-h"], &["verify", "--help"], &["help"]] {
+            let e = clap_error(args);
+            assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{args:?}");
+            assert_eq!(e.exit_code(), 0);
+        }
+        assert!(matches!(plan_of(&["--version"]), Ok(Plan::Version)));
+        assert!(matches!(plan_of(&["version"]), Ok(Plan::Version)));
+    }
+
+    #[test]
+    fn unknown_options_and_values_are_clap_errors() {
+        for args in [
+            &["verify", "--certificate-identiy", "x"][..],
+            &["verify", "--format", "jsno"],
+            &["verify", "--jobs", "0"],
+            &["verify", "--trusted-root", ""],
+            &["verify", "--policy", ""],
+            &["--status-fd=one", "--verify", "s", "-"],
+            &["--frobnicate"],
+        ] {
+            let e = clap_error(args);
+            assert!(e.use_stderr(), "{args:?}");
+            assert_eq!(e.exit_code(), i32::from(EXIT_USAGE), "{args:?}: {e}");
+        }
+    }
 }

@@ -642,6 +642,23 @@ fn human_line(r: &Report) -> String {
     )
 }
 
+/// The exit status for a selection that failed before anything was verified. A name that
+/// does not resolve (a typo, an unfetched id) is a usage error, 2, as git's "unknown revision"
+/// is fatal: 1 is kept for verdicts, so a script can tell "the signature is bad" from "you
+/// asked for something that is not there". A lightweight tag given to verify-tag is a failed
+/// verification (git verify-tag exits 1), and so is a repository that cannot be read.
+fn walk_error_exit(e: &walk::WalkError) -> u8 {
+    use walk::WalkError as W;
+    match e {
+        W::UnknownRevision { .. }
+        | W::NotACommit { .. }
+        | W::PathSpec(_)
+        | W::NotARepository(_) => EXIT_USAGE,
+        // NotAnnotatedTag, Refs, MergeBase, ObjectDir.
+        _ => EXIT_FAILED,
+    }
+}
+
 /// `gitseal verify` (`tags_mode: false`: revisions) / `verify-tag` (`true`: tag names).
 pub(super) fn human_verify(
     tags_mode: bool,
@@ -682,7 +699,7 @@ pub(super) fn human_verify(
                 Err(e) => {
                     // Not a verdict about a signature: nothing was verified.
                     eprint_line(&format!("{TOOL}: {e}"));
-                    return EXIT_FAILED;
+                    return walk_error_exit(&e);
                 }
             }
         }
@@ -703,7 +720,7 @@ pub(super) fn human_verify(
             Ok(targets) => Box::new(targets.map(move |t| (t, ref_name.clone()))),
             Err(e) => {
                 eprint_line(&format!("{TOOL}: {e}"));
-                return EXIT_FAILED;
+                return walk_error_exit(&e);
             }
         }
     };

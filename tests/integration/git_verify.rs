@@ -173,6 +173,8 @@ fn human_verify_with_identity_flags() {
         SUBJECT,
         "--certificate-identity-regexp",
         "@chainguard\\.dev$",
+        "--certificate-oidc-issuer-regexp",
+        ".*",
         "--format",
         "json",
     ]);
@@ -213,8 +215,9 @@ fn human_verify_tag() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // Not a verdict: a tag that does not exist is a usage error (issue 11).
     let missing = repo.gitseal(&["verify-tag", "nope"]);
-    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(missing.status.code(), Some(2));
 }
 
 #[test]

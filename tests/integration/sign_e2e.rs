@@ -126,7 +126,14 @@ fn commit_and_tag_with_browser_login() {
     );
     let v = s.run(
         env!("CARGO_BIN_EXE_gitseal"),
-        &["verify-tag", "v1", "--certificate-identity", EMAIL],
+        &[
+            "verify-tag",
+            "v1",
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            &s.tb.issuer_url(),
+        ],
         &[],
     );
     assert!(ok(&v));
