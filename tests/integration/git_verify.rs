@@ -201,10 +201,14 @@ fn human_verify_tag() {
         .find(|o| o.kind == "tag" && o.mode == "offline")
         .unwrap();
     let id = repo.write_object("tag", &tag.raw);
-    repo.git_ok(&["update-ref", "refs/tags/release", &id]);
+    // Stored under the name it gives itself (under another name it is refused:
+    // attacks::pre_receive).
+    let name =
+        String::from_utf8(gitseal::git::header::tag_name(&tag.raw).unwrap().to_vec()).unwrap();
+    repo.git_ok(&["update-ref", &format!("refs/tags/{name}"), &id]);
     let out = repo.gitseal(&[
         "verify-tag",
-        "release",
+        &name,
         "--certificate-identity",
         &tag.identity,
         "--certificate-oidc-issuer",
