@@ -153,10 +153,22 @@ pub struct RangeFlags {
     /// Walk history from bare revisions too (`gitseal verify --walk main`: all of main).
     #[arg(long)]
     pub walk: bool,
-    /// The ref the objects are for (e.g. refs/heads/main): policy rules limited to refs apply
-    /// only when it matches.
-    #[arg(long = "ref", value_name = "REF")]
+    /// The ref the objects are for, as a full name (e.g. refs/heads/main): policy rules
+    /// limited to refs apply only when it matches.
+    #[arg(long = "ref", value_name = "REF", value_parser = full_ref_name)]
     pub ref_name: Option<String>,
+}
+
+/// `--ref` takes a full ref name: policy `refs` patterns are full names, so a short `main`
+/// (or a typo of `refs/`) would silently match no ref-limited rule.
+fn full_ref_name(s: &str) -> Result<String, String> {
+    if s.starts_with("refs/") && s.len() > "refs/".len() {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a full ref name: use refs/heads/{s} or refs/tags/{s}"
+        ))
+    }
 }
 
 /// Online lookups, the entry cache, the policy file and parallelism.

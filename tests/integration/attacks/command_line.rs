@@ -491,3 +491,25 @@ fn empty_trusted_root_variable_does_not_fall_back_to_public_good() {
         text(&out.stderr)
     );
 }
+
+/// `--ref main` (not `refs/heads/main`) matched no ref-limited policy rule, so the objects
+/// were judged as if on no protected ref at all: a usage error now.
+#[test]
+fn short_ref_name_is_refused() {
+    let (repo, _, _) = subject_repo();
+    for short in ["main", "heads/main", "refs/"] {
+        let out = repo.gitseal(&["verify", "--ref", short, SUBJECT]);
+        assert_usage_error(&out, &["not a full ref name"]);
+    }
+    let out = repo.gitseal(&[
+        "verify",
+        "--ref",
+        "refs/heads/main",
+        "--certificate-identity",
+        SIGNER,
+        "--certificate-oidc-issuer",
+        ISSUER,
+        SUBJECT,
+    ]);
+    assert_passes(&out);
+}
