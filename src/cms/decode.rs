@@ -313,6 +313,16 @@ fn unsigned_attributes(contents: &[u8]) -> Result<Vec<Attribute>, CmsError> {
     }
     let attrs = attributes(contents)?;
     for a in &attrs {
+        if a.oid == oids::TIMESTAMP_TOKEN {
+            return Err(CmsError::Element {
+                what: "unsigned attribute",
+                detail: format!(
+                    "{} is an RFC 3161 timestamp token (gitsign with a TSA configured), which \
+                     gitseal does not verify and so does not accept",
+                    a.oid
+                ),
+            });
+        }
         if !a.oid.to_string().starts_with(oids::GITSIGN_TLOG_ARC) {
             return Err(CmsError::Element {
                 what: "unsigned attribute",
