@@ -26,6 +26,12 @@ pub enum ArmorError {
     /// The body is not valid base64.
     #[error("the `SIGNED MESSAGE` block is not valid base64")]
     BadBase64,
+    /// Readable, but not the one text gitsign writes for these bytes.
+    #[error(
+        "the signature text is not exactly the `SIGNED MESSAGE` block gitsign writes \
+         (64-column base64, LF line ends, nothing before or after the block)"
+    )]
+    NotCanonical,
 }
 
 /// Returns the DER inside the first `SIGNED MESSAGE` block, or the input itself if it is
@@ -55,6 +61,20 @@ pub fn decode(input: &[u8]) -> Result<Vec<u8>, ArmorError> {
         .collect();
     B64.decode(b64.as_bytes())
         .map_err(|_| ArmorError::BadBase64)
+}
+
+/// [`decode`], accepting only the exact text gitsign writes for the decoded bytes (Go's
+/// `pem.EncodeToMemory`, compat §2.1; all 290 corpus signatures): no headers, 64-column
+/// base64, LF line ends, a final newline, nothing before or after the block. For signatures
+/// stored in git objects: the armor is part of the commit or tag and nothing signs it, so
+/// every variant `decode` tolerates (leading junk, CRLF, other line lengths, whitespace, raw
+/// DER) would be another object id carrying the same good signature.
+pub fn decode_canonical(input: &[u8]) -> Result<Vec<u8>, ArmorError> {
+    let der = decode(input)?;
+    if encode(&der).as_bytes() != input {
+        return Err(ArmorError::NotCanonical);
+    }
+    Ok(der)
 }
 
 /// Armors DER as gitsign does: 64-column base64, LF line ends, trailing newline.
@@ -106,6 +126,43 @@ mod tests {
         assert_eq!(
             decode(b"-----BEGIN SIGNED MESSAGE-----\n!!!\n-----END SIGNED MESSAGE-----\n"),
             Err(ArmorError::BadBase64)
+        );
+    }
+
+    /// Every variant `decode` tolerates is refused by `decode_canonical` (issue 11, item 5).
+    #[test]
+    fn only_the_canonical_text_is_canonical() {
+        let der: Vec<u8> = (0..100u8).collect(); // 100 bytes: two base64 lines, 64 + 72 chars
+        let pem = encode(&der);
+        assert_eq!(decode_canonical(pem.as_bytes()), Ok(der.clone()));
+        let b64 = B64.encode(&der);
+        let variants = [
+            format!("junk\n{pem}"),
+            format!("{pem}\n"),
+            format!("{pem}trailer\n"),
+            pem.trim_end().to_string(),
+            pem.replace('\n', "\r\n"),
+            format!("-----BEGIN SIGNED MESSAGE-----\n{b64}\n-----END SIGNED MESSAGE-----\n"),
+            format!(
+                "-----BEGIN SIGNED MESSAGE-----\n{}\n{}\n-----END SIGNED MESSAGE-----\n",
+                &b64[..60],
+                &b64[60..]
+            ),
+            pem.replacen('\n', "\n ", 2),
+        ];
+        for v in &variants {
+            assert_eq!(decode(v.as_bytes()), Ok(der.clone()), "{v:?} decodes");
+            assert_eq!(
+                decode_canonical(v.as_bytes()),
+                Err(ArmorError::NotCanonical),
+                "{v:?}"
+            );
+        }
+        let raw = [0x30, 0x03, 1, 2, 3];
+        assert_eq!(decode_canonical(&raw), Err(ArmorError::NotCanonical));
+        assert_eq!(
+            decode_canonical(b"-----BEGIN PGP SIGNATURE-----\nAA==\n-----END PGP SIGNATURE-----\n"),
+            Err(ArmorError::WrongLabel("PGP SIGNATURE".into()))
         );
     }
 }

@@ -8,6 +8,15 @@
 //! The signature covers the note text up to and including the newline before the blank line.
 //! The key hint is the first four bytes of the log ID (compat §3.6). This module only parses;
 //! `verify` checks signatures with keys from the trust root.
+//!
+//! Only the note text is signed: the signature line itself is not, so every freedom the
+//! format leaves there would give an embedded entry, and the commit that carries it, another
+//! encoding that still verifies. [`Checkpoint::parse`] therefore accepts exactly what Rekor
+//! writes (rekor `pkg/util` `CreateAndSignCheckpoint`): one signature line, named with the
+//! origin's log name (see [`Checkpoint::log_name`]), ending in the newline the C2SP
+//! signed-note spec requires ("a text ending in a newline, followed by a blank line, followed
+//! by one or more signature lines ending in a newline"; Rekor writes one). Base64 is
+//! canonical (padding required, no stray bits), as the `STANDARD` engine enforces.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -33,6 +42,20 @@ pub enum CheckpointError {
     /// There is no signature at all.
     #[error("the checkpoint carries no signature")]
     NoSignature,
+    /// More than one signature line: Rekor signs its checkpoints once.
+    #[error("the checkpoint carries {0} signature lines; Rekor writes exactly one")]
+    SignatureCount(usize),
+    /// The signature block does not end with a newline (C2SP signed-note).
+    #[error("the checkpoint's signature line does not end with a newline")]
+    Unterminated,
+    /// The signature line names another key than the origin's log.
+    #[error("the checkpoint is signed as `{name}`, but its origin's log name is `{expected}`")]
+    NameMismatch {
+        /// The name on the signature line (at most 64 characters of it).
+        name: String,
+        /// The log name the origin line gives.
+        expected: String,
+    },
 }
 
 /// One signature line of a note.
@@ -88,6 +111,9 @@ impl Checkpoint {
             .and_then(|v| <[u8; 32]>::try_from(v).ok())
             .ok_or(CheckpointError::BadRoot)?;
         let extra_lines = lines.map(str::to_owned).collect();
+        if !sig_part.is_empty() && !sig_part.ends_with('\n') {
+            return Err(CheckpointError::Unterminated);
+        }
         let mut signatures = Vec::new();
         for line in sig_part.split_terminator('\n') {
             // "— " is U+2014 EM DASH followed by a space.
@@ -100,7 +126,10 @@ impl Checkpoint {
             let raw = B64
                 .decode(b64)
                 .map_err(|_| CheckpointError::BadSignatureLine)?;
-            if name.is_empty() || raw.len() < 5 {
+            // C2SP signed-note: a key name is non-empty, without spaces or '+'.
+            let bad_name =
+                name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '+');
+            if bad_name || raw.len() < 5 {
                 return Err(CheckpointError::BadSignatureLine);
             }
             let mut key_hint = [0u8; 4];
@@ -114,14 +143,41 @@ impl Checkpoint {
         if signatures.is_empty() {
             return Err(CheckpointError::NoSignature);
         }
-        Ok(Self {
+        if signatures.len() != 1 {
+            return Err(CheckpointError::SignatureCount(signatures.len()));
+        }
+        let cp = Self {
             signed_text: signed_text.to_owned(),
             origin: origin.to_owned(),
             tree_size,
             root_hash,
             extra_lines,
             signatures,
-        })
+        };
+        let expected = cp.log_name();
+        if let Some(other) = cp.signatures.iter().find(|s| s.name != expected) {
+            return Err(CheckpointError::NameMismatch {
+                name: other.name.chars().take(64).collect(),
+                expected: expected.chars().take(64).collect(),
+            });
+        }
+        Ok(cp)
+    }
+
+    /// The key name the log signs this checkpoint with, derived from the origin line. Rekor v1
+    /// writes the origin `<hostname> - <tree id>` and signs as `<hostname>` (rekor `pkg/util`
+    /// `CreateAndSignCheckpoint`: origin `fmt.Sprintf("%s - %d", hostname, treeID)`, signature
+    /// name `hostname`; every corpus checkpoint and the testbed's have this form). A C2SP
+    /// tlog-checkpoint log (Rekor v2) signs with the origin itself. Either way one origin
+    /// admits exactly one name: names cannot contain spaces, and only an origin with the
+    /// Rekor v1 ` - <digits>` suffix has any.
+    pub fn log_name(&self) -> &str {
+        match self.origin.rsplit_once(" - ") {
+            Some((host, tree)) if !tree.is_empty() && tree.bytes().all(|b| b.is_ascii_digit()) => {
+                host
+            }
+            _ => &self.origin,
+        }
     }
 }
 
@@ -165,5 +221,95 @@ mod tests {
             ),
             Err(CheckpointError::BadSignatureLine)
         );
+    }
+
+    /// Each freedom of the unsigned signature line, applied to a real checkpoint: all
+    /// refused, so an embedded entry has one accepted encoding (issue 11, item 5).
+    #[test]
+    fn only_what_rekor_writes_is_accepted() {
+        let body = REAL.split("\n\n").next().unwrap();
+        let sig = "wNI9ajBFAiEA";
+        let note = |tail: &str| format!("{body}\n\n{tail}");
+        assert!(Checkpoint::parse(&note(&format!("\u{2014} rekor.sigstore.dev {sig}\n"))).is_ok());
+        // Another key name, a longer or shorter one, the whole origin: not the log's name.
+        for name in [
+            "rekor.sigstore.dew",
+            "rekor.sigstore.dev.",
+            "rekor.sigstore",
+            "Rekor.sigstore.dev",
+        ] {
+            assert_eq!(
+                Checkpoint::parse(&note(&format!("\u{2014} {name} {sig}\n"))),
+                Err(CheckpointError::NameMismatch {
+                    name: name.into(),
+                    expected: "rekor.sigstore.dev".into()
+                }),
+                "{name}"
+            );
+        }
+        // Names the spec forbids, and the origin itself (it has spaces).
+        for name in [
+            "rekor+sigstore.dev",
+            "rekor.sigstore.dev - 2605736670972794746",
+        ] {
+            assert_eq!(
+                Checkpoint::parse(&note(&format!("\u{2014} {name} {sig}\n"))),
+                Err(CheckpointError::BadSignatureLine),
+                "{name}"
+            );
+        }
+        // A second signature line, even a copy of the first.
+        let line = format!("\u{2014} rekor.sigstore.dev {sig}\n");
+        assert_eq!(
+            Checkpoint::parse(&note(&format!("{line}{line}"))),
+            Err(CheckpointError::SignatureCount(2))
+        );
+        // No final newline; an extra blank line at the end.
+        assert_eq!(
+            Checkpoint::parse(&note(line.trim_end_matches('\n'))),
+            Err(CheckpointError::Unterminated)
+        );
+        assert_eq!(
+            Checkpoint::parse(&note(&format!("{line}\n"))),
+            Err(CheckpointError::BadSignatureLine)
+        );
+        // Base64 with stray low bits decodes to the same bytes as the canonical text: refused
+        // (the `STANDARD` engine's check, pinned here because this module relies on it).
+        assert_eq!(
+            Checkpoint::parse(&note("\u{2014} rekor.sigstore.dev wNI9ajBFAiE=\n"))
+                .map(|c| c.signatures[0].signature.len()),
+            Ok(4)
+        );
+        assert_eq!(
+            Checkpoint::parse(&note("\u{2014} rekor.sigstore.dev wNI9ajBFAiF=\n")),
+            Err(CheckpointError::BadSignatureLine)
+        );
+    }
+
+    #[test]
+    fn log_names() {
+        let with_origin = |origin: &str| Checkpoint {
+            signed_text: String::new(),
+            origin: origin.into(),
+            tree_size: 0,
+            root_hash: [0; 32],
+            extra_lines: Vec::new(),
+            signatures: Vec::new(),
+        };
+        for (origin, name) in [
+            (
+                "rekor.sigstore.dev - 1193050959916656506",
+                "rekor.sigstore.dev",
+            ),
+            ("gitseal-testbed - 42", "gitseal-testbed"),
+            (
+                "log2025-1.rekor.sigstore.dev",
+                "log2025-1.rekor.sigstore.dev",
+            ),
+            ("rekor.sigstore.dev - x1", "rekor.sigstore.dev - x1"),
+            ("rekor.sigstore.dev - ", "rekor.sigstore.dev - "),
+        ] {
+            assert_eq!(with_origin(origin).log_name(), name, "{origin}");
+        }
     }
 }

@@ -1,9 +1,12 @@
 //! The verification pipeline: from (payload, signature) to a typed [`Outcome`].
 //!
 //! Checklist, in order (each step yields evidence or a [`Reason`]):
-//! 1. De-armor and strictly parse the CMS (RFC 5652); exactly one signer; detached.
+//! 1. De-armor and strictly parse the CMS (RFC 5652); exactly one signer; detached. Armor and
+//!    CMS must be in the one encoding gitsign writes (see [`armor::decode_canonical`] and
+//!    [`decode`]): nothing signs them, so any other accepted encoding is another object id.
 //! 2. Algorithms: SHA-256 digest, ecdsa-with-SHA256 signature (compat §2.2).
-//! 3. Find the leaf by issuer+serial (or SKI) among the carried certificates.
+//! 3. Find the leaf by issuer+serial among the carried certificates; any other certificate
+//!    must be a CA certificate of the trust root.
 //! 4. contentType attribute = id-data; messageDigest attribute = SHA-256(payload).
 //! 5. ECDSA P-256 signature over the signed attributes as received, re-tagged SET.
 //! 6. Find the log entry: embedded (57264.3.1, or the early per-field form) or none, in which
@@ -223,8 +226,9 @@ fn run(
     ctx: &Context<'_>,
     summary_out: &mut Option<SignerSummary>,
 ) -> Result<Verified, Fail> {
-    // 1. Armor and CMS structure.
-    let der = armor::decode(signature).map_err(|e| match e {
+    // 1. Armor and CMS structure, each in the one encoding gitsign writes: nothing signs
+    //    them, and a second accepted encoding would be a second object id (issue 11).
+    let der = armor::decode_canonical(signature).map_err(|e| match e {
         armor::ArmorError::WrongLabel(_) => Fail(Reason::UnsupportedSignatureFormat, e.to_string()),
         _ => Fail(Reason::SignatureMalformed, e.to_string()),
     })?;
@@ -256,22 +260,25 @@ fn run(
         ));
     }
 
-    // 3. The leaf.
+    // 3. The leaf. gitsign names it by issuer and serial number (compat §2.2). RFC 5652 §5.3
+    //    also allows its subjectKeyIdentifier, but the sid is not signed: accepting both would
+    //    give every signature a second encoding naming the same certificate.
+    let (issuer_der, serial) = match &signer.sid {
+        SignerId::IssuerAndSerial { issuer_der, serial } => (issuer_der, serial),
+        SignerId::SubjectKeyId(_) => {
+            return Err(Fail(
+                Reason::SignatureMalformed,
+                "the signer is named by subjectKeyIdentifier; gitsign signatures name it by \
+                 issuer and serial number"
+                    .into(),
+            ));
+        }
+    };
     let mut leaf = None;
     for c in &cms.certificates {
         let cert =
             Cert::from_der(c).map_err(|e| Fail(Reason::CertificateMalformed, e.to_string()))?;
-        let is_signer = match &signer.sid {
-            SignerId::IssuerAndSerial { issuer_der, serial } => {
-                &cert.issuer_der == issuer_der && &cert.serial == serial
-            }
-            SignerId::SubjectKeyId(ski) => cert
-                .extensions(const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER)
-                .first()
-                .and_then(|(_, v)| crate::tlv::read_only(v, 0x04).ok())
-                .is_some_and(|t| t.value == ski.as_slice()),
-        };
-        if is_signer {
+        if &cert.issuer_der == issuer_der && &cert.serial == serial {
             leaf = Some(cert);
             break;
         }
@@ -287,6 +294,24 @@ fn run(
     // above keeps the raw text for the rejection's BADSIG uid, which `gpg_status` escapes.
     leaf.check_identity_text()
         .map_err(|e| Fail(Reason::CertificateMalformed, e.to_string()))?;
+    // Besides the leaf, gitsign has only ever carried its CA's certificates (compat §2.2; the
+    // corpus's two-certificate signatures). Nothing signs the set, and the chain is built
+    // from the trust root alone, so any other certificate would only be another encoding.
+    let foreign = cms.certificates.iter().any(|c| {
+        c != &leaf.der
+            && !trust
+                .certificate_authorities
+                .iter()
+                .any(|ca| ca.chain.iter().any(|k| &k.der == c))
+    });
+    if foreign {
+        return Err(Fail(
+            Reason::SignatureMalformed,
+            "the signature carries a certificate that is neither the signer's nor a CA \
+             certificate of the trust root"
+                .into(),
+        ));
+    }
 
     // 4. Content binding.
     let signed_attrs = signer.signed_attrs_der.as_ref().ok_or(Fail(

@@ -90,8 +90,14 @@ fn each_signed_attribute() {
     assert_eq!(signer.signed_attrs.len(), 3);
     for (attr, want) in signer.signed_attrs.iter().zip(expected) {
         let value = &attr.values[0];
-        // Flip the last byte of the attribute value, inside the signed attributes.
-        let at = find(&der, value) + value.len() - 1;
+        // Flip the last byte of the attribute value, inside the signed attributes: the last
+        // occurrence (id-data also appears earlier, as encapContentInfo's eContentType).
+        let at = der
+            .windows(value.len())
+            .rposition(|w| w == value.as_slice())
+            .unwrap()
+            + value.len()
+            - 1;
         let got = reason(&verify(&payload, &flip_at(&der, at), &trust));
         assert_eq!(got, want, "attribute {}", attr.oid);
     }
@@ -384,12 +390,13 @@ fn structure_the_verifier_refuses() {
         f[2] = wrap(0x30, &[oid, wrap(0xa0, &wrap(0x04, &payload))].concat());
     });
     check(&attached, Reason::SignatureNotDetached);
-    // SHA-384 as the SignerInfo digest algorithm.
-    let sha384 = edit_signer(&der, |sf| {
-        sf[2] = vec![
-            0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
-        ];
-    });
+    // SHA-384 as the SignerInfo digest algorithm (and, as RFC 5652 §5.1 requires, as the
+    // one element of digestAlgorithms).
+    let sha384_alg = vec![
+        0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
+    ];
+    let sha384 = edit_signer(&der, |sf| sf[2] = sha384_alg.clone());
+    let sha384 = edit_signed_data(&sha384, |f| f[1] = wrap(0x31, &sha384_alg));
     check(&sha384, Reason::UnsupportedAlgorithm);
     // No signed attributes: nothing binds the signature to the payload.
     let bare = edit_signer(&der, |sf| {
