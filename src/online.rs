@@ -12,6 +12,11 @@
 //! SET, inclusion proof, checkpoint, integrated time inside the certificate window, and the
 //! certificate equal to the CMS leaf.
 //!
+//! A lookup is bounded twice over, because the log's answers and timing are the attacker's: at
+//! most [`MAX_FETCHED_ENTRIES`] fetches, and one time limit for the whole lookup of one object
+//! (every search and fetch, retries included; [`lookup_time_limit`]). A log that accepts the
+//! search and then answers slowly or never costs that limit, not 32 request timeouts.
+//!
 //! The cache holds entries that verified, keyed by object id and entry UUID, written
 //! atomically (temporary file + rename). It is evidence, not trust: a cached entry goes
 //! through the same verification every time, against the current trust root, and one that no
@@ -35,10 +40,27 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// At most this many entries are fetched for one signature (a search by a popular hash or a
 /// long-lived certificate must not turn into an unbounded crawl).
 pub const MAX_FETCHED_ENTRIES: usize = 32;
+
+/// The whole lookup of one object may take this many per-request timeouts
+/// (`gitseal.httpTimeout`). A normal lookup is a handful of quick requests; three timeouts
+/// leave room for one slow request and its retry, and bound a hostile log at 30 s with the
+/// default 10 s timeout, where 32 fetches could otherwise each take a full timeout.
+pub const LOOKUP_TIMEOUT_FACTOR: u32 = 3;
+
+/// The time limit for one object's lookup given the per-request HTTP timeout
+/// ([`LOOKUP_TIMEOUT_FACTOR`] times it).
+pub fn lookup_time_limit(http_timeout: Duration) -> Duration {
+    http_timeout.saturating_mul(LOOKUP_TIMEOUT_FACTOR)
+}
+
+/// The lookup time limit of a [`Lookup`] nobody set one for: that of the verification
+/// default timeout of 10 s (`config::VerifySettings`).
+pub const DEFAULT_LOOKUP_TIME_LIMIT: Duration = Duration::from_secs(30);
 
 /// Why the cache could not store an entry.
 #[derive(Debug, thiserror::Error)]
@@ -323,20 +345,34 @@ pub fn first_pass(
 pub struct Lookup {
     client: Option<RekorClient>,
     cache: Option<Cache>,
+    time_limit: Duration,
 }
 
 impl Lookup {
-    /// A lookup through `client` (none: offline) with an optional cache.
+    /// A lookup through `client` (none: offline) with an optional cache, and
+    /// [`DEFAULT_LOOKUP_TIME_LIMIT`] per object.
     pub fn new(client: Option<RekorClient>, cache: Option<Cache>) -> Self {
-        Self { client, cache }
+        Self {
+            client,
+            cache,
+            time_limit: DEFAULT_LOOKUP_TIME_LIMIT,
+        }
     }
 
     /// No network: only embedded and cached entries count.
     pub fn offline(cache: Option<Cache>) -> Self {
-        Self {
-            client: None,
-            cache,
-        }
+        Self::new(None, cache)
+    }
+
+    /// The time one object's lookup may take in all (see [`lookup_time_limit`]).
+    pub fn with_time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = limit;
+        self
+    }
+
+    /// The time limit per object.
+    pub fn time_limit(&self) -> Duration {
+        self.time_limit
     }
 
     /// Whether lookups may use the network.
@@ -418,7 +454,9 @@ impl Lookup {
         else {
             return Outcome::Rejected(rejection);
         };
-        let fetched = match search(client, &candidates, &leaf.der) {
+        // One deadline for everything this object's lookup asks the log.
+        let client = client.with_time_limit(self.time_limit);
+        let fetched = match search(&client, &candidates, &leaf.der) {
             Ok(f) => f,
             Err(e) => {
                 return Outcome::Rejected(Rejection {
@@ -480,25 +518,33 @@ impl Lookup {
 /// Search by hash of each candidate id; fall back to the certificate when that finds nothing
 /// made with it (gitsign's search). Fetches at most [`MAX_FETCHED_ENTRIES`]; an entry that
 /// cannot be fetched is skipped unless nothing at all could be.
+///
+/// When the client's time limit runs out ([`RekorError::DeadlineExceeded`]) nothing more is
+/// asked: the entries fetched so far stand if one of them was made with this certificate for
+/// one of the candidate ids (it is verified like any other), otherwise the lookup fails with
+/// the time limit as its reason — the log was not searched completely, so neither "not found"
+/// nor "mismatch" could be claimed.
 fn search(
     client: &RekorClient,
     candidates: &[String],
     leaf_der: &[u8],
 ) -> Result<Vec<Fetched>, RekorError> {
-    let mut asked: Vec<String> = Vec::new();
-    let mut fetched = Vec::new();
-    let mut last_error = None;
-    let mut fetch_new = |uuids: Vec<String>, fetched: &mut Vec<Fetched>| {
-        for uuid in uuids {
-            let uuid = uuid.to_ascii_lowercase();
-            if asked.len() >= MAX_FETCHED_ENTRIES || asked.iter().any(|a| same_entry(a, &uuid)) {
-                continue;
-            }
-            asked.push(uuid.clone());
-            match client.get_entry(&uuid) {
-                Ok(entry) => fetched.push(Fetched { uuid, entry }),
-                Err(e) => last_error = Some(e),
-            }
+    let mut s = Searcher {
+        client,
+        asked: Vec::new(),
+        fetched: Vec::new(),
+        last_error: None,
+    };
+    let matched = |fetched: &[Fetched]| {
+        fetched
+            .iter()
+            .any(|f| logged_candidate(&f.entry, candidates, leaf_der).is_some())
+    };
+    let out_of_time = |s: Searcher<'_>, e: RekorError| {
+        if matched(&s.fetched) {
+            Ok(s.fetched)
+        } else {
+            Err(e)
         }
     };
     // A log that cannot search by hash may still search by certificate (gitsign only does the
@@ -506,36 +552,94 @@ fn search(
     let mut search_error = None;
     for id in candidates {
         match client.search_index_by_hash(&sha256_hex(id)) {
-            Ok(uuids) => fetch_new(uuids, &mut fetched),
+            Ok(uuids) => {
+                if let Err(e) = s.fetch_new(uuids) {
+                    return out_of_time(s, e);
+                }
+            }
+            Err(e @ RekorError::DeadlineExceeded { .. }) => return out_of_time(s, e),
             Err(e) => search_error = Some(e),
         }
     }
-    let matched = fetched
-        .iter()
-        .any(|f| logged_candidate(&f.entry, candidates, leaf_der).is_some());
-    if !matched {
+    if !matched(&s.fetched) {
         match client.search_index_by_public_key(&certificate_pem(leaf_der)) {
-            Ok(uuids) => fetch_new(uuids, &mut fetched),
-            Err(e) if fetched.is_empty() => return Err(e),
+            Ok(uuids) => {
+                if let Err(e) = s.fetch_new(uuids) {
+                    return out_of_time(s, e);
+                }
+            }
+            Err(e @ RekorError::DeadlineExceeded { .. }) => return out_of_time(s, e),
+            Err(e) if s.fetched.is_empty() => return Err(e),
             Err(_) => {}
         }
     }
-    match (fetched.is_empty(), search_error.or(last_error)) {
+    match (s.fetched.is_empty(), search_error.or(s.last_error)) {
         (true, Some(e)) => Err(e),
-        _ => Ok(fetched),
+        _ => Ok(s.fetched),
+    }
+}
+
+/// The fetching half of [`search`]: what was asked and what came back.
+struct Searcher<'c> {
+    client: &'c RekorClient,
+    asked: Vec<String>,
+    fetched: Vec<Fetched>,
+    last_error: Option<RekorError>,
+}
+
+impl Searcher<'_> {
+    /// Fetches the UUIDs not asked yet, up to [`MAX_FETCHED_ENTRIES`] in all. A failed fetch
+    /// is remembered and skipped; running out of time stops the whole search (the error).
+    fn fetch_new(&mut self, uuids: Vec<String>) -> Result<(), RekorError> {
+        for uuid in uuids {
+            let uuid = uuid.to_ascii_lowercase();
+            if self.asked.len() >= MAX_FETCHED_ENTRIES
+                || self.asked.iter().any(|a| same_entry(a, &uuid))
+            {
+                continue;
+            }
+            self.asked.push(uuid.clone());
+            match self.client.get_entry(&uuid) {
+                Ok(entry) => self.fetched.push(Fetched { uuid, entry }),
+                Err(e @ RekorError::DeadlineExceeded { .. }) => return Err(e),
+                Err(e) => self.last_error = Some(e),
+            }
+        }
+        Ok(())
     }
 }
 
 /// UUIDs name the same entry when their 64-hex leaf hashes are equal (a tree-id prefix is
-/// optional, compat §3.2).
+/// optional, compat §3.2). Compared as bytes: the strings come from the log, and slicing a
+/// `str` at a byte offset that is not a character boundary panics.
 fn same_entry(a: &str, b: &str) -> bool {
-    a[a.len().saturating_sub(64)..].eq_ignore_ascii_case(&b[b.len().saturating_sub(64)..])
+    fn tail(s: &str) -> &[u8] {
+        let bytes = s.as_bytes();
+        &bytes[bytes.len().saturating_sub(64)..]
+    }
+    tail(a).eq_ignore_ascii_case(tail(b))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::rekor::entry::InclusionProof;
+    use crate::rekor::entry::{InclusionProof, hashedrekord_body};
+    use crate::rekor::merkle::leaf_hash;
+    use crate::transport::test_server::{FakeServer, Reply, fast_transport};
+    use serde_json::json;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// `{uuid: LogEntryAnon}` for a body, and its UUID.
+    fn rest_entry(body: &[u8]) -> (String, serde_json::Value) {
+        let uuid = hex::encode(leaf_hash(body));
+        let anon = to_anon(&LogEntry {
+            body: Some(body.to_vec()),
+            ..entry()
+        });
+        (uuid.clone(), json!({ uuid: anon }))
+    }
 
     fn entry() -> LogEntry {
         LogEntry {
@@ -621,5 +725,99 @@ mod tests {
         let h = "b".repeat(64);
         assert!(same_entry(&h, &format!("{}{h}", "0".repeat(16))));
         assert!(!same_entry(&h, &"c".repeat(64)));
+    }
+
+    #[test]
+    fn a_slow_log_costs_the_time_limit_not_32_timeouts() {
+        // Issue 11: the search is answered at once with 32 UUIDs, then every fetch takes
+        // 400 ms — each in time for the per-request timeout, 13 s in all.
+        let uuids: Vec<String> = (0..32u8).map(|i| hex::encode([i; 32])).collect();
+        let server = FakeServer::start(move |req| {
+            if req.method == "POST" {
+                Reply::json(200, &json!(uuids))
+            } else {
+                Reply::new(404, "{}").delayed(Duration::from_millis(400))
+            }
+        });
+        let client = RekorClient::new(server.url(), Arc::new(fast_transport()))
+            .with_time_limit(Duration::from_millis(1000));
+        let start = Instant::now();
+        let err = search(&client, &["a".repeat(40)], b"leaf")
+            .err()
+            .expect("no entry was found in time");
+        assert!(
+            matches!(err, RekorError::DeadlineExceeded { .. }),
+            "{err:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_millis(2500),
+            "{:?}",
+            start.elapsed()
+        );
+        let gets = server.seen().iter().filter(|r| r.method == "GET").count();
+        assert!(gets < 6, "{gets} fetches after the deadline");
+    }
+
+    #[test]
+    fn entries_found_before_the_deadline_still_count() {
+        // The first candidate's entry is found and matches; the log then stalls on the
+        // second candidate's search. The matching entry is kept (it is verified like any
+        // other); only a search that found nothing usable fails on the time limit.
+        let leaf = b"leaf certificate der".to_vec();
+        let candidates = vec!["1".repeat(40), "2".repeat(40)];
+        let digest: [u8; 32] = Sha256::digest(candidates[0].as_bytes()).into();
+        let body = hashedrekord_body(&digest, &[0x30, 0], &leaf);
+        let (uuid, entry_json) = rest_entry(&body);
+        let first_search = json!({ "hash": format!("sha256:{}", sha256_hex(&candidates[0])) });
+        let server = FakeServer::start(move |req| match req.method.as_str() {
+            "POST" if req.json() == first_search => Reply::json(200, &json!([uuid])),
+            "POST" => Reply::json(200, &json!([])).delayed(Duration::from_millis(1500)),
+            _ => Reply::json(200, &entry_json),
+        });
+        let client = RekorClient::new(server.url(), Arc::new(fast_transport()))
+            .with_time_limit(Duration::from_millis(700));
+        let found = search(&client, &candidates, &leaf).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            logged_candidate(&found[0].entry, &candidates, &leaf),
+            Some(&candidates[0])
+        );
+
+        // The same stall with nothing matching found first: the time limit is the answer.
+        let server = FakeServer::start(|_| {
+            Reply::json(200, &json!([])).delayed(Duration::from_millis(1500))
+        });
+        let client = RekorClient::new(server.url(), Arc::new(fast_transport()))
+            .with_time_limit(Duration::from_millis(300));
+        assert!(matches!(
+            search(&client, &candidates, &leaf).err(),
+            Some(RekorError::DeadlineExceeded { .. })
+        ));
+    }
+
+    #[test]
+    fn lookup_time_limit_is_derived_from_the_http_timeout() {
+        assert_eq!(
+            lookup_time_limit(Duration::from_secs(10)),
+            DEFAULT_LOOKUP_TIME_LIMIT
+        );
+        assert_eq!(
+            lookup_time_limit(Duration::from_secs(2)),
+            Duration::from_secs(6)
+        );
+        assert_eq!(lookup_time_limit(Duration::MAX), Duration::MAX);
+        let l = Lookup::new(None, None);
+        assert_eq!(l.time_limit(), DEFAULT_LOOKUP_TIME_LIMIT);
+        assert_eq!(
+            l.with_time_limit(Duration::from_secs(4)).time_limit(),
+            Duration::from_secs(4)
+        );
+    }
+
+    #[test]
+    fn same_entry_on_non_ascii_strings() {
+        let h = "b".repeat(64);
+        assert!(!same_entry(&"€".repeat(22), &h));
+        assert!(!same_entry(&h, &"€".repeat(22)));
     }
 }

@@ -3,9 +3,12 @@
 //!
 //! It owns the [`Transport`] trait (one request in, one response out), the blocking
 //! implementation [`HttpTransport`] on ureq 3 with rustls, and the policy that belongs to the
-//! wire rather than to a protocol: connect and overall timeouts, bounded retries with
-//! exponential backoff on connection failures and 5xx answers (never on 4xx: a rejected token or
-//! a malformed entry does not get better by asking again), a response size limit, the
+//! wire rather than to a protocol: connect and overall timeouts, an optional deadline per
+//! request set by the caller (every attempt and backoff delay ends by it), bounded retries with
+//! exponential backoff on timeouts, dropped connections and 5xx answers (never on 4xx: a
+//! rejected token or a malformed entry does not get better by asking again; nor when the name
+//! does not resolve or the host refuses the connection: those are answers, and they will not be
+//! different a second later), a response size limit, the
 //! `User-Agent: gitseal/<version>` header, and **no redirects** (a redirect could carry a bearer
 //! token or a POST body to another host; compare the OAuth 2.0 security BCP, RFC 9700 §4.11).
 //!
@@ -16,7 +19,7 @@
 
 use std::fmt;
 use std::io::Read as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -83,6 +86,9 @@ pub struct Request {
     pub body: Option<Zeroizing<Vec<u8>>>,
     /// Retry policy.
     pub retry: Retry,
+    /// When the caller stops waiting: every attempt gets at most the time left, no retry or
+    /// backoff delay runs past it. `None`: only the transport's own limits apply.
+    pub deadline: Option<Instant>,
 }
 
 impl fmt::Debug for Request {
@@ -100,6 +106,7 @@ impl fmt::Debug for Request {
                     .collect::<Vec<_>>(),
             )
             .field("body_len", &self.body.as_ref().map(|b| b.len()))
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -114,6 +121,7 @@ impl Request {
             headers: Vec::new(),
             body: None,
             retry: Retry::Allowed,
+            deadline: None,
         }
     }
 
@@ -139,6 +147,7 @@ impl Request {
             )],
             body: Some(Zeroizing::new(bytes)),
             retry: Retry::Allowed,
+            deadline: None,
         })
     }
 
@@ -155,6 +164,7 @@ impl Request {
             )],
             body: Some(Zeroizing::new(form_encode(fields).into_bytes())),
             retry: Retry::Allowed,
+            deadline: None,
         }
     }
 
@@ -174,6 +184,12 @@ impl Request {
     /// Sets the retry policy.
     pub fn retry(mut self, retry: Retry) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Sets the deadline (see [`Request::deadline`]); an earlier one already set is kept.
+    pub fn deadline(mut self, at: Instant) -> Self {
+        self.deadline = Some(self.deadline.map_or(at, |d| d.min(at)));
         self
     }
 }
@@ -242,7 +258,8 @@ pub enum TransportError {
         /// The URL (query removed).
         url: String,
     },
-    /// No connection could be made (refused, unreachable, DNS failure), after all retries.
+    /// No connection could be made (refused, unreachable, DNS failure), after all retries
+    /// (none for a refused connection or a name that does not resolve).
     #[error("could not connect to {service} at {url} ({attempts} attempts): {reason}")]
     Connect {
         /// Service.
@@ -275,6 +292,16 @@ pub enum TransportError {
         url: String,
         /// Details.
         reason: String,
+    },
+    /// The caller's deadline ([`Request::deadline`]) passed before an answer arrived.
+    #[error("{service} at {url} did not answer before the deadline ({attempts} attempts)")]
+    DeadlineExceeded {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+        /// Attempts made (0: the deadline had passed before the first one).
+        attempts: u32,
     },
     /// The response body exceeded the size limit.
     #[error("{service} at {url} sent a response larger than {limit} bytes")]
@@ -315,6 +342,7 @@ impl TransportError {
             TransportError::BadUrl { service, .. }
             | TransportError::Connect { service, .. }
             | TransportError::Timeout { service, .. }
+            | TransportError::DeadlineExceeded { service, .. }
             | TransportError::Tls { service, .. }
             | TransportError::TooLarge { service, .. }
             | TransportError::Protocol { service, .. }
@@ -327,7 +355,7 @@ impl TransportError {
 /// provide their own.
 pub trait Transport: Send + Sync {
     /// Sends `request` and returns the response, whatever its status. Errors mean no usable
-    /// HTTP response arrived.
+    /// HTTP response arrived. An implementation must not wait past [`Request::deadline`].
     fn send(&self, request: &Request) -> Result<Response, TransportError>;
 }
 
@@ -414,12 +442,24 @@ enum Attempt {
 impl HttpTransport {
     /// Builds the client.
     pub fn new(config: TransportConfig) -> Self {
+        Self::with_resolver(
+            config,
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        )
+    }
+
+    /// Builds the client on a given name resolver (tests: a resolver that fails without asking
+    /// any DNS server). Whatever it is, its failures are made final ([`FinalResolveErrors`]).
+    fn with_resolver(
+        config: TransportConfig,
+        resolver: impl ureq::unversioned::resolver::Resolver,
+    ) -> Self {
         let proxy = if config.use_env_proxy {
             ureq::Proxy::try_from_env()
         } else {
             None
         };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             // Every status comes back as a response; the protocol modules interpret them
             // (token endpoints answer errors as 400 + JSON, Rekor's 409 carries a Location).
             .http_status_as_error(false)
@@ -430,8 +470,12 @@ impl HttpTransport {
             .proxy(proxy)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.timeout))
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            agent_config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            FinalResolveErrors(resolver),
+        );
         Self { agent, config }
     }
 
@@ -440,19 +484,31 @@ impl HttpTransport {
         &self.config
     }
 
-    fn attempt(&self, request: &Request, attempts: u32) -> Attempt {
+    /// One attempt, limited to `limit` from start to the last body byte (ureq's global
+    /// timeout covers resolving, connecting, sending and reading the body).
+    fn attempt(&self, request: &Request, attempts: u32, limit: Duration) -> Attempt {
         let url = redact_url(&request.url);
         let service = request.service;
         let result = match request.method {
             Method::Get => {
-                let mut b = self.agent.get(&request.url);
+                let mut b = self
+                    .agent
+                    .get(&request.url)
+                    .config()
+                    .timeout_global(Some(limit))
+                    .build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.as_str());
                 }
                 b.call()
             }
             Method::Post => {
-                let mut b = self.agent.post(&request.url);
+                let mut b = self
+                    .agent
+                    .post(&request.url)
+                    .config()
+                    .timeout_global(Some(limit))
+                    .build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.as_str());
                 }
@@ -462,7 +518,7 @@ impl HttpTransport {
         };
         let mut response = match result {
             Ok(r) => r,
-            Err(e) => return classify(e, service, url, attempts, self.config.timeout),
+            Err(e) => return classify(e, service, url, attempts, limit),
         };
         let status = response.status().as_u16();
         let headers = response
@@ -477,22 +533,22 @@ impl HttpTransport {
             .collect();
         // Read at most limit+1 bytes: one byte more than allowed proves the body is too large
         // without buffering an unbounded answer.
-        let limit = self.config.max_response_bytes;
+        let max = self.config.max_response_bytes;
         let mut body = Vec::new();
         let read = response
             .body_mut()
             .as_reader()
-            .take(limit.saturating_add(1))
+            .take(max.saturating_add(1))
             .read_to_end(&mut body);
         if let Err(e) = read {
             let err = ureq::Error::from(e);
-            return classify(err, service, url, attempts, self.config.timeout);
+            return classify(err, service, url, attempts, limit);
         }
-        if body.len() as u64 > limit {
+        if body.len() as u64 > max {
             return Attempt::Fatal(TransportError::TooLarge {
                 service,
                 url,
-                limit,
+                limit: max,
             });
         }
         Attempt::Done(Response {
@@ -511,6 +567,11 @@ impl HttpTransport {
     }
 }
 
+/// The time left before `deadline`, `None` for no deadline; zero once it has passed.
+fn time_left(deadline: Option<Instant>) -> Option<Duration> {
+    deadline.map(|d| d.saturating_duration_since(Instant::now()))
+}
+
 impl Transport for HttpTransport {
     fn send(&self, request: &Request) -> Result<Response, TransportError> {
         if !(request.url.starts_with("https://") || request.url.starts_with("http://")) {
@@ -523,19 +584,62 @@ impl Transport for HttpTransport {
             Retry::Allowed => self.config.max_retries.saturating_add(1),
             Retry::Never => 1,
         };
+        let past_deadline = |attempts| TransportError::DeadlineExceeded {
+            service: request.service,
+            url: redact_url(&request.url),
+            attempts,
+        };
         let mut attempts = 0u32;
         loop {
+            // Each attempt gets the per-attempt limit or the time left, whichever is shorter:
+            // the caller's deadline bounds the whole exchange, retries included.
+            let limit = match time_left(request.deadline) {
+                Some(left) if left.is_zero() => return Err(past_deadline(attempts)),
+                Some(left) => left.min(self.config.timeout),
+                None => self.config.timeout,
+            };
             attempts += 1;
-            let outcome = self.attempt(request, attempts);
+            let outcome = self.attempt(request, attempts, limit);
             let last = attempts >= max_attempts;
-            match outcome {
-                Attempt::Done(r) if r.status >= 500 && !last => {}
+            // What to give back if no further attempt is made.
+            let give_back = match outcome {
+                Attempt::Done(r) if r.status >= 500 && !last => Ok(r),
                 Attempt::Done(r) => return Ok(r),
-                Attempt::Retryable(_) if !last => {}
+                Attempt::Retryable(e) if !last => Err(e),
                 Attempt::Retryable(e) | Attempt::Fatal(e) => return Err(e),
+            };
+            let pause = self.backoff(attempts - 1);
+            // A retry that could not start before the deadline is not worth the wait: the
+            // last answer (or error) is the result.
+            if time_left(request.deadline).is_some_and(|left| left <= pause) {
+                return give_back;
             }
-            std::thread::sleep(self.backoff(attempts - 1));
+            std::thread::sleep(pause);
         }
+    }
+}
+
+/// A resolver whose failures are final: ureq reports a name that does not resolve as an I/O
+/// error (`getaddrinfo`'s `EAI_NONAME`, or `EAI_AGAIN` with no network at all), which
+/// [`classify`] would retry like a dropped connection. Resolving again a moment later gives
+/// the same answer, so each retry only added its backoff delay to every request. They become
+/// [`ureq::Error::HostNotFound`], which is not retried. A resolver timeout stays a timeout.
+#[derive(Debug)]
+struct FinalResolveErrors<R>(R);
+
+impl<R: ureq::unversioned::resolver::Resolver> ureq::unversioned::resolver::Resolver
+    for FinalResolveErrors<R>
+{
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        self.0.resolve(uri, config, timeout).map_err(|e| match e {
+            ureq::Error::Io(_) => ureq::Error::HostNotFound,
+            other => other,
+        })
     }
 }
 
@@ -564,6 +668,22 @@ fn classify(
                 Attempt::Fatal(e)
             }
         }
+        // The host answered "no" (RST to our SYN), or this machine has no route at all: asking
+        // again at once gets the same answer (ureq has already tried every resolved address).
+        E::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NetworkUnreachable
+            ) =>
+        {
+            Attempt::Fatal(TransportError::Connect {
+                service,
+                url,
+                attempts,
+                reason: io.to_string(),
+            })
+        }
+        // A connection reset or dropped mid-exchange may well work on the next attempt.
         E::Io(io) => Attempt::Retryable(TransportError::Connect {
             service,
             url,
@@ -580,7 +700,7 @@ fn classify(
             service,
             url,
             attempts,
-            reason: "host not found".into(),
+            reason: "the host name does not resolve".into(),
         }),
         E::BadUri(_) => Attempt::Fatal(TransportError::BadUrl { service, url }),
         E::BodyExceedsLimit(limit) => Attempt::Fatal(TransportError::TooLarge {
@@ -1045,24 +1165,152 @@ mod tests {
         assert!(!msg.contains("hunter2"), "{msg}");
     }
 
-    #[test]
-    fn connection_refused_is_retried_then_reported() {
-        // Bind then drop to get a port nobody listens on.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
+    /// A port on 127.0.0.1 nobody listens on (bound, then released).
+    fn closed_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
-            .port();
-        let err = fast_transport()
-            .send(&Request::get(
-                Service::Rekor,
-                format!("http://127.0.0.1:{port}/"),
-            ))
+            .port()
+    }
+
+    /// Retries with long backoff delays: a retry shows in the elapsed time.
+    fn slow_retry_transport() -> HttpTransport {
+        HttpTransport::new(TransportConfig {
+            max_retries: 3,
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(8),
+            use_env_proxy: false,
+            ..TransportConfig::default()
+        })
+    }
+
+    #[test]
+    fn connection_refused_is_final() {
+        // Issue 11: a refused connection was retried with backoff, so every request to a
+        // dead log cost the whole backoff series (2 + 4 + 8 s here) for the same answer.
+        let url = format!("http://127.0.0.1:{}/", closed_port());
+        let start = std::time::Instant::now();
+        let err = slow_retry_transport()
+            .send(&Request::get(Service::Rekor, url))
             .unwrap_err();
-        match err {
-            TransportError::Connect { attempts, .. } => assert_eq!(attempts, 3),
+        match &err {
+            TransportError::Connect {
+                attempts, reason, ..
+            } => {
+                assert_eq!(*attempts, 1, "{err}");
+                assert!(reason.to_lowercase().contains("refused"), "{err}");
+            }
             other => panic!("{other:?}"),
         }
+        assert!(start.elapsed() < Duration::from_secs(2), "{err}");
+    }
+
+    /// A resolver that fails the way the system resolver does for a name that does not
+    /// resolve (ureq turns `getaddrinfo`'s error into an I/O error), without asking any DNS
+    /// server, and counts how often it was asked.
+    #[derive(Debug, Default)]
+    struct NoSuchName(Arc<AtomicU32>);
+
+    impl ureq::unversioned::resolver::Resolver for NoSuchName {
+        fn resolve(
+            &self,
+            _uri: &ureq::http::Uri,
+            _config: &ureq::config::Config,
+            _timeout: ureq::unversioned::transport::NextTimeout,
+        ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Err(ureq::Error::Io(std::io::Error::other(
+                "failed to lookup address information: Name or service not known",
+            )))
+        }
+    }
+
+    #[test]
+    fn unresolvable_name_is_final() {
+        let asked = Arc::new(AtomicU32::new(0));
+        let t = HttpTransport::with_resolver(
+            TransportConfig {
+                use_env_proxy: false,
+                ..slow_retry_transport().config().clone()
+            },
+            NoSuchName(asked.clone()),
+        );
+        let start = std::time::Instant::now();
+        let err = t
+            .send(&Request::get(
+                Service::Rekor,
+                "http://rekor.invalid/api/v1/log",
+            ))
+            .unwrap_err();
+        assert!(
+            matches!(err, TransportError::Connect { attempts: 1, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("does not resolve"), "{err}");
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "resolved exactly once");
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn dropped_connections_and_5xx_are_still_retried() {
+        // Only refusals and unknown names became final: a server that accepts and then
+        // closes without answering is asked again, as before.
+        let server = FakeServer::start(|_| Reply::hang_up());
+        let _ = fast_transport().send(&Request::get(Service::Rekor, server.url()));
+        assert_eq!(server.seen().len(), 3, "1 try + 2 retries");
+    }
+
+    #[test]
+    fn deadline_cuts_a_slow_answer() {
+        let server =
+            FakeServer::start(|_| Reply::new(200, "late").delayed(Duration::from_millis(2500)));
+        let t = HttpTransport::new(TransportConfig {
+            timeout: Duration::from_secs(30),
+            use_env_proxy: false,
+            ..TransportConfig::default()
+        });
+        let start = std::time::Instant::now();
+        let err = t
+            .send(
+                &Request::get(Service::Rekor, server.url())
+                    .deadline(start + Duration::from_millis(300)),
+            )
+            .unwrap_err();
+        assert!(matches!(err, TransportError::Timeout { .. }), "{err:?}");
+        assert!(start.elapsed() < Duration::from_millis(2000), "{err}");
+    }
+
+    #[test]
+    fn deadline_stops_retries_and_backoff() {
+        let server = FakeServer::start(|_| Reply::new(503, "busy"));
+        let start = std::time::Instant::now();
+        let resp = slow_retry_transport()
+            .send(
+                &Request::get(Service::Rekor, server.url())
+                    .deadline(start + Duration::from_millis(500)),
+            )
+            .unwrap();
+        // The 2 s backoff would end after the deadline: no retry, the 503 is the answer.
+        assert_eq!(resp.status, 503);
+        assert_eq!(server.seen().len(), 1);
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn past_deadline_sends_nothing() {
+        let server = FakeServer::start(|_| Reply::new(200, "ok"));
+        let now = std::time::Instant::now();
+        let req = Request::get(Service::Rekor, server.url())
+            .deadline(now + Duration::from_secs(60))
+            .deadline(now);
+        assert_eq!(req.deadline, Some(now), "the earlier deadline wins");
+        let err = fast_transport().send(&req).unwrap_err();
+        assert!(
+            matches!(err, TransportError::DeadlineExceeded { attempts: 0, .. }),
+            "{err:?}"
+        );
+        assert!(server.seen().is_empty());
     }
 
     #[test]

@@ -335,6 +335,7 @@ impl Checker {
                 ..TransportConfig::default()
             }));
             Lookup::new(Some(RekorClient::new(settings.rekor_url, transport)), cache)
+                .with_time_limit(crate::online::lookup_time_limit(settings.http_timeout))
         };
         Ok(Self {
             trust_inputs,

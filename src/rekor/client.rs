@@ -7,8 +7,17 @@
 //! entry must come back under the UUID asked for, and SHA-256(0x00 ‖ body) — the RFC 6962 leaf
 //! hash — must equal the UUID's 64-hex suffix. Those are consistency checks on the response, not
 //! trust decisions: this module never looks at signatures, SETs, proofs or keys; `verify` does.
+//!
+//! Every byte of an answer is the server's: the answers are read by pure functions
+//! ([`parse_search_result`], [`parse_entry_response`], [`parse_entry_list`],
+//! [`parse_log_info`], [`parse_public_key`], [`conflict_uuid`], [`error_message`]) that return
+//! a [`RekorError`] for anything unexpected and never panic, whatever the bytes (the mutation
+//! fuzzer in `tests/integration/fuzz.rs` drives them). Server text reaches error messages only
+//! as a short excerpt with control characters removed. A client may carry a deadline
+//! ([`RekorClient::with_time_limit`]) that bounds every request it makes, retries included.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -67,6 +76,14 @@ pub enum RekorError {
     /// The entry JSON did not convert.
     #[error("the entry Rekor returned is invalid: {0}")]
     Entry(#[source] EntryError),
+    /// The client's time limit ran out (a slow or silent log), whatever was still to be asked.
+    #[error("Rekor at {url} did not answer within the lookup's time limit of {} s", limit.as_secs_f64())]
+    DeadlineExceeded {
+        /// The endpoint being asked when time ran out.
+        url: String,
+        /// The time limit the client was given.
+        limit: Duration,
+    },
 }
 
 impl From<TransportError> for RekorError {
@@ -186,12 +203,15 @@ pub struct InactiveShardLogInfo {
 pub struct RekorClient {
     base_url: String,
     transport: Arc<dyn Transport>,
+    /// When every request of this client must be over, and the limit it came from.
+    deadline: Option<(Instant, Duration)>,
 }
 
 impl std::fmt::Debug for RekorClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RekorClient")
             .field("base_url", &self.base_url)
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -202,6 +222,42 @@ impl RekorClient {
         Self {
             base_url: base_url.into(),
             transport,
+            deadline: None,
+        }
+    }
+
+    /// This client with a deadline `limit` from now: every request it sends afterwards,
+    /// retries and backoff included, ends by then, and once it has passed nothing more is
+    /// sent ([`RekorError::DeadlineExceeded`]). One lookup uses one such client, so however
+    /// many searches and fetches it makes, it cannot outlast `limit`.
+    pub fn with_time_limit(&self, limit: Duration) -> Self {
+        let at = Instant::now().checked_add(limit);
+        Self {
+            deadline: at.map(|at| (at, limit)),
+            ..self.clone()
+        }
+    }
+
+    /// Sends through the transport under this client's deadline.
+    fn send(&self, request: Request) -> Result<Response, RekorError> {
+        let Some((at, limit)) = self.deadline else {
+            return Ok(self.transport.send(&request)?);
+        };
+        let url = crate::transport::redact_url(&request.url);
+        let out_of_time = || RekorError::DeadlineExceeded {
+            url: url.clone(),
+            limit,
+        };
+        if Instant::now() >= at {
+            return Err(out_of_time());
+        }
+        let request = request.deadline(at);
+        match self.transport.send(&request) {
+            Ok(r) => Ok(r),
+            // Whatever the transport saw last (a timeout cut short by the deadline, a retry
+            // not started), the reason the lookup ends is the time limit.
+            Err(_) if Instant::now() >= at => Err(out_of_time()),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -245,22 +301,11 @@ impl RekorClient {
         };
         let req = Request::post_json(Service::Rekor, url.clone(), &proposed)?
             .header("Accept", "application/json");
-        let resp = self.transport.send(&req)?;
+        let resp = self.send(req)?;
         match resp.status {
-            201 => {
-                let (uuid, entry) = parse_entry_map(&url, &resp.body)?;
-                check_body_hash(&uuid, &entry)?;
-                Ok((uuid, entry))
-            }
+            201 => parse_entry_response(&url, &resp.body),
             409 => {
-                let location = resp.header("location").map(str::to_owned);
-                let uuid = location
-                    .as_deref()
-                    .and_then(|l| l.split(['?', '#']).next())
-                    .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
-                    .filter(|u| is_uuid(u))
-                    .map(str::to_owned)
-                    .ok_or(RekorError::ConflictWithoutLocation(location))?;
+                let uuid = conflict_uuid(resp.header("location"))?;
                 // Only the UUID is taken from Location; the GET goes to the configured log, never
                 // to a host the server names.
                 let entry = self.get_entry(&uuid)?;
@@ -278,20 +323,18 @@ impl RekorClient {
             return Err(RekorError::BadUuid(uuid.chars().take(100).collect()));
         }
         let url = self.url(&format!("/api/v1/log/entries/{uuid}"));
-        let resp = self.transport.send(
-            &Request::get(Service::Rekor, url.clone()).header("Accept", "application/json"),
-        )?;
+        let resp = self
+            .send(Request::get(Service::Rekor, url.clone()).header("Accept", "application/json"))?;
         if resp.status != 200 {
             return Err(status_error(&url, &resp));
         }
-        let (got, entry) = parse_entry_map(&url, &resp.body)?;
+        let (got, entry) = parse_entry_response(&url, &resp.body)?;
         if !same_uuid(uuid, &got) {
             return Err(RekorError::UuidMismatch {
                 requested: uuid.to_owned(),
                 got,
             });
         }
-        check_body_hash(&got, &entry)?;
         Ok(entry)
     }
 
@@ -326,21 +369,11 @@ impl RekorClient {
 
     fn search(&self, query: &SearchIndex) -> Result<Vec<String>, RekorError> {
         let url = self.url("/api/v1/index/retrieve");
-        let resp = self
-            .transport
-            .send(&Request::post_json(Service::Rekor, url.clone(), query)?)?;
+        let resp = self.send(Request::post_json(Service::Rekor, url.clone(), query)?)?;
         if resp.status != 200 {
             return Err(status_error(&url, &resp));
         }
-        let uuids: Vec<String> = resp.json().map_err(|e| RekorError::Malformed {
-            url: url.clone(),
-            what: "search result",
-            reason: e.to_string(),
-        })?;
-        if let Some(bad) = uuids.iter().find(|u| !is_uuid(u)) {
-            return Err(RekorError::BadUuid(bad.chars().take(100).collect()));
-        }
-        Ok(uuids)
+        parse_search_result(&url, &resp.body)
     }
 
     /// `POST /api/v1/log/entries/retrieve` `{"entryUUIDs":[…]}`: the entries that exist, each
@@ -353,7 +386,7 @@ impl RekorClient {
             return Err(RekorError::BadUuid(bad.chars().take(100).collect()));
         }
         let url = self.url("/api/v1/log/entries/retrieve");
-        let resp = self.transport.send(&Request::post_json(
+        let resp = self.send(Request::post_json(
             Service::Rekor,
             url.clone(),
             &SearchLogQuery { entry_uuids: uuids },
@@ -361,43 +394,17 @@ impl RekorClient {
         if resp.status != 200 {
             return Err(status_error(&url, &resp));
         }
-        let maps: Vec<std::collections::BTreeMap<String, LogEntryAnon>> =
-            resp.json().map_err(|e| RekorError::Malformed {
-                url: url.clone(),
-                what: "entry list",
-                reason: e.to_string(),
-            })?;
-        let mut out = Vec::new();
-        for map in maps {
-            for (uuid, anon) in map {
-                if !uuids.iter().any(|u| same_uuid(u, &uuid)) {
-                    return Err(RekorError::UuidMismatch {
-                        requested: uuids.join(","),
-                        got: uuid,
-                    });
-                }
-                let entry = LogEntry::from_anon(&anon).map_err(RekorError::Entry)?;
-                check_body_hash(&uuid, &entry)?;
-                out.push((uuid, entry));
-            }
-        }
-        Ok(out)
+        parse_entry_list(&url, &resp.body, uuids)
     }
 
     /// `GET /api/v1/log`: tree size, root hash and signed checkpoint of the active shard.
     pub fn log_info(&self) -> Result<LogInfo, RekorError> {
         let url = self.url("/api/v1/log");
-        let resp = self
-            .transport
-            .send(&Request::get(Service::Rekor, url.clone()))?;
+        let resp = self.send(Request::get(Service::Rekor, url.clone()))?;
         if resp.status != 200 {
             return Err(status_error(&url, &resp));
         }
-        resp.json().map_err(|e| RekorError::Malformed {
-            url,
-            what: "log info",
-            reason: e.to_string(),
-        })
+        parse_log_info(&url, &resp.body)
     }
 
     /// `GET /api/v1/log/publicKey[?treeID=…]`: the log's public key as PEM text. Untrusted: the
@@ -408,25 +415,11 @@ impl RekorClient {
             url.push_str("?treeID=");
             url.push_str(&crate::transport::form_component(id));
         }
-        let resp = self
-            .transport
-            .send(&Request::get(Service::Rekor, url.clone()))?;
+        let resp = self.send(Request::get(Service::Rekor, url.clone()))?;
         if resp.status != 200 {
             return Err(status_error(&url, &resp));
         }
-        let text = String::from_utf8(resp.body).map_err(|_| RekorError::Malformed {
-            url: url.clone(),
-            what: "public key",
-            reason: "not UTF-8".into(),
-        })?;
-        if !text.contains("-----BEGIN PUBLIC KEY-----") {
-            return Err(RekorError::Malformed {
-                url,
-                what: "public key",
-                reason: "not a PEM `PUBLIC KEY` block".into(),
-            });
-        }
-        Ok(text)
+        parse_public_key(&url, &resp.body)
     }
 }
 
@@ -435,26 +428,40 @@ pub fn is_uuid(s: &str) -> bool {
     (s.len() == 64 || s.len() == 80) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The 64-hex leaf-hash part of a UUID.
-fn uuid_hash(s: &str) -> &str {
-    &s[s.len().saturating_sub(64)..]
+/// The 64-hex leaf-hash part of a UUID; `None` for anything that is not a UUID. Checking
+/// first is what makes the slice safe: a server's string of 64+ bytes may have a multi-byte
+/// character where the suffix would start, and slicing there panicked (issue 11).
+fn uuid_hash(s: &str) -> Option<&str> {
+    if !is_uuid(s) {
+        return None;
+    }
+    s.get(s.len() - 64..)
 }
 
-/// gitsign's comparison: the hash parts must match; tree ids only when both have one.
+/// gitsign's comparison: the hash parts must match; tree ids only when both have one. Never
+/// true when either is not a UUID.
 fn same_uuid(requested: &str, got: &str) -> bool {
-    if requested.len() == 80 && got.len() == 80 {
-        requested.eq_ignore_ascii_case(got)
-    } else {
-        uuid_hash(requested).eq_ignore_ascii_case(uuid_hash(got))
+    match (uuid_hash(requested), uuid_hash(got)) {
+        (Some(a), Some(b)) if requested.len() == 80 && got.len() == 80 => {
+            a.eq_ignore_ascii_case(b) && requested.eq_ignore_ascii_case(got)
+        }
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
     }
+}
+
+/// A server string for an error message: at most 100 characters, Debug-escaped by the
+/// message's `{:?}`.
+fn bad_uuid(s: &str) -> RekorError {
+    RekorError::BadUuid(s.chars().take(100).collect())
 }
 
 fn check_body_hash(uuid: &str, entry: &LogEntry) -> Result<(), RekorError> {
-    if !is_uuid(uuid) {
-        return Err(RekorError::BadUuid(uuid.chars().take(100).collect()));
-    }
+    let Some(hash) = uuid_hash(uuid) else {
+        return Err(bad_uuid(uuid));
+    };
     let body = entry.body.as_deref().unwrap_or_default();
-    if !hex::encode(leaf_hash(body)).eq_ignore_ascii_case(uuid_hash(uuid)) {
+    if !hex::encode(leaf_hash(body)).eq_ignore_ascii_case(hash) {
         return Err(RekorError::BodyHashMismatch {
             uuid: uuid.to_owned(),
         });
@@ -462,28 +469,115 @@ fn check_body_hash(uuid: &str, entry: &LogEntry) -> Result<(), RekorError> {
     Ok(())
 }
 
-fn parse_entry_map(url: &str, body: &[u8]) -> Result<(String, LogEntry), RekorError> {
-    LogEntry::from_rest_response(body).map_err(|e| match e {
-        EntryError::Json(reason) => RekorError::Malformed {
-            url: url.to_owned(),
-            what: "log entry",
-            reason,
-        },
-        other => RekorError::Entry(other),
-    })
+/// `Malformed` with the parser's message cut to an excerpt: serde quotes the offending value,
+/// and the value is the server's (it could be megabytes long or carry terminal escapes).
+fn malformed(url: &str, what: &'static str, reason: impl std::fmt::Display) -> RekorError {
+    RekorError::Malformed {
+        url: crate::transport::redact_url(url),
+        what,
+        reason: crate::transport::excerpt(reason.to_string().as_bytes()),
+    }
 }
 
-fn status_error(url: &str, resp: &Response) -> RekorError {
-    let message = resp
-        .json::<ErrorBody>()
+// ---- response parsing (pure; every input is the server's) --------------------------------------
+
+/// The answer to `POST /api/v1/index/retrieve`: a JSON array of entry UUIDs, each one checked.
+pub fn parse_search_result(url: &str, body: &[u8]) -> Result<Vec<String>, RekorError> {
+    let uuids: Vec<String> =
+        serde_json::from_slice(body).map_err(|e| malformed(url, "search result", e))?;
+    if let Some(bad) = uuids.iter().find(|u| !is_uuid(u)) {
+        return Err(bad_uuid(bad));
+    }
+    Ok(uuids)
+}
+
+/// The answer to `GET /api/v1/log/entries/{uuid}` or a create's 201: exactly one
+/// `{"<uuid>": LogEntryAnon}`, whose key is a UUID and whose body hashes to it (RFC 6962
+/// §2.1 leaf hash). Returns the key as sent and the entry.
+pub fn parse_entry_response(url: &str, body: &[u8]) -> Result<(String, LogEntry), RekorError> {
+    let (uuid, entry) = LogEntry::from_rest_response(body).map_err(|e| match e {
+        EntryError::Json(reason) => malformed(url, "log entry", reason),
+        other => RekorError::Entry(other),
+    })?;
+    check_body_hash(&uuid, &entry)?;
+    Ok((uuid, entry))
+}
+
+/// The answer to `POST /api/v1/log/entries/retrieve`: an array of `{uuid: LogEntryAnon}`
+/// maps, each key one of `requested` and each body hashing to its key.
+pub fn parse_entry_list(
+    url: &str,
+    body: &[u8],
+    requested: &[String],
+) -> Result<Vec<(String, LogEntry)>, RekorError> {
+    let maps: Vec<std::collections::BTreeMap<String, LogEntryAnon>> =
+        serde_json::from_slice(body).map_err(|e| malformed(url, "entry list", e))?;
+    let mut out = Vec::new();
+    for map in maps {
+        for (uuid, anon) in map {
+            if !is_uuid(&uuid) {
+                return Err(bad_uuid(&uuid));
+            }
+            if !requested.iter().any(|u| same_uuid(u, &uuid)) {
+                return Err(RekorError::UuidMismatch {
+                    requested: requested.join(","),
+                    got: uuid,
+                });
+            }
+            let entry = LogEntry::from_anon(&anon).map_err(|e| match e {
+                EntryError::Json(reason) => malformed(url, "log entry", reason),
+                other => RekorError::Entry(other),
+            })?;
+            check_body_hash(&uuid, &entry)?;
+            out.push((uuid, entry));
+        }
+    }
+    Ok(out)
+}
+
+/// The answer to `GET /api/v1/log`.
+pub fn parse_log_info(url: &str, body: &[u8]) -> Result<LogInfo, RekorError> {
+    serde_json::from_slice(body).map_err(|e| malformed(url, "log info", e))
+}
+
+/// The answer to `GET /api/v1/log/publicKey`: PEM text (untrusted; the trust root decides).
+pub fn parse_public_key(url: &str, body: &[u8]) -> Result<String, RekorError> {
+    let text = std::str::from_utf8(body).map_err(|_| malformed(url, "public key", "not UTF-8"))?;
+    if !text.contains("-----BEGIN PUBLIC KEY-----") {
+        return Err(malformed(url, "public key", "not a PEM `PUBLIC KEY` block"));
+    }
+    Ok(text.to_owned())
+}
+
+/// The entry UUID in a 409's `Location` header (its last path segment), if it is one.
+pub fn conflict_uuid(location: Option<&str>) -> Result<String, RekorError> {
+    location
+        .and_then(|l| l.split(['?', '#']).next())
+        .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+        .filter(|u| is_uuid(u))
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            RekorError::ConflictWithoutLocation(
+                location.map(|l| crate::transport::excerpt(l.as_bytes())),
+            )
+        })
+}
+
+/// Rekor's `message` from an error body (its `Error` definition), else an excerpt of the
+/// body: short and printable either way.
+pub fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<ErrorBody>(body)
         .ok()
         .and_then(|b| b.message)
         .map(|m| crate::transport::excerpt(m.as_bytes()))
-        .unwrap_or_else(|| resp.body_excerpt());
+        .unwrap_or_else(|| crate::transport::excerpt(body))
+}
+
+fn status_error(url: &str, resp: &Response) -> RekorError {
     RekorError::Status {
         url: crate::transport::redact_url(url),
         status: resp.status,
-        message,
+        message: error_message(&resp.body),
     }
 }
 
@@ -493,6 +587,7 @@ mod tests {
     use super::*;
     use crate::transport::test_server::{FakeServer, Reply, fast_transport};
     use serde_json::json;
+    use std::time::{Duration, Instant};
 
     /// A well-formed `{uuid: LogEntryAnon}` for a body, with the UUID derived from it.
     fn entry_json(body: &[u8], tree_prefix: bool) -> (String, serde_json::Value) {
@@ -717,5 +812,162 @@ mod tests {
                 .starts_with("-----BEGIN PUBLIC KEY-----")
         );
         assert_eq!(server.seen()[1].target, "/api/v1/log/publicKey?treeID=9");
+    }
+
+    /// A key of 64+ bytes whose 64-byte suffix starts inside a character: 22 × "€" (3 bytes
+    /// each) is 66 bytes, and byte 2 is the middle of the first "€".
+    fn non_ascii_key() -> String {
+        "€".repeat(22)
+    }
+
+    #[test]
+    fn non_ascii_entry_key_is_an_error_not_a_panic() {
+        // Issue 11: `uuid_hash` sliced the server's key at `len - 64` bytes and panicked
+        // (exit 101, the whole `gitseal verify` run lost).
+        let body = b"{\"kind\":\"hashedrekord\",\"apiVersion\":\"0.0.1\"}".to_vec();
+        let (uuid, v) = entry_json(&body, false);
+        let mut hostile = serde_json::Map::new();
+        hostile.insert(non_ascii_key(), v[&uuid].clone());
+        let hostile = serde_json::Value::Object(hostile);
+        let (h1, h2) = (hostile.clone(), hostile.clone());
+        let server = FakeServer::start(move |req| {
+            if req.method == "GET" {
+                Reply::json(200, &h1)
+            } else {
+                Reply::json(200, &json!([h2]))
+            }
+        });
+        let c = client(&server);
+        assert!(matches!(
+            c.get_entry(&uuid).unwrap_err(),
+            RekorError::BadUuid(_)
+        ));
+        assert!(matches!(
+            c.retrieve_entries(std::slice::from_ref(&uuid)).unwrap_err(),
+            RekorError::BadUuid(_)
+        ));
+        // The comparison helpers themselves never slice inside a character.
+        assert!(!same_uuid(&uuid, &non_ascii_key()));
+        assert!(!same_uuid(&non_ascii_key(), &uuid));
+        assert_eq!(uuid_hash(&non_ascii_key()), None);
+    }
+
+    #[test]
+    fn search_result_must_be_uuids() {
+        let url = "http://rekor.test/api/v1/index/retrieve";
+        assert_eq!(
+            parse_search_result(url, b"[]").unwrap(),
+            Vec::<String>::new()
+        );
+        let u = "ab".repeat(32);
+        assert_eq!(
+            parse_search_result(url, format!("[\"{u}\"]").as_bytes()).unwrap(),
+            vec![u]
+        );
+        for bad in [
+            &b"{}"[..],
+            b"",
+            b"null",
+            b"[1]",
+            b"[\"../../etc/passwd\"]",
+            "[\"€€€€€€€€€€€€€€€€€€€€€€\"]".as_bytes(),
+            b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]",
+        ] {
+            assert!(parse_search_result(url, bad).is_err(), "{bad:?}");
+        }
+        // Nesting far beyond serde_json's recursion limit is an error, not a stack overflow.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_search_result(url, deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn entry_numbers_out_of_range_are_errors() {
+        let body = b"{\"kind\":\"hashedrekord\",\"apiVersion\":\"0.0.1\"}".to_vec();
+        let (uuid, v) = entry_json(&body, false);
+        let url = "http://rekor.test/api/v1/log/entries/x";
+        let with = |path: &[&str], value: serde_json::Value| {
+            let mut v = v.clone();
+            let mut at = &mut v[&uuid];
+            for p in path {
+                at = &mut at[*p];
+            }
+            *at = value;
+            serde_json::to_vec(&v).unwrap()
+        };
+        assert!(parse_entry_response(url, &serde_json::to_vec(&v).unwrap()).is_ok());
+        for (path, value) in [
+            (&["logIndex"][..], json!(-1)),
+            (&["logIndex"], json!(u64::MAX)),
+            (&["logIndex"], json!(1e300)),
+            (&["integratedTime"], json!(u64::MAX)),
+            (&["integratedTime"], json!("now")),
+            (&["verification", "inclusionProof", "treeSize"], json!(-5)),
+            (&["verification", "inclusionProof", "logIndex"], json!(-1)),
+            (&["verification", "inclusionProof", "hashes"], json!(["zz"])),
+            (&["verification", "inclusionProof", "rootHash"], json!("€€")),
+            (&["logID"], json!({})),
+            (&["body"], json!("%%%")),
+        ] {
+            assert!(
+                parse_entry_response(url, &with(path, value.clone())).is_err(),
+                "{path:?} = {value}"
+            );
+        }
+        // Literal numbers larger than any integer type are errors too.
+        let huge = serde_json::to_string(&v)
+            .unwrap()
+            .replace("17974796", "340282366920938463463374607431768211456");
+        assert!(parse_entry_response(url, huge.as_bytes()).is_err());
+        // Empty, nested and foreign shapes.
+        for bad in [&b"{}"[..], b"[]", b"{\"a\":{}}", b"{\"a\":[]}", b"\"x\""] {
+            assert!(parse_entry_response(url, bad).is_err(), "{bad:?}");
+        }
+        let deep = format!(
+            "{{\"{uuid}\":{}{}}}",
+            "{\"a\":".repeat(50_000),
+            "1}".repeat(50_000)
+        );
+        assert!(parse_entry_response(url, deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn server_text_in_errors_is_short_and_printable() {
+        let url = "http://rekor.test/api/v1/log";
+        let long = format!("{{\"treeSize\": \"{}\x1b[31m\"}}", "A".repeat(1_000_000));
+        let msg = parse_log_info(url, long.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.len() < 1_000, "{} bytes", msg.len());
+        assert!(!msg.contains('\x1b'), "{msg}");
+        let msg =
+            error_message(format!("{{\"message\":\"{}\"}}", "\\u001b".repeat(10_000)).as_bytes());
+        assert!(msg.len() < 1_000 && !msg.contains('\x1b'), "{msg}");
+        let err = conflict_uuid(Some(&"\x1b]0;x\x07".repeat(1000))).unwrap_err();
+        assert!(err.to_string().len() < 2_000, "{err}");
+        assert!(conflict_uuid(Some(&format!("/api/v1/log/entries/{}", "€".repeat(22)))).is_err());
+        assert!(parse_public_key(url, &[0xff, 0xfe]).is_err());
+        assert!(parse_public_key(url, b"hello").is_err());
+    }
+
+    #[test]
+    fn time_limit_bounds_a_silent_log() {
+        let server =
+            FakeServer::start(|_| Reply::new(200, "[]").delayed(Duration::from_millis(2500)));
+        let c = client(&server).with_time_limit(Duration::from_millis(300));
+        let start = Instant::now();
+        let err = c.search_index_by_hash(&"ab".repeat(32)).unwrap_err();
+        assert!(
+            matches!(err, RekorError::DeadlineExceeded { .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("time limit of 0.3 s"), "{err}");
+        assert!(start.elapsed() < Duration::from_millis(2000));
+        // Once it has passed, nothing more is sent.
+        let before = server.seen().len();
+        assert!(matches!(
+            c.get_entry(&"ab".repeat(32)).unwrap_err(),
+            RekorError::DeadlineExceeded { .. }
+        ));
+        assert_eq!(server.seen().len(), before);
     }
 }

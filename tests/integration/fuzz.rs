@@ -10,6 +10,8 @@ use gitseal::rekor::{checkpoint::Checkpoint, entry::LogEntry};
 use gitseal::trust::TrustRoot;
 use gitseal::verify::{Context, Outcome, policy::Policy, verify_detached};
 use gitseal::{armor, cms, x509};
+use gitseal::{online, rekor::client, rekor::entry, rekor::merkle};
+use serde_json::json;
 
 struct Rng(u64);
 impl Rng {
@@ -79,6 +81,103 @@ pub fn parse_everything(data: &[u8]) {
     let _ = object::split_commit(data, HashKind::Sha1);
     let _ = object::split_tag(data);
     let _ = object::signer_email(Kind::Commit, data);
+    parse_rekor_answer(data);
+}
+
+/// Every parser of a Rekor answer (`rekor::client`; issue 11: a lookup answer is the log's to
+/// choose), and what the lookup and the verifier's proof checks do with an entry the client
+/// accepted.
+pub fn parse_rekor_answer(data: &[u8]) {
+    const URL: &str = "http://127.0.0.1:1/api/v1/log/entries/x";
+    let _ = client::parse_search_result(URL, data);
+    let _ = client::parse_log_info(URL, data);
+    let _ = client::parse_public_key(URL, data);
+    let _ = client::error_message(data);
+    let _ = client::conflict_uuid(Some(&String::from_utf8_lossy(data)));
+    let requested = [REKOR_UUID_PREFIX.repeat(8), "€".repeat(22)];
+    let _ = client::parse_entry_list(URL, data, &requested);
+    if let Ok((_, e)) = client::parse_entry_response(URL, data) {
+        let _ = online::logged_candidate(&e, &["0".repeat(40)], b"leaf");
+        let _ = online::to_anon(&e);
+        let body = e.body.clone().unwrap_or_default();
+        let _ = entry::set_payload(&body, e.integrated_time, &e.log_id, e.log_index);
+        if let Some(p) = &e.inclusion_proof {
+            let _ = merkle::verify_inclusion(
+                &merkle::leaf_hash(&body),
+                p.log_index,
+                p.tree_size,
+                &p.hashes,
+                &p.root_hash,
+            );
+            if let Some(c) = &p.checkpoint {
+                let _ = Checkpoint::parse(c);
+            }
+        }
+    }
+}
+
+/// Eight of these make a UUID-shaped string.
+const REKOR_UUID_PREFIX: &str = "24296fb2";
+
+/// Answers a Rekor could give, built from a real gitsign entry (the corpus's offline-mode
+/// signatures embed theirs: real log id, SET, inclusion proof and checkpoint) with its body
+/// rebuilt, plus the shapes a hostile log would try: non-ASCII keys, numbers out of every
+/// integer range, negative indices, deep nesting, empty and foreign documents.
+fn rekor_answer_seeds() -> Vec<Vec<u8>> {
+    let o = corpus()
+        .into_iter()
+        .find(|o| o.mode == "offline" && o.kind == "commit")
+        .expect("an offline-mode corpus commit");
+    let split = object::split(Kind::Commit, &o.raw, HashKind::Sha1).unwrap();
+    let cms = cms::decode::parse(&armor::decode(&split.signature).unwrap()).unwrap();
+    let signer = &cms.signers[0];
+    let (mut e, _) = signer.tlog_entry().unwrap().expect("an embedded entry");
+    let body = entry::hashedrekord_body(&[0x5a; 32], &signer.signature, &cms.certificates[0]);
+    e.body = Some(body.clone());
+    let uuid = hex::encode(merkle::leaf_hash(&body));
+    let anon = serde_json::to_value(online::to_anon(&e)).unwrap();
+    let one = json!({ uuid.clone(): anon.clone() });
+    let with = |field: &str, v: serde_json::Value| {
+        let mut a = anon.clone();
+        a[field] = v;
+        serde_json::to_vec(&json!({ uuid.clone(): a })).unwrap()
+    };
+    let deep =
+        |open: &str, close: &str| format!("{}{}", open.repeat(200), close.repeat(200)).into_bytes();
+    vec![
+        serde_json::to_vec(&one).unwrap(),
+        serde_json::to_vec(&json!([one])).unwrap(),
+        serde_json::to_vec(&json!([uuid, format!("{REKOR_UUID_PREFIX}{uuid}")])).unwrap(),
+        serde_json::to_vec(&json!({ "€".repeat(22): anon })).unwrap(),
+        serde_json::to_vec(&json!({ format!("é{}", &uuid[1..]): anon })).unwrap(),
+        with("logIndex", json!(-1)),
+        with("logIndex", json!(u64::MAX)),
+        with("integratedTime", json!(i64::MIN)),
+        with("integratedTime", json!(1e308)),
+        br#"{"rootHash":"00","treeSize":18446744073709551615,"signedTreeHead":"n","treeID":"1","inactiveShards":[{"rootHash":"","treeSize":-1,"signedTreeHead":"","treeID":""}]}"#.to_vec(),
+        br#"{"code":409,"message":"An equivalent entry already exists in the transparency log"}"#.to_vec(),
+        b"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n".to_vec(),
+        deep("[", "]"),
+        deep("{\"a\":", "}"),
+        b"{}".to_vec(),
+        b"[]".to_vec(),
+        b"[{}]".to_vec(),
+        Vec::new(),
+    ]
+}
+
+#[test]
+fn mutated_rekor_answers_never_panic() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let seeds = rekor_answer_seeds();
+    // The unmutated real entry goes all the way through the client's checks.
+    assert!(client::parse_entry_response("http://x", &seeds[0]).is_ok());
+    for seed in &seeds {
+        parse_rekor_answer(seed);
+        for _ in 0..300 {
+            parse_rekor_answer(&mutate(&mut rng, seed));
+        }
+    }
 }
 
 #[test]
