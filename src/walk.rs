@@ -642,23 +642,31 @@ impl ObjectStore {
     /// Every reference (symbolic ones followed, tags not peeled) as `(name, id)`, sorted by
     /// name, then `HEAD` — the tips of `git log --all`.
     pub fn refs(&self) -> Result<Vec<(String, ObjectId)>, WalkError> {
+        let mut out = self.ref_list(true)?;
+        if let Ok(head) = self.repo.head_id() {
+            out.push(("HEAD".into(), head.detach()));
+        }
+        Ok(out)
+    }
+
+    /// The references sorted by name, symbolic ones followed (`symbolic`) or left out. A
+    /// broken loose ref is skipped, as git warns and goes on.
+    fn ref_list(&self, symbolic: bool) -> Result<Vec<(String, ObjectId)>, WalkError> {
         let platform = self
             .repo
             .references()
             .map_err(|e| WalkError::Refs(e.to_string()))?;
         let mut out = Vec::new();
         for r in platform.all().map_err(|e| WalkError::Refs(e.to_string()))? {
-            // A broken loose ref is skipped, as git warns and goes on.
             let Ok(mut r) = r else { continue };
             let name = r.name().as_bstr().to_string();
-            if let Ok(id) = r.follow_to_object() {
+            if let Some(id) = r.target().try_id() {
+                out.push((name, id.to_owned()));
+            } else if symbolic && let Ok(id) = r.follow_to_object() {
                 out.push((name, id.detach()));
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
-        if let Ok(head) = self.repo.head_id() {
-            out.push(("HEAD".into(), head.detach()));
-        }
         Ok(out)
     }
 
@@ -826,19 +834,7 @@ impl ObjectStore {
     /// The refs that store an object id themselves (symbolic refs such as `HEAD` are left
     /// out: what they reach is reached by the ref they name), sorted by name, not peeled.
     pub fn direct_refs(&self) -> Result<Vec<(String, ObjectId)>, WalkError> {
-        let platform = self
-            .repo
-            .references()
-            .map_err(|e| WalkError::Refs(e.to_string()))?;
-        let mut out = Vec::new();
-        for r in platform.all().map_err(|e| WalkError::Refs(e.to_string()))? {
-            let Ok(r) = r else { continue };
-            if let Some(id) = r.target().try_id() {
-                out.push((r.name().as_bstr().to_string(), id.to_owned()));
-            }
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
+        self.ref_list(false)
     }
 
     /// What moving a ref to `new` brings onto it, for a pre-receive hook: the commits

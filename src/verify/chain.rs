@@ -191,17 +191,7 @@ mod tests {
             let (reason, detail) = check_leaf_usage(cert).unwrap_err();
             assert_eq!(reason, Reason::CertificateNotForCodeSigning, "{detail}");
         } // Control: a real gitsign leaf (gitsign's test vectors) is for code signing.
-        let raw = crate::cms::encode::tests::shared_vector("internal_e2e_testdata_offline.commit");
-        let split =
-            crate::git::object::split_commit(&raw, crate::git::object::HashKind::Sha1).unwrap();
-        let der = crate::armor::decode(&split.signature).unwrap();
-        let cms = crate::cms::decode::parse(&der).unwrap();
-        let leaf = cms
-            .certificates
-            .iter()
-            .map(|c| Cert::from_der(c).unwrap())
-            .find(|c| !c.is_ca().unwrap_or(true))
-            .unwrap();
+        let (_, leaf) = crate::x509::tests::real_signature();
         assert!(check_leaf_usage(&leaf).is_ok());
     }
 
