@@ -81,6 +81,18 @@ pub fn parse_everything(data: &[u8]) {
     let _ = object::split_commit(data, HashKind::Sha1);
     let _ = object::split_tag(data);
     let _ = object::signer_email(Kind::Commit, data);
+    let _ = object::signer_email(Kind::Tag, data);
+    // The one header parser (issue 11: pushed objects are the pusher's to choose).
+    for hash in [HashKind::Sha1, HashKind::Sha256] {
+        let _ = gitseal::git::header::parse_commit(data, hash);
+        let _ = gitseal::git::header::parse_tag(data, hash);
+    }
+    let _ = gitseal::git::header::links(data);
+    let _ = gitseal::git::header::tag_target(data);
+    let _ = gitseal::git::header::tag_name(data);
+    let _ = gitseal::git::header::parse_ident(data);
+    let _ = object::check_signed(Kind::Commit, data, data);
+    let _ = object::check_signed(Kind::Tag, data, data);
     parse_rekor_answer(data);
 }
 
