@@ -30,6 +30,7 @@
 pub mod armor;
 pub mod bundle;
 pub mod cli;
+pub mod clock;
 pub mod cms;
 pub mod config;
 pub mod fulcio;
