@@ -53,7 +53,11 @@ pub struct Env {
 }
 
 impl Env {
-    /// Snapshot of the real environment (non-UTF-8 variables are skipped).
+    /// Snapshot of the real environment (non-UTF-8 variables are skipped). `main.rs` takes it
+    /// once and hands it down; nothing else reads the process environment (`std::env::var*`
+    /// are `disallowed-methods` in scripts/clippy.toml), so every setting has one source and
+    /// tests pass their own [`Env`].
+    #[allow(clippy::disallowed_methods)] // the one read of the process environment
     pub fn from_process() -> Self {
         Self {
             vars: std::env::vars().collect(),
@@ -127,7 +131,9 @@ impl GitConfig {
     /// GIT_CONFIG_* variables mean exactly what they mean to git. (Starting it from a thread
     /// instead was measured slower: `scripts/bench`, per-invocation row.)
     pub fn start(cwd: &Path) -> PendingGitConfig {
-        #[allow(clippy::disallowed_methods)] // the one place gitseal runs `git config`
+        // The one place gitseal runs `git config` (and, with `oidc::opener`, one of two that
+        // start a process; scripts/clippy.toml): git itself reads its configuration files.
+        #[allow(clippy::disallowed_methods)]
         let child = std::process::Command::new("git")
             .current_dir(cwd)
             .args([

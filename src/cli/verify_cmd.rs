@@ -747,7 +747,7 @@ pub(super) fn human_verify(
                     _ => format!("{}\n", human_line(r)),
                 },
             };
-            let mut out = std::io::stdout().lock();
+            let mut out = super::stdout().lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
         });
@@ -756,7 +756,7 @@ pub(super) fn human_verify(
         Format::Json => summary.json().to_string(),
         Format::Human => summary.human(),
     };
-    let _ = writeln!(std::io::stdout(), "{last}");
+    let _ = writeln!(super::stdout(), "{last}");
     if summary.failed == 0 {
         EXIT_OK
     } else {
