@@ -53,7 +53,11 @@ pub struct Env {
 }
 
 impl Env {
-    /// Snapshot of the real environment (non-UTF-8 variables are skipped).
+    /// Snapshot of the real environment (non-UTF-8 variables are skipped). `main.rs` takes it
+    /// once and hands it down; nothing else reads the process environment (`std::env::var*`
+    /// are `disallowed-methods` in scripts/clippy.toml), so every setting has one source and
+    /// tests pass their own [`Env`].
+    #[allow(clippy::disallowed_methods)] // the one read of the process environment
     pub fn from_process() -> Self {
         Self {
             vars: std::env::vars().collect(),
@@ -127,7 +131,9 @@ impl GitConfig {
     /// GIT_CONFIG_* variables mean exactly what they mean to git. (Starting it from a thread
     /// instead was measured slower: `scripts/bench`, per-invocation row.)
     pub fn start(cwd: &Path) -> PendingGitConfig {
-        #[allow(clippy::disallowed_methods)] // the one place gitseal runs `git config`
+        // The one place gitseal runs `git config` (and, with `oidc::opener`, one of two that
+        // start a process; scripts/clippy.toml): git itself reads its configuration files.
+        #[allow(clippy::disallowed_methods)]
         let child = std::process::Command::new("git")
             .current_dir(cwd)
             .args([
@@ -911,8 +917,9 @@ pub struct VerifySettings {
     /// XDG Base Directory spec requires) > `$HOME/.cache/gitseal`; `None` when none is known.
     pub cache_dir: Option<PathBuf>,
     /// Policy file: `gitseal.policy` < `GITSEAL_POLICY`; relative paths are relative to the
-    /// directory git runs gitseal in (the top of the work tree, or a bare repository), and a
-    /// leading `~/` is the home directory.
+    /// directory git runs gitseal and hooks in (the top of the work tree, or the git directory
+    /// of a bare repository: `walk::repository_top`), wherever gitseal itself is started, and
+    /// a leading `~/` is the home directory.
     pub policy_file: Option<PathBuf>,
     /// Per-request HTTP timeout (`gitseal.httpTimeout` < `GITSEAL_HTTP_TIMEOUT`, seconds).
     pub http_timeout: std::time::Duration,
@@ -921,8 +928,15 @@ pub struct VerifySettings {
 }
 
 impl VerifySettings {
-    /// Resolves the settings; `cwd` anchors a relative policy path.
-    pub fn resolve(git: &GitConfig, env: &Env, cwd: &Path) -> Result<Self, ConfigError> {
+    /// Resolves the settings; `top` gives the directory a relative policy path is anchored
+    /// at (the repository's top, [`VerifySettings::policy_file`]). It is asked only for a
+    /// relative path: finding the repository costs a repository discovery, and `git
+    /// verify-commit` runs gitseal once per object.
+    pub fn resolve(
+        git: &GitConfig,
+        env: &Env,
+        top: impl FnOnce() -> PathBuf,
+    ) -> Result<Self, ConfigError> {
         let offline = match setting_named(git, env, &["gitseal.offline"], &["GITSEAL_OFFLINE"]) {
             Some((name, v)) => parse_bool(&name, &v)?,
             None => false,
@@ -963,7 +977,8 @@ impl VerifySettings {
             .filter(|s| !s.is_empty())
             .map(|p| match (p.strip_prefix("~/"), env.get("HOME")) {
                 (Some(rest), Some(home)) => Path::new(home).join(rest),
-                _ => cwd.join(p),
+                _ if Path::new(&p).is_absolute() => PathBuf::from(p),
+                _ => top().join(p),
             });
         // The same rules as signing's (SignSettings::resolve): a timeout is a positive number
         // of seconds (0 used to become 1 s here and an error there), retries fit a u32.
@@ -1004,7 +1019,7 @@ mod verify_settings_tests {
 
     #[test]
     fn cache_dir_precedence() {
-        let cwd = Path::new("/repo");
+        let cwd = || PathBuf::from("/repo");
         let git = GitConfig::default();
         let s = |e: &[(&str, &str)]| VerifySettings::resolve(&git, &env(e), cwd).unwrap();
         assert_eq!(
@@ -1033,7 +1048,8 @@ mod verify_settings_tests {
             ("gitseal.offline", "true"),
             ("gitsign.rekor", "https://r.example"),
         ]);
-        let s = VerifySettings::resolve(&git, &env(&[("HOME", "/h")]), Path::new("/repo")).unwrap();
+        let s = VerifySettings::resolve(&git, &env(&[("HOME", "/h")]), || PathBuf::from("/repo"))
+            .unwrap();
         assert_eq!(s.policy_file, Some("/repo/policy.toml".into()));
         assert!(s.offline);
         assert_eq!(s.rekor_url, "https://r.example");
@@ -1045,19 +1061,39 @@ mod verify_settings_tests {
                 ("GITSEAL_OFFLINE", "0"),
                 ("GITSEAL_REKOR_URL", "http://127.0.0.1:1"),
             ]),
-            Path::new("/repo"),
+            || PathBuf::from("/repo"),
         )
         .unwrap();
         assert_eq!(s.policy_file, Some("/h/p.toml".into()));
         assert!(!s.offline);
         assert_eq!(s.rekor_url, "http://127.0.0.1:1");
         let bad = GitConfig::from_pairs(&[("gitseal.httpRetries", "many")]);
-        assert!(VerifySettings::resolve(&bad, &env(&[]), Path::new("/")).is_err());
+        assert!(VerifySettings::resolve(&bad, &env(&[]), || PathBuf::from("/")).is_err());
+    }
+
+    #[test]
+    fn only_a_relative_policy_path_is_anchored_at_the_repository_top() {
+        let never = || -> PathBuf { panic!("the repository top was looked up") };
+        for (value, expected) in [("/etc/p.toml", "/etc/p.toml"), ("~/p.toml", "/h/p.toml")] {
+            let git = GitConfig::from_pairs(&[("gitseal.policy", value)]);
+            let s = VerifySettings::resolve(&git, &env(&[("HOME", "/h")]), never).unwrap();
+            assert_eq!(s.policy_file, Some(expected.into()));
+        }
+        let s = VerifySettings::resolve(&GitConfig::default(), &env(&[]), never).unwrap();
+        assert_eq!(s.policy_file, None);
+        // A bare repository's top is its git directory (walk::repository_top).
+        let top = || PathBuf::from("/srv/repo.git");
+        let git = GitConfig::from_pairs(&[("gitseal.policy", "policy/main.toml")]);
+        let s = VerifySettings::resolve(&git, &env(&[]), top).unwrap();
+        assert_eq!(s.policy_file, Some("/srv/repo.git/policy/main.toml".into()));
+        let vars = env(&[("GITSEAL_POLICY", "other.toml")]);
+        let s = VerifySettings::resolve(&git, &vars, top).unwrap();
+        assert_eq!(s.policy_file, Some("/srv/repo.git/other.toml".into()));
     }
 
     #[test]
     fn misspelt_offline_is_an_error_naming_its_source() {
-        let root = Path::new("/");
+        let root = || PathBuf::from("/");
         let git = GitConfig::from_pairs(&[("gitseal.offline", "maybe")]);
         let e = VerifySettings::resolve(&git, &env(&[]), root).unwrap_err();
         assert!(e.to_string().contains("gitseal.offline"), "{e}");
@@ -1075,7 +1111,7 @@ mod verify_settings_tests {
 
     #[test]
     fn empty_policy_or_trust_root_is_an_error() {
-        let root = Path::new("/");
+        let root = || PathBuf::from("/");
         let git = GitConfig::from_pairs(&[("gitseal.policy", "/etc/gitseal/p.toml")]);
         for (git, vars) in [
             (&git, &[("GITSEAL_POLICY", "")][..]),
@@ -1090,7 +1126,7 @@ mod verify_settings_tests {
 
     #[test]
     fn timeouts_and_retries_match_signing() {
-        let root = Path::new("/");
+        let root = || PathBuf::from("/");
         let resolve = |k: &str, v: &str| {
             VerifySettings::resolve(&GitConfig::from_pairs(&[(k, v)]), &env(&[]), root)
         };

@@ -190,7 +190,8 @@ impl Cache {
             source: std::io::Error::other(err),
         })?;
         let path = dir.join(format!("{}.json", e.uuid.to_ascii_lowercase()));
-        let nonce = std::time::SystemTime::now()
+        // Only a unique temporary name: the time decides nothing here.
+        let nonce = crate::clock::Clock::now(&crate::clock::SystemClock)
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);

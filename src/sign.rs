@@ -35,7 +35,7 @@ use crate::rekor::client::{RekorClient, RekorError};
 use crate::rekor::entry::{LogEntry, hashedrekord_body};
 use crate::transport::Service;
 
-pub use crate::oidc::{Clock, SystemClock};
+pub use crate::clock::{Clock, SystemClock};
 
 /// Where the Rekor entry goes and what it covers (`gitsign.rekorMode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -567,8 +567,8 @@ pub fn leaf_spki_der(leaf_der: &[u8]) -> Option<Vec<u8>> {
 #[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::clock::testing::FakeClock;
     use crate::fulcio::tests::fulcio_like_leaf;
-    use crate::oidc::testing::FakeClock;
     use crate::oidc::token::tests::fake_jwt;
     use crate::rekor::entry::InclusionProof;
     use std::cell::RefCell;

@@ -455,6 +455,21 @@ fn rev_parse_detail(e: &dyn std::error::Error) -> String {
         .map_or_else(|| e.to_string(), ToString::to_string)
 }
 
+/// The directory git runs commands, `gpg.x509.program` and hooks in for the repository
+/// containing `dir`: the top of its work tree, or its git directory when it is bare
+/// (githooks(5): "Before Git invokes a hook, it changes its working directory to either $GIT_DIR
+/// in a bare repository or the root of the working tree in a non-bare repository"; git's
+/// setup does the same for the commands that run gitseal). Relative paths in gitseal's
+/// settings are anchored here, so they mean the same from any subdirectory and under git.
+/// `None` outside a repository.
+pub fn repository_top(dir: &Path) -> Option<PathBuf> {
+    let repo = gix::discover(dir).ok()?;
+    let top = repo.workdir().unwrap_or_else(|| repo.git_dir());
+    // gix may answer relative to the process's directory (e.g. `.` for a bare repository
+    // opened from its git directory); `absolute` anchors it there without touching symlinks.
+    std::path::absolute(top).ok()
+}
+
 impl ObjectStore {
     /// Opens the repository containing `dir`, with `extra_dirs` searched after its own objects.
     pub fn open(dir: &Path, extra_dirs: &[PathBuf]) -> Result<Self, WalkError> {

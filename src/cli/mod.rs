@@ -274,19 +274,32 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
     ExitCode::from(execute(plan, env))
 }
 
-#[allow(clippy::print_stderr)]
+// The standard streams belong to `cli`: while git signs, stdout is the signature and nothing
+// else may reach it (gitsign §11.5), and the status stream is one of them. `std::io::stdout`,
+// `std::io::stderr` and the print macros are `disallowed-methods`/`-macros` elsewhere
+// (scripts/clippy.toml); these two functions are the only ways out.
+
+/// The process's standard output (signatures, `gitseal verify` reports, `--version`).
+#[allow(clippy::disallowed_methods)] // cli owns the standard streams (above)
+pub(crate) fn stdout() -> std::io::Stdout {
+    std::io::stdout()
+}
+
+/// The process's standard error (messages git shows; the terminal fallback).
+#[allow(clippy::disallowed_methods)] // cli owns the standard streams (above)
+pub(crate) fn stderr() -> std::io::Stderr {
+    std::io::stderr()
+}
+
+/// One line on stderr: every message gitseal prints for a human goes through here.
 pub(crate) fn eprint_line(s: &str) {
-    let _ = writeln!(std::io::stderr(), "{s}");
+    let _ = writeln!(stderr(), "{s}");
 }
 
 fn execute(plan: Plan, env: &Env) -> u8 {
     match plan {
         Plan::Version => {
-            let _ = writeln!(
-                std::io::stdout(),
-                "{TOOL} version {}",
-                env!("CARGO_PKG_VERSION")
-            );
+            let _ = writeln!(stdout(), "{TOOL} version {}", env!("CARGO_PKG_VERSION"));
             EXIT_OK
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
@@ -334,8 +347,8 @@ fn execute(plan: Plan, env: &Env) -> u8 {
 /// Opens the status stream git asked for.
 pub(crate) fn status_writer(fd: Option<i32>) -> Box<dyn Write> {
     match fd {
-        Some(1) => Box::new(std::io::stdout()),
-        Some(2) => Box::new(std::io::stderr()),
+        Some(1) => Box::new(stdout()),
+        Some(2) => Box::new(stderr()),
         // Other descriptors are inherited from git; /dev/fd/N reopens them without unsafe code.
         Some(n) if n > 2 => match std::fs::OpenOptions::new()
             .write(true)

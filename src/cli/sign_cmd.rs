@@ -40,7 +40,7 @@ impl Terminal {
         let primary: Box<dyn Write> = match std::fs::OpenOptions::new().write(true).open("/dev/tty")
         {
             Ok(tty) => Box::new(tty),
-            Err(_) => Box::new(std::io::stderr()),
+            Err(_) => Box::new(super::stderr()),
         };
         let mut t = Self { primary, log: None };
         if let Some(p) = log_path {
@@ -325,7 +325,7 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
     };
     // The signature first: only once git has it may SIG_CREATED claim it exists. A closed
     // stdout is an error, because then git has no signature.
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::stdout().lock();
     if let Err(e) = stdout
         .write_all(out.armored.as_bytes())
         .and_then(|()| stdout.flush())
@@ -364,7 +364,7 @@ pub(super) fn print_config(env: &Env) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout().lock();
     match SignSettings::resolve(&git, env) {
         Ok(s) => {
             let _ = write!(out, "{}", s.describe());

@@ -304,7 +304,12 @@ impl Checker {
     ) -> Result<Self, LoadError> {
         let trust_inputs = TrustRootInputs::resolve(trusted_root, env, git);
         let trust = trust_inputs.load()?;
-        let settings = VerifySettings::resolve(git, env, dir)?;
+        // A relative policy path is anchored where git runs gitseal and hooks (the top of the
+        // work tree, or a bare repository's git directory), not in whatever subdirectory
+        // `gitseal verify` was started from; outside a repository, `dir`.
+        let settings = VerifySettings::resolve(git, env, || {
+            crate::walk::repository_top(dir).unwrap_or_else(|| dir.to_path_buf())
+        })?;
         let flags = flags.filter(|f| !f.is_empty());
         let rules = match (&scale.policy, flags) {
             (Some(_), Some(_)) => {
@@ -747,7 +752,7 @@ pub(super) fn human_verify(
                     _ => format!("{}\n", human_line(r)),
                 },
             };
-            let mut out = std::io::stdout().lock();
+            let mut out = super::stdout().lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
         });
@@ -756,7 +761,7 @@ pub(super) fn human_verify(
         Format::Json => summary.json().to_string(),
         Format::Human => summary.human(),
     };
-    let _ = writeln!(std::io::stdout(), "{last}");
+    let _ = writeln!(super::stdout(), "{last}");
     if summary.failed == 0 {
         EXIT_OK
     } else {

@@ -51,7 +51,7 @@ impl Default for AmbientEnv {
 }
 
 impl AmbientEnv {
-    /// Fills the struct from an environment lookup (the CLI passes `std::env::var`).
+    /// Fills the struct from an environment lookup (the CLI passes its [`crate::config::Env`]).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         Self {
             sigstore_id_token: lookup("SIGSTORE_ID_TOKEN").map(Zeroizing::new),

@@ -160,10 +160,10 @@ pub fn run(cfg: &TokenSourceConfig, ctx: &mut OidcContext<'_>) -> Result<Identit
 #[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::clock::testing::FakeClock;
     use crate::oidc::SystemClock;
     use crate::oidc::discovery::fake_provider::{FakeProvider, ProviderOptions};
     use crate::oidc::opener::SystemBrowser;
-    use crate::oidc::testing::FakeClock;
     use crate::transport::test_server::fast_transport;
 
     fn run_device(

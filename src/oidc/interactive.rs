@@ -382,8 +382,8 @@ pub fn run(cfg: &TokenSourceConfig, ctx: &mut OidcContext<'_>) -> Result<Identit
 #[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::clock::testing::FakeClock;
     use crate::oidc::discovery::fake_provider::{FakeProvider, ProviderOptions};
-    use crate::oidc::testing::FakeClock;
     use crate::oidc::{OpenerError, UrlOpener};
     use crate::transport::form_component;
     use crate::transport::test_server::fast_transport;

@@ -23,7 +23,7 @@ pub mod opener;
 pub mod token;
 
 use std::io::Write;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -38,34 +38,9 @@ pub const DEFAULT_ISSUER: &str = "https://oauth2.sigstore.dev/auth";
 /// gitsign's default `gitsign.clientID`; also the audience requested from ambient providers.
 pub const DEFAULT_CLIENT_ID: &str = "sigstore";
 
-/// Time, injected so flows with waits (device polling, token expiry) are testable.
-pub trait Clock: Send + Sync {
-    /// Wall-clock now.
-    fn now(&self) -> SystemTime;
-    /// Blocks for `d` (a fake clock just advances).
-    fn sleep(&self, d: Duration);
-    /// Now as Unix seconds (negative before 1970).
-    fn unix_now(&self) -> i64 {
-        match self.now().duration_since(SystemTime::UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-        }
-    }
-}
-
-/// The real clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods)]
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-    fn sleep(&self, d: Duration) {
-        std::thread::sleep(d);
-    }
-}
+// The clock lives in `crate::clock` (one clock for the whole crate); the flows here take it
+// injected, and callers have always named it through this module and `sign`.
+pub use crate::clock::{Clock, SystemClock};
 
 /// Everything that decides how a token is obtained. Plain data: the CLI maps `gitsign.*` keys
 /// and `SIGSTORE_*`/`GITSIGN_*` variables into it (compat §9.2).
@@ -378,40 +353,6 @@ pub(crate) fn say(terminal: &mut dyn Write, text: &str) -> Result<(), OidcError>
         .write_all(text.as_bytes())
         .and_then(|()| terminal.flush())
         .map_err(|e| OidcError::Terminal(e.to_string()))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
-pub(crate) mod testing {
-    //! A clock whose `sleep` only advances time.
-
-    use super::Clock;
-    use std::sync::Mutex;
-    use std::time::{Duration, SystemTime};
-
-    pub(crate) struct FakeClock {
-        now: Mutex<SystemTime>,
-        pub slept: Mutex<Vec<Duration>>,
-    }
-
-    impl FakeClock {
-        pub(crate) fn at_unix(secs: u64) -> Self {
-            Self {
-                now: Mutex::new(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
-                slept: Mutex::new(Vec::new()),
-            }
-        }
-    }
-
-    impl Clock for FakeClock {
-        fn now(&self) -> SystemTime {
-            *self.now.lock().unwrap()
-        }
-        fn sleep(&self, d: Duration) {
-            self.slept.lock().unwrap().push(d);
-            *self.now.lock().unwrap() += d;
-        }
-    }
 }
 
 #[cfg(test)]

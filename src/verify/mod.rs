@@ -14,9 +14,11 @@
 //! 7. The chain to a Fulcio CA of the trust root at the integrated time, code-signing usage
 //!    (see [`chain`]). The CMS signingTime is the signer's clock and is never trusted.
 //! 8. An embedded SCT from a trusted CT log (see [`sct`]).
-//! 8. Then the log evidence: body rebuilt from the CMS, SET, inclusion proof, checkpoint,
+//! 9. The log evidence: body rebuilt from the CMS, SET, inclusion proof, checkpoint,
 //!    integrated time inside the leaf's validity (see [`tlog`]).
-//! 9. The identity policy gives the trust level (see [`policy`]).
+//! 10. The identity policy gives the trust level (see [`policy`]).
+//!
+//! The code below carries the same numbers (`// 1.` … `// 10.`).
 //!
 //! Everything here is pure: no I/O, no clock (the caller chooses nothing about time: the
 //! trusted time comes from the log). A [`Verified`] value can only be built by this module,
@@ -399,7 +401,7 @@ fn run(
         Err(e) => return Err(e.into()),
     };
 
-    // 8, continued. The log evidence: body, SET, proof, checkpoint, time window.
+    // 9. The log evidence: body, SET, proof, checkpoint, time window.
     let body = match log_source {
         LogSource::Embedded | LogSource::EmbeddedPerField => {
             offline_body(signed_attrs, &signer.signature, &leaf.der)
@@ -408,7 +410,7 @@ fn run(
     };
     let tlog = tlog::verify(entry, &body, trust, leaf.not_before, leaf.not_after)?;
 
-    // 9. Policy.
+    // 10. Policy.
     let trust_decision = policy.decide(&leaf, ctx.signer_email);
     Ok(Verified {
         signer: summarize(&leaf),

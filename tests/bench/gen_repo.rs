@@ -12,7 +12,12 @@
 //! `DIR/trusted_root.json` is the testbed's trust root (pass it to `--trusted-root`).
 //!
 //! Built with `--features testbed`; only ever talks to 127.0.0.1.
-#![allow(clippy::print_stdout)]
+// A generator program, not the library: it runs git and prints what it made.
+#![allow(
+    clippy::print_stdout,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)]
 
 use gitseal::cms::encode::IncludeCerts;
 use gitseal::fulcio::FulcioClient;

@@ -14,7 +14,14 @@
 //!
 //! A benchmark, not a test: nothing here asserts a time. Setup failures panic, which is how a
 //! `harness = false` bench reports a broken input.
-#![allow(clippy::unwrap_used, clippy::panic, clippy::print_stdout)]
+// A benchmark program, not the library: it reads GITSEAL_SHARED_DIR and prints its numbers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::disallowed_methods,
+    clippy::disallowed_macros
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gitseal::cms::decode::{self, ParsedSignature, Signer};

@@ -1,8 +1,9 @@
 //! A deterministic mutation fuzzer that runs on the stable toolchain in every `cargo test`:
 //! real signatures and objects from the corpus are bit-flipped, truncated, spliced and
 //! extended, then fed to every parser and to the full verifier. Nothing may panic, and a
-//! mutated signature must never verify. (`tests/fuzz/` holds the same entry points as
-//! cargo-fuzz targets for machines with a nightly toolchain.)
+//! mutated signature must never verify. (There are no cargo-fuzz targets in the repository:
+//! the entry points below are public library functions, so a cargo-fuzz harness on a nightly
+//! toolchain could call them as they are.)
 
 use super::common::corpus;
 use gitseal::git::object::{self, HashKind, Kind};

@@ -301,6 +301,114 @@ fn ci_examples_and_hook_are_shipped() {
     }
 }
 
+/// A relative `gitseal.policy` (or `GITSEAL_POLICY`) is anchored where git runs gitseal and
+/// its hooks: the git directory of a bare repository for the pre-receive hook (githooks(5):
+/// hooks run "in $GIT_DIR in a bare repository"), the top of the work tree otherwise, and so
+/// also for `gitseal verify` started in a subdirectory (it used to look in the subdirectory,
+/// while `git verify-commit` from the same place looked at the top: git runs
+/// `gpg.x509.program` there). The policy allows unsigned commits; without it the default
+/// rejects them, so a pass proves the file was found.
+#[test]
+fn relative_policy_path_is_anchored_at_the_repository_top() {
+    const POLICY: &str = "unsigned = \"allow\"\n\n[[allow]]\nidentity = \"nobody@example.com\"\nissuer = \"https://issuer.example\"\n";
+    let repo = TestRepo::new();
+    std::fs::create_dir(repo.path().join("sub")).unwrap();
+    std::fs::write(repo.path().join("sub/file"), "one\n").unwrap();
+    repo.git_ok(&["add", "sub/file"]);
+    let commit = |msg: &str| {
+        repo.git_ok(&[
+            "-c",
+            "user.name=A U Thor",
+            "-c",
+            "user.email=author@example.com",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            msg,
+        ]);
+        repo.git_ok(&["rev-parse", "HEAD"]).trim().to_string()
+    };
+    let first = commit("unsigned one");
+    let verify_from_sub = |vars: &[(&str, &str)]| {
+        repo.cmd(env!("CARGO_BIN_EXE_gitseal"))
+            .current_dir(repo.path().join("sub"))
+            .envs(vars.iter().copied())
+            .args(["verify", &first])
+            .output()
+            .unwrap()
+    };
+
+    // A work tree: the policy at the top, gitseal started in `sub/`.
+    std::fs::create_dir(repo.path().join(".gitseal")).unwrap();
+    std::fs::write(repo.path().join(".gitseal/policy.toml"), POLICY).unwrap();
+    let out = verify_from_sub(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    repo.git_ok(&["config", "gitseal.policy", ".gitseal/policy.toml"]);
+    let out = verify_from_sub(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = verify_from_sub(&[("GITSEAL_POLICY", ".gitseal/policy.toml")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Not the subdirectory: a policy only there is not found (a usage error naming the path
+    // at the top).
+    std::fs::write(repo.path().join("sub/only-here.toml"), POLICY).unwrap();
+    let out = verify_from_sub(&[("GITSEAL_POLICY", "only-here.toml")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let at_top = repo.path().join("only-here.toml");
+    assert!(
+        stderr(&out).contains(&at_top.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+    repo.git_ok(&["config", "--unset", "gitseal.policy"]);
+
+    // A bare repository with the hook: `policies/main.toml` is inside its git directory.
+    let server = tempfile::tempdir().unwrap();
+    let server_git = server.path().join("server.git");
+    repo.git_ok(&["init", "-q", "--bare", server_git.to_str().unwrap()]);
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pre-receive"),
+        server_git.join("hooks/pre-receive"),
+    )
+    .unwrap();
+    std::fs::create_dir(server_git.join("policies")).unwrap();
+    std::fs::write(server_git.join("policies/main.toml"), POLICY).unwrap();
+    let server_config = |v: &str| {
+        let dir = format!("--git-dir={}", server_git.display());
+        repo.git_ok(&[&dir, "config", "gitseal.policy", v]);
+    };
+    let push = || {
+        repo.cmd("git")
+            .arg("push")
+            .arg(&server_git)
+            .arg("HEAD:refs/heads/main")
+            .env("GITSEAL", env!("CARGO_BIN_EXE_gitseal"))
+            .output()
+            .unwrap()
+    };
+    server_config("policies/main.toml");
+    let out = push();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("gitseal: 1 new object(s) verified"),
+        "{}",
+        stderr(&out)
+    );
+    // The control: the same relative name for a file that is not in the git directory is an
+    // error naming the path the hook looked at, and the push is refused.
+    std::fs::write(server.path().join("elsewhere.toml"), POLICY).unwrap();
+    server_config("elsewhere.toml");
+    commit("unsigned two");
+    let out = push();
+    assert!(!out.status.success(), "{}", stderr(&out));
+    let looked_at = server_git.join("elsewhere.toml");
+    assert!(
+        stderr(&out).contains(&looked_at.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[cfg(feature = "testbed")]
 pub(crate) mod with_testbed {
     use super::*;
