@@ -19,4 +19,5 @@ mod integration {
     pub mod sign_e2e;
     pub mod tamper;
     pub mod testbed;
+    pub mod wiring;
 }
