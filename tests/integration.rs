@@ -19,5 +19,6 @@ mod integration {
     pub mod sign_e2e;
     pub mod tamper;
     pub mod testbed;
+    pub mod vectors;
     pub mod wiring;
 }
