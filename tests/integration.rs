@@ -22,4 +22,6 @@ mod integration {
     pub mod sign_e2e;
     pub mod tamper;
     pub mod testbed;
+    pub mod vectors;
+    pub mod wiring;
 }

@@ -220,7 +220,8 @@ mod with_testbed {
     };
     use gitseal::testbed::{Endpoint, Fault, Testbed, TestbedConfig, TokenRequest};
     use gitseal::trust::TrustRoot;
-    use gitseal::verify::{Context, Outcome, policy::Policy, verify_detached};
+    use gitseal::verify::reason::Reason;
+    use gitseal::verify::{Context, Outcome, Rejection, policy::Policy, verify_detached};
     use sha2::{Digest as _, Sha256};
 
     const PAYLOAD: &[u8] = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Dev <gitseal-testbed@example.com> 1800000000 +0000\ncommitter Dev <gitseal-testbed@example.com> 1800000000 +0000\n\nsigned against the testbed\n";
@@ -235,14 +236,27 @@ mod with_testbed {
         .expect("testbed starts")
     }
 
+    /// The verifier's refusal, kept typed through `SignError::SelfCheck`'s boxed error so a
+    /// test matches the [`Reason`] value itself, not its `Debug` spelling.
+    #[derive(Debug)]
+    struct Refused(Box<Rejection>);
+
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}: {}", self.0.reason.code(), self.0.detail)
+        }
+    }
+
+    impl std::error::Error for Refused {}
+
     fn verify(
         tb: &Testbed,
         payload: &[u8],
         armored: &[u8],
         object_id: Option<&str>,
         entry: Option<&gitseal::rekor::entry::LogEntry>,
-    ) -> Result<(), String> {
-        let trust = TrustRoot::from_file(tb.trusted_root_path()).map_err(|e| e.to_string())?;
+    ) -> Result<(), Refused> {
+        let trust = TrustRoot::from_file(tb.trusted_root_path()).expect("testbed trust root");
         let ctx = Context {
             signer_email: None,
             looked_up_entry: entry,
@@ -250,7 +264,7 @@ mod with_testbed {
         };
         match verify_detached(payload, armored, &trust, &Policy::default(), &ctx) {
             Outcome::Verified(_) => Ok(()),
-            Outcome::Rejected(r) => Err(format!("{:?}: {}", r.reason, r.detail)),
+            Outcome::Rejected(r) => Err(Refused(Box::new(r))),
         }
     }
 
@@ -362,10 +376,16 @@ mod with_testbed {
                 .unwrap();
             let mut tokens = minted(&tb);
             match sign_with(&tb, &mut tokens, RekorMode::Offline, FulcioApi::Auto) {
-                Err(SignError::SelfCheck(e)) => assert!(
-                    e.to_string().contains("IntegratedTimeOutsideValidity"),
-                    "{fault:?}: {e}"
-                ),
+                Err(SignError::SelfCheck(e)) => {
+                    let refused = e
+                        .downcast_ref::<Refused>()
+                        .unwrap_or_else(|| panic!("{fault:?}: not a verifier refusal: {e}"));
+                    assert_eq!(
+                        refused.0.reason,
+                        Reason::IntegratedTimeOutsideValidity,
+                        "{fault:?}: {e}"
+                    );
+                }
                 other => panic!("{fault:?}: {:?}", other.map(|o| o.log_uuid)),
             }
         }
@@ -375,12 +395,19 @@ mod with_testbed {
     fn legacy_v1_fulcio_api_also_works() {
         let tb = testbed();
         let mut tokens = minted(&tb);
+        let hits = |e| tb.faults().hits(e);
         sign_with(&tb, &mut tokens, RekorMode::Offline, FulcioApi::V1).unwrap();
-        // And Auto falls back when v2 is gone.
+        // V1 asked for exactly one certificate over gitsign's legacy call, and never tried v2.
+        assert_eq!(hits(Endpoint::FulcioSigningCertV1), 1);
+        assert_eq!(hits(Endpoint::FulcioSigningCertV2), 0);
+        // And Auto falls back when v2 is gone: one v2 call answered 404 (not retried: a
+        // server without the API gives the same answer again, src/fulcio.rs), then one v1.
         tb.faults()
             .set(Endpoint::FulcioSigningCertV2, Fault::Status(404))
             .unwrap();
         sign_with(&tb, &mut tokens, RekorMode::Offline, FulcioApi::Auto).unwrap();
+        assert_eq!(hits(Endpoint::FulcioSigningCertV2), 1);
+        assert_eq!(hits(Endpoint::FulcioSigningCertV1), 2);
     }
 
     #[test]
@@ -416,6 +443,10 @@ mod with_testbed {
             .unwrap();
         let mut tokens = minted(&tb);
         sign_with(&tb, &mut tokens, RekorMode::Offline, FulcioApi::Auto).unwrap();
+        // The 503 was answered and the entry made on the retry: exactly two requests (no
+        // retry after the success), and the one-shot fault is used up.
+        assert_eq!(tb.faults().hits(Endpoint::RekorCreateEntry), 2);
+        assert!(tb.faults().list().is_empty(), "{:?}", tb.faults().list());
     }
 
     #[test]

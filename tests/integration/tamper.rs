@@ -16,7 +16,7 @@ const SUBJECT: &str = "dc68e8ce155fe12ab8fd7c55de6ef336ce716ee8";
 /// Another offline-mode commit whose log entry we substitute.
 const OTHER: &str = "a283a6f3a15bb0f4544c36f1a6329c78f1403d45";
 
-fn object(sha: &str) -> (Vec<u8>, Vec<u8>) {
+pub(super) fn object(sha: &str) -> (Vec<u8>, Vec<u8>) {
     let o = corpus().into_iter().find(|o| o.sha == sha).unwrap();
     let s = object::split(Kind::Commit, &o.raw, HashKind::Sha1).unwrap();
     (s.payload, armor::decode(&s.signature).unwrap())
@@ -39,19 +39,19 @@ fn reason(o: &Outcome) -> Reason {
     }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> usize {
+pub(super) fn find(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len())
         .position(|w| w == needle)
         .expect("needle in signature")
 }
 
-fn flip_at(der: &[u8], at: usize) -> Vec<u8> {
+pub(super) fn flip_at(der: &[u8], at: usize) -> Vec<u8> {
     let mut d = der.to_vec();
     d[at] ^= 0x01;
     d
 }
 
-fn entry_of(der: &[u8]) -> LogEntry {
+pub(super) fn entry_of(der: &[u8]) -> LogEntry {
     let cms = decode::parse(der).unwrap();
     cms.signers[0].tlog_entry().unwrap().unwrap().0
 }
@@ -302,14 +302,14 @@ fn structural_rejections() {
 // The CMS signature covers only the signed attributes, so SignerInfo's other fields and the
 // unsigned attributes (where gitsign embeds the log entry) can be changed without touching it.
 
-fn wrap(tag: u8, body: &[u8]) -> Vec<u8> {
+pub(super) fn wrap(tag: u8, body: &[u8]) -> Vec<u8> {
     let mut v = tlv::header(tag, body.len());
     v.extend_from_slice(body);
     v
 }
 
 /// Rebuilds the ContentInfo after `f` edits the SignedData fields (raw TLVs).
-fn edit_signed_data(der: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
+pub(super) fn edit_signed_data(der: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
     let ci = tlv::read_only(der, 0x30).unwrap();
     let parts = tlv::children(ci.value).unwrap();
     let sd = tlv::read_only(parts[1].value, 0x30).unwrap();
@@ -324,7 +324,7 @@ fn edit_signed_data(der: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
 }
 
 /// Rebuilds after `f` edits the single SignerInfo's fields.
-fn edit_signer(der: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
+pub(super) fn edit_signer(der: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
     edit_signed_data(der, |fields| {
         let set = fields.last_mut().unwrap();
         let set_tlv = tlv::read_only(set, 0x31).unwrap();
@@ -340,7 +340,7 @@ fn edit_signer(der: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
 }
 
 /// Replaces the unsigned attributes with one 57264.3.1 attribute holding `value` (DER).
-fn with_tlog_attribute(der: &[u8], value: Vec<u8>) -> Vec<u8> {
+pub(super) fn with_tlog_attribute(der: &[u8], value: Vec<u8>) -> Vec<u8> {
     let oid = der::Encode::to_der(&gitseal::oids::GITSIGN_TLOG_ENTRY).unwrap();
     let attr = wrap(0x30, &[oid, wrap(0x31, &value)].concat());
     edit_signer(der, |sf| {
