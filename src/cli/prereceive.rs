@@ -82,7 +82,7 @@ fn is_subset(a: &[usize], b: &[usize]) -> bool {
 /// ref itself before the push, among others — passed rules at least as strict and is not
 /// walked again; anything else the ref newly reaches is, even if another ref with laxer
 /// rules (a contributors' branch) already has it. An object several updates bring under the
-/// same rules is judged once.
+/// same rules (and, for a tag a ref names directly, as the same name) is judged once.
 fn items(
     store: &ObjectStore,
     rules: &Rules,
@@ -106,7 +106,9 @@ fn items(
             .map(|(_, id)| *id)
             .collect();
         for t in store.introduced(u.new, &known, &u.name)? {
-            if seen.insert((t.id, set.clone())) {
+            // The name a tag must give itself is part of what is judged: the same tag object
+            // pushed as two tag refs is checked against each name.
+            if seen.insert((t.id, set.clone(), t.stored_as.clone())) {
                 items.push((t, Some(u.name.clone())));
             }
         }

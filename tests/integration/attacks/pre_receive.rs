@@ -77,12 +77,16 @@ refs = ["refs/heads/feature/*"]
         }
 
         fn push(&self, w: &World, refspec: &str) -> (bool, String) {
+            self.push_many(w, &[refspec])
+        }
+
+        fn push_many(&self, w: &World, refspecs: &[&str]) -> (bool, String) {
             let o = w
                 .repo
                 .cmd("git")
                 .arg("push")
                 .arg(&self.git_dir)
-                .arg(refspec)
+                .args(refspecs)
                 .envs(w.env())
                 .env("GITSEAL", env!("CARGO_BIN_EXE_gitseal"))
                 .output()
@@ -256,6 +260,16 @@ refs = ["refs/heads/feature/*"]
             )),
             "{text}"
         );
+        // Both names in one push: the object is judged once per name, not once in all.
+        let (ok, text) = server.push_many(
+            &w,
+            &[
+                "refs/tags/v0.9:refs/tags/v0.9",
+                "refs/tags/v1.0:refs/tags/v1.0",
+            ],
+        );
+        assert!(!ok, "{text}");
+        assert!(text.contains("rejected refs/tags/v1.0:"), "{text}");
         let (ok, text) = server.push(&w, "refs/tags/v0.9:refs/tags/v0.9");
         assert!(ok, "{text}");
     }
