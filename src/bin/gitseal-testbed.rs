@@ -105,7 +105,8 @@ enum Cmd {
         /// Endpoint name, e.g. rekor.createEntry (see the library docs for the list).
         #[arg(long)]
         endpoint: Option<String>,
-        /// Fault name, e.g. status, hang, delay, malformedJson, wrongSct, wrongSetKey.
+        /// Fault name, e.g. status, hang, delay, malformedJson, wrongSct, missingSct,
+        /// notForCodeSigning, wrongSetKey.
         #[arg(long)]
         fault: Option<String>,
         /// HTTP status for `status`.

@@ -149,6 +149,14 @@ pub enum Fault {
     NotYetValidCertificate,
     /// Embed an SCT whose signature does not verify over the precertificate (Fulcio issuance only).
     WrongSct,
+    /// Issue the leaf from the intermediate with no SCT list extension at all, as a CA that
+    /// skipped its CT log would (Fulcio issuance only). Public Fulcio has embedded SCTs since
+    /// its intermediate CA (2022-07); only root-issued leaves before that lack one.
+    MissingSct,
+    /// Issue a leaf whose extendedKeyUsage is emailProtection instead of codeSigning, as a CA
+    /// misissuing an S/MIME certificate would; its SCT and everything else are genuine
+    /// (Fulcio issuance only).
+    NotForCodeSigning,
     /// Sign the entry timestamp (SET) with a key that is not in the trust root (Rekor entries only).
     WrongSetKey,
     /// Sign the checkpoint with a key that is not in the trust root, keeping the real key hint
@@ -172,6 +180,8 @@ impl Fault {
             Fault::ExpiredCertificate => "expiredCertificate",
             Fault::NotYetValidCertificate => "notYetValidCertificate",
             Fault::WrongSct => "wrongSct",
+            Fault::MissingSct => "missingSct",
+            Fault::NotForCodeSigning => "notForCodeSigning",
             Fault::WrongSetKey => "wrongSetKey",
             Fault::WrongCheckpointKey => "wrongCheckpointKey",
             Fault::WrongInclusionProof => "wrongInclusionProof",
@@ -183,9 +193,11 @@ impl Fault {
     pub fn applies_to(self, endpoint: Endpoint) -> bool {
         match self {
             Fault::Status(_) | Fault::Hang | Fault::Delay(_) | Fault::MalformedJson => true,
-            Fault::ExpiredCertificate | Fault::NotYetValidCertificate | Fault::WrongSct => {
-                endpoint.is_fulcio_issuance()
-            }
+            Fault::ExpiredCertificate
+            | Fault::NotYetValidCertificate
+            | Fault::WrongSct
+            | Fault::MissingSct
+            | Fault::NotForCodeSigning => endpoint.is_fulcio_issuance(),
             Fault::WrongSetKey | Fault::WrongInclusionProof => endpoint.returns_rekor_entries(),
             Fault::WrongCheckpointKey => {
                 endpoint.returns_rekor_entries() || endpoint == Endpoint::RekorLogInfo
@@ -259,6 +271,8 @@ impl FaultSpec {
             "expiredCertificate" => Fault::ExpiredCertificate,
             "notYetValidCertificate" => Fault::NotYetValidCertificate,
             "wrongSct" => Fault::WrongSct,
+            "missingSct" => Fault::MissingSct,
+            "notForCodeSigning" => Fault::NotForCodeSigning,
             "wrongSetKey" => Fault::WrongSetKey,
             "wrongCheckpointKey" => Fault::WrongCheckpointKey,
             "wrongInclusionProof" => Fault::WrongInclusionProof,
@@ -450,5 +464,31 @@ mod tests {
             times: None,
         };
         assert!(f.add_spec(&bad).is_err());
+    }
+
+    #[test]
+    fn certificate_faults_apply_to_issuance_only() {
+        for name in ["missingSct", "notForCodeSigning"] {
+            let spec = |endpoint: &str| FaultSpec {
+                endpoint: endpoint.into(),
+                fault: name.into(),
+                status: None,
+                delay_ms: None,
+                times: Some(1),
+            };
+            for endpoint in ["fulcio.signingCert.v2", "fulcio.signingCert.v1"] {
+                let (_, fault, _) = spec(endpoint).parse().expect("applies");
+                assert_eq!(fault.name(), name, "the name round-trips");
+            }
+            for endpoint in ["fulcio.trustBundle", "rekor.createEntry"] {
+                assert!(
+                    matches!(
+                        spec(endpoint).parse(),
+                        Err(FaultError::NotApplicable { .. })
+                    ),
+                    "{name} on {endpoint}"
+                );
+            }
+        }
     }
 }

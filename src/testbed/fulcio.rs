@@ -1,5 +1,7 @@
 //! The testbed's Fulcio: a two-level ECDSA P-384 CA that issues 10-minute code-signing
-//! certificates for OIDC identities, each with an embedded SCT.
+//! certificates for OIDC identities, each with an embedded SCT (unless a fault says otherwise:
+//! `missingSct`, `notForCodeSigning`, `wrongSct` and the validity faults issue the defective
+//! leaves a misissuing CA would, for the verifier's negative tests).
 //!
 //! Owns the CA certificates (made once per testbed directory), the leaf profile and the HTTP
 //! surface of Fulcio v2 (`POST /api/v2/signingCert`, `GET /api/v2/trustBundle`) and of the
@@ -552,6 +554,13 @@ impl Fulcio {
         let validity = Validity::new(time_at(nb)?, time_at(na)?);
         let p = &iss.principal;
         let issuer = self.certificate_issuer.as_ref().unwrap_or(&p.issuer);
+        // The `notForCodeSigning` fault: an S/MIME purpose (RFC 5280 §4.2.1.12) where Fulcio
+        // puts codeSigning, so the leaf is otherwise a perfect Fulcio leaf with a valid SCT.
+        let purpose = if faults.contains(&Fault::NotForCodeSigning) {
+            const_oid::db::rfc5280::ID_KP_EMAIL_PROTECTION
+        } else {
+            const_oid::db::rfc5280::ID_KP_CODE_SIGNING
+        };
 
         let mut exts = vec![
             ext(
@@ -562,7 +571,7 @@ impl Fulcio {
             ext(
                 ExtendedKeyUsage::OID,
                 false,
-                &ExtendedKeyUsage(vec![const_oid::db::rfc5280::ID_KP_CODE_SIGNING]),
+                &ExtendedKeyUsage(vec![purpose]),
             )?,
             ext(
                 SubjectKeyIdentifier::OID,
@@ -593,6 +602,12 @@ impl Fulcio {
         exts.extend(self.workflow_extensions(&p.claims, false)?);
 
         let serial = random_serial()?;
+        if faults.contains(&Fault::MissingSct) {
+            // The `missingSct` fault: the leaf as a CA that never asked its CT log would issue
+            // it (no 1.3.6.1.4.1.11129.2.4.2 extension), still from the intermediate and
+            // issued now, so no pre-2022 exemption can apply to it.
+            return self.sign_leaf(serial, validity, &iss.spki, &exts);
+        }
         let precert_tbs = CertSpec {
             subject: Name::default(),
             issuer: self.intermediate_name.clone(),
@@ -617,13 +632,24 @@ impl Fulcio {
             false,
             &OctetString::new(sct).map_err(der_err)?,
         )?);
+        self.sign_leaf(serial, validity, &iss.spki, &exts)
+    }
+
+    /// The leaf with exactly `exts`, signed by the intermediate; returns its PEM.
+    fn sign_leaf(
+        &self,
+        serial: SerialNumber,
+        validity: Validity,
+        spki: &SubjectPublicKeyInfoOwned,
+        exts: &[Extension],
+    ) -> Result<String, TestbedError> {
         let cert = CertSpec {
             subject: Name::default(),
             issuer: self.intermediate_name.clone(),
             serial,
             validity,
-            spki: iss.spki.clone(),
-            exts: &exts,
+            spki: spki.clone(),
+            exts,
         }
         .sign(&self.intermediate_key)?;
         Ok(crypto::pem("CERTIFICATE", &cert.to_der().map_err(der_err)?))

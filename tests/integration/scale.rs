@@ -1456,6 +1456,76 @@ refs = ["refs/heads/main"]
             stderr(&out)
         );
     }
+
+    /// What a misissuing CA would hand out, from the testbed's Fulcio (`missingSct`: a leaf
+    /// from the intermediate, issued now, with no SCT list, so the pre-2022 root-issued
+    /// exemption of `verify/mod.rs` cannot apply; `notForCodeSigning`: emailProtection where
+    /// codeSigning belongs, with a genuine SCT). Signed through the library without the
+    /// signer's certificate check (`World::sign`: `certificate_check: None`), offline mode, so
+    /// the entry is genuinely in the log and the certificate is the only defect. git hears
+    /// BADSIG with the reason (`%G?` = B, the `[code]` on stderr), and the same payload signed
+    /// with the fault off is good (the control). With `GITSEAL_RECORD_TESTBED_VECTORS=1` the
+    /// three objects and the testbed's trust root become static vectors (`vectors.rs`).
+    #[test]
+    fn certificates_a_misissuing_ca_would_make_are_rejected() {
+        let w = World::new();
+        let alice = TokenRequest::email(ALICE);
+        let mut recorded = Vec::new();
+        for (fault, status, reason, pretty) in [
+            (None, "GOODSIG", None, "G"),
+            (Some(Fault::MissingSct), "BADSIG", Some("sct-missing"), "B"),
+            (
+                Some(Fault::NotForCodeSigning),
+                "BADSIG",
+                Some("certificate-not-for-code-signing"),
+                "B",
+            ),
+        ] {
+            let before = w.tb().faults().hits(Endpoint::FulcioSigningCertV2);
+            if let Some(f) = fault {
+                w.tb()
+                    .faults()
+                    .set(Endpoint::FulcioSigningCertV2, f)
+                    .unwrap();
+            }
+            let id = w.commit(CommitSpec {
+                signer: Some((&alice, RekorMode::Offline, Log::Real)),
+                ..spec(&[], "a certificate from the testbed", 1)
+            });
+            w.tb().faults().clear_all();
+            // The faulty certificate came from where the fault was set.
+            assert_eq!(
+                w.tb().faults().hits(Endpoint::FulcioSigningCertV2),
+                before + 1
+            );
+            let git = |args: &[&str]| w.repo.cmd("git").args(args).envs(w.env()).output().unwrap();
+            let raw = git(&["verify-commit", "--raw", &id]);
+            assert!(
+                stderr(&raw).contains(&format!("[GNUPG:] {status} ")),
+                "{fault:?}: {}",
+                stderr(&raw)
+            );
+            assert_eq!(raw.status.success(), fault.is_none(), "{fault:?}");
+            let human = stderr(&git(&["verify-commit", &id]));
+            match reason {
+                Some(code) => assert!(human.contains(&format!("[{code}]")), "{human}"),
+                // The control: no reason code at all.
+                None => assert!(
+                    !human.contains("[sct-") && !human.contains("[certificate-"),
+                    "{human}"
+                ),
+            }
+            let shown = git(&["log", "-1", "--format=%G?", &id]);
+            assert_eq!(String::from_utf8_lossy(&shown.stdout).trim(), pretty);
+            recorded.push(w.repo.git(&["cat-file", "commit", &id]).stdout);
+        }
+        if std::env::var_os("GITSEAL_RECORD_TESTBED_VECTORS").is_some() {
+            super::super::vectors::record_testbed(
+                &recorded,
+                &std::fs::read(&w.trusted_root).unwrap(),
+            );
+        }
+    }
 }
 
 #[test]

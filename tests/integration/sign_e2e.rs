@@ -371,6 +371,16 @@ fn service_failures_give_a_clear_error_and_no_signature() {
         ),
         (
             Endpoint::FulcioSigningCertV2,
+            Fault::MissingSct,
+            "[sct-missing]",
+        ),
+        (
+            Endpoint::FulcioSigningCertV2,
+            Fault::NotForCodeSigning,
+            "[certificate-not-for-code-signing]",
+        ),
+        (
+            Endpoint::FulcioSigningCertV2,
             Fault::NotYetValidCertificate,
             "not valid now",
         ),

@@ -1678,8 +1678,52 @@ fn faults_fulcio_certificates() {
         verify_sct(&tb, &leaf, &inter).is_err(),
         "wrong SCT detected"
     );
+    // A leaf with no SCT list at all, still issued by the intermediate (which signs it: OpenSSL
+    // accepts the chain).
+    tb.faults()
+        .once(Endpoint::FulcioSigningCertV2, Fault::MissingSct)
+        .expect("fault");
+    let (leaf, inter) = issue();
+    let cert = Certificate::from_der(&leaf).expect("leaf");
+    assert!(
+        ext(&cert, "1.3.6.1.4.1.11129.2.4.2").is_none(),
+        "no SCT list extension"
+    );
+    assert_eq!(
+        cert.tbs_certificate().issuer().to_der().expect("issuer"),
+        Certificate::from_der(&inter)
+            .expect("inter")
+            .tbs_certificate()
+            .subject()
+            .to_der()
+            .expect("subject"),
+        "issued by the intermediate"
+    );
+    let (ok, out) = openssl_verify(
+        &tb.trust().fulcio_root_pem,
+        &pem("CERTIFICATE", &inter),
+        &pem("CERTIFICATE", &leaf),
+    );
+    assert!(ok, "openssl verify: {out}");
+    // A leaf for email protection, not code signing; its SCT still verifies.
+    tb.faults()
+        .once(Endpoint::FulcioSigningCertV2, Fault::NotForCodeSigning)
+        .expect("fault");
+    let (leaf, inter) = issue();
+    let cert = Certificate::from_der(&leaf).expect("leaf");
+    let eku = ext(&cert, "2.5.29.37").expect("EKU");
+    let eku =
+        x509_cert::ext::pkix::ExtendedKeyUsage::from_der(eku.extn_value.as_bytes()).expect("EKU");
+    let purposes: Vec<String> = eku.0.iter().map(ToString::to_string).collect();
+    assert_eq!(purposes, ["1.3.6.1.5.5.7.3.4"], "emailProtection only");
+    verify_sct(&tb, &leaf, &inter).expect("SCT genuine");
     let (leaf, inter) = issue();
     verify_sct(&tb, &leaf, &inter).expect("back to normal");
+    let cert = Certificate::from_der(&leaf).expect("leaf");
+    let eku = ext(&cert, "2.5.29.37").expect("EKU");
+    let eku =
+        x509_cert::ext::pkix::ExtendedKeyUsage::from_der(eku.extn_value.as_bytes()).expect("EKU");
+    assert!(eku.0.iter().any(|o| o.to_string() == "1.3.6.1.5.5.7.3.3"));
 }
 
 #[test]

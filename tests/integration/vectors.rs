@@ -11,7 +11,7 @@
 //! | `expect` | the status git hears: `GOODSIG`, `BADSIG` or `ERRSIG` |
 //! | `reason` | the stable reason code gitseal gives (`src/verify/reason.rs`), or `none` |
 //! | `kind` | `commit` or `tag` |
-//! | `from` | the corpus object (`../shared/corpus`) it was made from |
+//! | `from` | the corpus object (`../shared/corpus`) it was made from, or `testbed (recorded)` |
 //! | `mutation` | what was changed, in words |
 //! | `trust` | `public-good` (built in), or a trusted_root.json in `tests/vectors/` |
 //! | `via` | `git` (`git verify-commit`/`verify-tag`, gitseal as `gpg.x509.program`) or `gitseal verify` (gitseal's own command: for what git's gpg path never passes on) |
@@ -21,7 +21,10 @@
 //! Every vector runs with `gitseal.offline=true`: the files are the whole input, no network.
 //! The files are committed and are the test input; they were made from real corpus objects by
 //! the deterministic mutations in [`generate`] (the DER surgery of `tamper.rs`), and
-//! `GITSEAL_UPDATE_VECTORS=1 cargo test --test integration vectors` writes them again.
+//! `GITSEAL_UPDATE_VECTORS=1 cargo test --test integration vectors` writes them again. The
+//! exceptions are the `testbed-*` vectors: a trusted CA's defective leaf cannot be made by
+//! editing a real object, so those were signed through the local testbed and recorded with its
+//! trust root (see [`RECORDED`]).
 //! `every_reason_has_a_rejecting_vector` fails for a reason code with neither a vector nor an
 //! entry in [`EXCEPTIONS`], so a new reason cannot arrive untested.
 
@@ -41,21 +44,6 @@ use gitseal::verify::reason::{Class, Reason};
 /// Reasons no static vector can reach: (reason, the file that covers it, a string that file
 /// must contain (the covering test's name or assertion), why no file can carry it).
 const EXCEPTIONS: &[(Reason, &str, &str, &str)] = &[
-    (
-        Reason::SctMissing,
-        "src/verify/sct.rs",
-        "Reason::SctMissing",
-        "needs a leaf issued after Fulcio began embedding SCTs (2022-07) by a trusted CA but \
-         without one: no real object has one and the testbed's Fulcio cannot issue one (it \
-         has WrongSct, no missing-SCT fault), so today only the check itself names it",
-    ),
-    (
-        Reason::CertificateNotForCodeSigning,
-        "src/verify/chain.rs",
-        "fn leaf_usage_rejects_certificates_not_for_code_signing",
-        "needs a leaf without codeSigning from a trusted CA: no real object has one and the \
-         testbed's Fulcio cannot issue one",
-    ),
     (
         Reason::IntegratedTimeOutsideValidity,
         "tests/integration/sign_clients.rs",
@@ -397,10 +385,7 @@ fn generate() -> (Vec<Made>, Vec<(&'static str, Vec<u8>)>) {
     let raw_of = |sha: &str| corpus().into_iter().find(|o| o.sha == sha).unwrap().raw;
     let bad = |name, reason: Reason, mutation, raw| Made {
         name,
-        expect: match reason.class() {
-            Class::Bad => "BADSIG",
-            Class::CannotCheck => "ERRSIG",
-        },
+        expect: expect_of(Some(reason)),
         reason: Some(reason),
         kind: "commit",
         from: SUBJECT,
@@ -721,7 +706,137 @@ fn generate() -> (Vec<Made>, Vec<(&'static str, Vec<u8>)>) {
     });
     let mut text = serde_json::to_string_pretty(&root).unwrap();
     text.push('\n');
-    (v, vec![(trust_file, text.into_bytes())])
+    let (testbed, testbed_trust) = read_recorded();
+    v.extend(testbed);
+    (
+        v,
+        vec![
+            (trust_file, text.into_bytes()),
+            (TESTBED_TRUST, testbed_trust),
+        ],
+    )
+}
+
+/// One vector file: the header, an empty line, the raw object.
+fn render(m: &Made) -> Vec<u8> {
+    let mut out = format!(
+        "expect: {}\nreason: {}\nkind: {}\nfrom: {}\nmutation: {}\ntrust: {}\n",
+        m.expect,
+        m.reason.map_or("none", Reason::code),
+        m.kind,
+        m.from,
+        m.mutation,
+        m.trust
+    )
+    .into_bytes();
+    out.extend_from_slice(format!("via: {}\n", m.via).as_bytes());
+    if let Some(r) = m.git_ref {
+        out.extend_from_slice(format!("ref: {r}\n").as_bytes());
+    }
+    for c in m.config {
+        out.extend_from_slice(format!("config: {c}\n").as_bytes());
+    }
+    out.push(b'\n');
+    out.extend_from_slice(&m.raw);
+    out
+}
+
+// --- Recorded through the local testbed (GITSEAL_RECORD_TESTBED_VECTORS=1). ---
+
+/// The testbed's trust root, committed beside the vectors signed through it (3 KB: its two
+/// CA certificates and its Rekor and CT log keys; `validFor` has a start only, and every
+/// check of these objects is at their log's integrated time, so they stay valid).
+const TESTBED_TRUST: &str = "testbed.trusted_root.json";
+
+/// Vectors no edit of a real object can make: a *trusted* CA's leaf that is defective (any
+/// edit of a real leaf breaks the CA's signature and gives `chain-untrusted`). They are
+/// commits signed through the local testbed's Fulcio with a fault switched on, recorded by
+/// `scale.rs::certificates_a_misissuing_ca_would_make_are_rejected` in this order, with a
+/// control signed the same way with no fault (proving the committed trust root is the one
+/// they chain to). The testbed's keys are random per run, so the objects cannot be rebuilt
+/// byte for byte: [`generate`] reads them back from the committed files and writes only their
+/// headers; `GITSEAL_RECORD_TESTBED_VECTORS=1 cargo test --test integration
+/// certificates_a_misissuing_ca` records new ones (and the trust root).
+const RECORDED: [(&str, Option<Reason>, &str); 3] = [
+    (
+        "testbed-good-commit",
+        None,
+        "none; signed through the local testbed (Fulcio, CT log, Rekor), offline mode",
+    ),
+    (
+        "testbed-leaf-without-sct",
+        Some(Reason::SctMissing),
+        "the testbed's Fulcio issued the leaf from its intermediate with no SCT list extension \
+         (fault missingSct); the entry is genuinely logged",
+    ),
+    (
+        "testbed-leaf-for-email-protection",
+        Some(Reason::CertificateNotForCodeSigning),
+        "the testbed's Fulcio issued the leaf with extKeyUsage emailProtection instead of \
+         codeSigning (fault notForCodeSigning); SCT and entry genuine",
+    ),
+];
+
+fn expect_of(reason: Option<Reason>) -> &'static str {
+    match reason.map(Reason::class) {
+        None => "GOODSIG",
+        Some(Class::Bad) => "BADSIG",
+        Some(Class::CannotCheck) => "ERRSIG",
+    }
+}
+
+fn recorded(
+    name: &'static str,
+    reason: Option<Reason>,
+    mutation: &'static str,
+    raw: Vec<u8>,
+) -> Made {
+    Made {
+        name,
+        expect: expect_of(reason),
+        reason,
+        kind: "commit",
+        from: "testbed (recorded)",
+        mutation,
+        trust: TESTBED_TRUST,
+        config: &[],
+        via: "git",
+        git_ref: None,
+        raw,
+    }
+}
+
+/// Writes the recorded vectors and the testbed's trust root (`objects` in [`RECORDED`]'s
+/// order, as `git cat-file commit` prints them).
+pub(crate) fn record_testbed(objects: &[Vec<u8>], trusted_root: &[u8]) {
+    assert_eq!(objects.len(), RECORDED.len());
+    for ((name, reason, mutation), raw) in RECORDED.into_iter().zip(objects) {
+        let m = recorded(name, reason, mutation, raw.clone());
+        std::fs::write(dir().join(format!("{name}.vector")), render(&m)).unwrap();
+    }
+    std::fs::write(dir().join(TESTBED_TRUST), trusted_root).unwrap();
+}
+
+/// The recorded vectors and trust root, read back from the committed files.
+fn read_recorded() -> (Vec<Made>, Vec<u8>) {
+    let read = |file: &str| {
+        let path = dir().join(file);
+        std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; record it: GITSEAL_RECORD_TESTBED_VECTORS=1 cargo test --test \
+                 integration certificates_a_misissuing_ca",
+                path.display()
+            )
+        })
+    };
+    let made = RECORDED
+        .into_iter()
+        .map(|(name, reason, mutation)| {
+            let file = format!("{name}.vector");
+            recorded(name, reason, mutation, parse(&file, &read(&file)).raw)
+        })
+        .collect();
+    (made, read(TESTBED_TRUST))
 }
 
 /// The committed vectors are what [`generate`] makes, so the regeneration command documented
@@ -734,27 +849,9 @@ fn committed_vectors_are_the_generated_ones() {
         .map(|(name, bytes)| (name.to_owned(), bytes))
         .collect();
     for m in made {
-        let mut out = format!(
-            "expect: {}\nreason: {}\nkind: {}\nfrom: {}\nmutation: {}\ntrust: {}\n",
-            m.expect,
-            m.reason.map_or("none", Reason::code),
-            m.kind,
-            m.from,
-            m.mutation,
-            m.trust
-        )
-        .into_bytes();
-        out.extend_from_slice(format!("via: {}\n", m.via).as_bytes());
-        if let Some(r) = m.git_ref {
-            out.extend_from_slice(format!("ref: {r}\n").as_bytes());
-        }
-        for c in m.config {
-            out.extend_from_slice(format!("config: {c}\n").as_bytes());
-        }
-        out.push(b'\n');
-        out.extend_from_slice(&m.raw);
         assert!(
-            want.insert(format!("{}.vector", m.name), out).is_none(),
+            want.insert(format!("{}.vector", m.name), render(&m))
+                .is_none(),
             "two vectors named {}",
             m.name
         );
