@@ -8,7 +8,7 @@
 //! | [`config`] | git config + environment → effective configuration (gitsign's keys and ours); the one reader of the process environment ([`config::Env`]) |
 //! | [`clock`] | the wall clock: the one place that asks the system what time it is ([`clock::SystemClock`]; tests inject a [`clock::Clock`]) |
 //! | [`gpg_status`] | the `[GNUPG:]` status-line protocol git reads |
-//! | [`armor`] | the `SIGNED MESSAGE` PEM framing |
+//! | [`armor`] | every PEM text read or written (signature framing, certificate and key PEM, the testbed's too): the one writer (Go's `pem.EncodeToMemory` form) and three named reading levels — canonical for signatures in git objects, RFC 7468 strict for service answers, lenient (gitsign's readers) for configuration bundles |
 //! | [`bundle`] | Sigstore bundle v0.3 export for independent verifiers |
 //! | [`cms`] | RFC 5652 SignedData decoding (and encoding) in gitsign's layout |
 //! | [`oids`] | every object identifier we read or write |
