@@ -167,7 +167,7 @@ impl ObjectStore {
     }
 
     /// The kind and size of `id` from its header, without reading the object.
-    pub(super) fn header(&self, id: ObjectId) -> Result<Option<(gix::object::Kind, u64)>, String> {
+    fn header(&self, id: ObjectId) -> Result<Option<(gix::object::Kind, u64)>, String> {
         match self.repo.try_find_header(id) {
             Ok(Some(h)) => return Ok(Some((h.kind(), h.size()))),
             Ok(None) => {}
