@@ -918,7 +918,7 @@ pub struct VerifySettings {
     pub cache_dir: Option<PathBuf>,
     /// Policy file: `gitseal.policy` < `GITSEAL_POLICY`; relative paths are relative to the
     /// directory git runs gitseal and hooks in (the top of the work tree, or the git directory
-    /// of a bare repository: `walk::repository_top`), wherever gitseal itself is started, and
+    /// of a bare repository: `git::repo::repository_top`), wherever gitseal itself is started, and
     /// a leading `~/` is the home directory.
     pub policy_file: Option<PathBuf>,
     /// Per-request HTTP timeout (`gitseal.httpTimeout` < `GITSEAL_HTTP_TIMEOUT`, seconds).
@@ -1081,7 +1081,7 @@ mod verify_settings_tests {
         }
         let s = VerifySettings::resolve(&GitConfig::default(), &env(&[]), never).unwrap();
         assert_eq!(s.policy_file, None);
-        // A bare repository's top is its git directory (walk::repository_top).
+        // A bare repository's top is its git directory (git::repo::repository_top).
         let top = || PathBuf::from("/srv/repo.git");
         let git = GitConfig::from_pairs(&[("gitseal.policy", "policy/main.toml")]);
         let s = VerifySettings::resolve(&git, &env(&[]), top).unwrap();

@@ -282,9 +282,10 @@ impl FulcioClient {
         proof: &[u8],
     ) -> Result<Result<FulcioChain, (bool, FulcioError)>, FulcioError> {
         let url = join_url(&self.base_url, "/api/v2/signingCert");
-        let pem = public_key
-            .to_public_key_pem(der::pem::LineEnding::LF)
+        let spki = public_key
+            .to_public_key_der()
             .map_err(|e| FulcioError::Encode(e.to_string()))?;
+        let pem = crate::armor::pem("PUBLIC KEY", spki.as_bytes());
         let body = CreateSigningCertificateRequest {
             credentials: Credentials {
                 oidc_identity_token: token.expose_secret(),
@@ -336,12 +337,12 @@ impl FulcioClient {
         };
         let mut ders = Vec::new();
         for pem in &pems {
-            ders.extend(
-                split_pem_certificates(pem).map_err(|reason| FulcioError::Malformed {
+            ders.extend(crate::armor::certificates(pem).map_err(|reason| {
+                FulcioError::Malformed {
                     url: url.clone(),
                     reason,
-                })?,
-            );
+                }
+            })?);
         }
         Ok(Ok(chain_from(ders, sct, &url)?))
     }
@@ -376,7 +377,7 @@ impl FulcioClient {
             url: url.clone(),
             reason: "the certificate chain is not UTF-8".into(),
         })?;
-        let ders = split_pem_certificates(text).map_err(|reason| FulcioError::Malformed {
+        let ders = crate::armor::certificates(text).map_err(|reason| FulcioError::Malformed {
             url: url.clone(),
             reason,
         })?;
@@ -455,29 +456,6 @@ fn check_leaf_key(leaf_der: &[u8], key: &p256::ecdsa::VerifyingKey) -> Result<()
         return Err(FulcioError::KeyMismatch);
     }
     Ok(())
-}
-
-/// Every `CERTIFICATE` block of a PEM text, in order, as DER. Text between blocks is ignored;
-/// a block with another label or bad base64 is an error.
-pub fn split_pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, String> {
-    const END: &str = "-----END CERTIFICATE-----";
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN ") {
-        let block = &rest[start..];
-        let end = block
-            .find(END)
-            .ok_or_else(|| "a PEM block has no END CERTIFICATE line".to_owned())?;
-        let pem = &block[..end + END.len()];
-        let (label, der) = pem_rfc7468::decode_vec(pem.as_bytes())
-            .map_err(|e| format!("invalid PEM certificate: {e}"))?;
-        if label != "CERTIFICATE" {
-            return Err(format!("unexpected PEM block {label:?}"));
-        }
-        out.push(der);
-        rest = &block[end + END.len()..];
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -726,15 +704,5 @@ pub(crate) mod tests {
                 .unwrap_err(),
             FulcioError::KeyMismatch
         ));
-    }
-
-    #[test]
-    fn pem_splitting() {
-        assert!(split_pem_certificates("").unwrap().is_empty());
-        assert!(
-            split_pem_certificates("-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n")
-                .is_err()
-        );
-        assert!(split_pem_certificates("-----BEGIN CERTIFICATE-----\nAAAA\n").is_err());
     }
 }

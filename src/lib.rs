@@ -8,11 +8,11 @@
 //! | [`config`] | git config + environment → effective configuration (gitsign's keys and ours); the one reader of the process environment ([`config::Env`]) |
 //! | [`clock`] | the wall clock: the one place that asks the system what time it is ([`clock::SystemClock`]; tests inject a [`clock::Clock`]) |
 //! | [`gpg_status`] | the `[GNUPG:]` status-line protocol git reads |
-//! | [`armor`] | the `SIGNED MESSAGE` PEM framing |
+//! | [`armor`] | every PEM text read or written (signature framing, certificate and key PEM, the testbed's too): the one writer (Go's `pem.EncodeToMemory` form) and three named reading levels — canonical for signatures in git objects, RFC 7468 strict for service answers, lenient (gitsign's readers) for configuration bundles |
 //! | [`bundle`] | Sigstore bundle v0.3 export for independent verifiers |
 //! | [`cms`] | RFC 5652 SignedData decoding (and encoding) in gitsign's layout |
 //! | [`oids`] | every object identifier we read or write |
-//! | [`git`] | splitting commit/tag objects into payload and signature exactly as git does, object ids ([`git::object`]); the one commit/tag header parser, with git's rules ([`git::header`]) |
+//! | [`git`] | git objects and history: the one commit/tag header parser, with git's rules ([`git::header`]); splitting commit/tag objects into payload and signature exactly as git does, object ids ([`git::object`]); the repository reader (gix): objects under the size limit, refs, peeling, a push's quarantine, the top directory relative settings are anchored to ([`git::repo`]); revision arguments and pushes → the commits and tags to verify, git's `limit_list` walk ([`git::walk`]) |
 //! | [`trust`] | the Sigstore trust root (Fulcio CAs, Rekor keys, CT log keys) |
 //! | [`rekor`] | transparency-log data: canonical bodies, entries, Merkle proofs, checkpoints; the Rekor v1 HTTP client ([`rekor::client`]) |
 //! | [`transport`] | the HTTP client (timeouts, retries, size limits); the only module that opens sockets to services |
@@ -24,7 +24,6 @@
 //! | [`x509`] | facts about certificates: raw TBS, SANs, Fulcio extensions, fingerprints |
 //! | [`verify`] | the verification pipeline, typed evidence, reasons and identity policy |
 //! | [`online`] | Rekor lookups for online-mode signatures and the on-disk cache of verified entries |
-//! | [`walk`] | reading repositories in-process (gix): revision arguments and pushes → the commits and tags to verify |
 //! | [`policy_file`] | the TOML policy file: allow rules per ref, unsigned and foreign-format objects |
 //!
 //! The edges of the process each have one owner, and `scripts/clippy.toml` refuses them
@@ -58,7 +57,6 @@ pub mod tlv;
 pub mod transport;
 pub mod trust;
 pub mod verify;
-pub mod walk;
 pub mod x509;
 
 // The testbed is the server side, a separate program in all but crate: it owns its own edges

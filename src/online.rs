@@ -303,7 +303,7 @@ pub fn logged_candidate<'c>(
         .pointer("/spec/signature/publicKey/content")?
         .as_str()?;
     let pem = String::from_utf8(B64.decode(pem_b64).ok()?).ok()?;
-    let certs = crate::fulcio::split_pem_certificates(&pem).ok()?;
+    let certs = crate::armor::certificates(&pem).ok()?;
     if !certs.iter().any(|c| c.as_slice() == leaf_der) {
         return None;
     }

@@ -5,8 +5,9 @@
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, load_verify_config};
 use crate::config::Env;
 use crate::git::object::{self, Kind};
+use crate::git::repo::ObjectStore;
+use crate::git::walk::RevOptions;
 use crate::verify::{self, Context, LogSource, Outcome};
-use crate::walk::{ObjectStore, RevOptions};
 use crate::{armor, bundle, cms};
 use sha2::{Digest, Sha256};
 use std::path::Path;

@@ -21,7 +21,7 @@ use super::commands::ScaleFlags;
 use super::verify_cmd::{Checker, Item, Report, Rules, jobs, quarantine_dirs, run_parallel};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, render};
 use crate::config::Env;
-use crate::walk::{ObjectStore, WalkError};
+use crate::git::repo::{ObjectStore, WalkError};
 use gix::ObjectId;
 use std::collections::HashSet;
 use std::io::BufRead;

@@ -239,7 +239,7 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
             );
         }
     };
-    let object_format = match crate::walk::ObjectStore::open(&cwd(), &[]) {
+    let object_format = match crate::git::repo::ObjectStore::open(&cwd(), &[]) {
         Ok(r) => r.hash_kind(),
         Err(_) => crate::git::object::HashKind::Sha1,
     };

@@ -1,4 +1,4 @@
-//! `gitseal verify` / `gitseal verify-tag`: select objects ([`crate::walk`]), verify them in
+//! `gitseal verify` / `gitseal verify-tag`: select objects ([`crate::git::walk`]), verify them in
 //! parallel on all cores, print one result per object (human lines or JSON lines) in the
 //! selection's order, then a summary; exit 0 only when every object passes.
 //!
@@ -14,6 +14,8 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, render};
 use crate::config::{ConfigError, Env, GitConfig, PolicyArgs, TrustRootInputs, VerifySettings};
 use crate::git::object::RawObject;
 use crate::git::object::{self, HashKind, Kind, SignatureFormat};
+use crate::git::repo::{self, ObjectStore};
+use crate::git::walk::{self, RevOptions, Target};
 use crate::online::{self, Cache, Lookup, Signed, first_pass};
 use crate::policy_file::{PolicyFile, PolicyFileError};
 use crate::rekor::client::RekorClient;
@@ -21,7 +23,6 @@ use crate::transport::{HttpTransport, TransportConfig};
 use crate::trust::TrustRoot;
 use crate::verify::policy::{Policy, TrustDecision, TrustLevel};
 use crate::verify::{Outcome, Verified};
-use crate::walk::{self, ObjectStore, RevOptions, Target};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -308,7 +309,7 @@ impl Checker {
         // work tree, or a bare repository's git directory), not in whatever subdirectory
         // `gitseal verify` was started from; outside a repository, `dir`.
         let settings = VerifySettings::resolve(git, env, || {
-            crate::walk::repository_top(dir).unwrap_or_else(|| dir.to_path_buf())
+            repo::repository_top(dir).unwrap_or_else(|| dir.to_path_buf())
         })?;
         let flags = flags.filter(|f| !f.is_empty());
         let rules = match (&scale.policy, flags) {
@@ -613,7 +614,7 @@ pub(crate) fn jobs(scale: &ScaleFlags) -> usize {
 
 /// The object directories of a push's quarantine, from the environment git gives hooks.
 pub(crate) fn quarantine_dirs(env: &Env) -> Vec<std::path::PathBuf> {
-    walk::extra_object_dirs(
+    repo::extra_object_dirs(
         env.get("GIT_OBJECT_DIRECTORY"),
         env.get("GIT_ALTERNATE_OBJECT_DIRECTORIES"),
     )
@@ -653,8 +654,8 @@ fn human_line(r: &Report) -> String {
 /// is fatal: 1 is kept for verdicts, so a script can tell "the signature is bad" from "you
 /// asked for something that is not there". A lightweight tag given to verify-tag is a failed
 /// verification (git verify-tag exits 1), and so is a repository that cannot be read.
-fn walk_error_exit(e: &walk::WalkError) -> u8 {
-    use walk::WalkError as W;
+fn walk_error_exit(e: &repo::WalkError) -> u8 {
+    use repo::WalkError as W;
     match e {
         W::UnknownRevision { .. }
         | W::NotACommit { .. }

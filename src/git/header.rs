@@ -15,7 +15,7 @@
 //!   identity gitseal checks is the only one any git command can show.
 //!
 //! Pure bytes in, values out; no allocation beyond the parent list; never a panic (a fuzz
-//! target drives it). It must not read repositories (that is `crate::walk`).
+//! target drives it). It must not read repositories (that is [`crate::git::repo`]).
 
 use super::object::HashKind;
 

@@ -1,7 +1,8 @@
 //! Small cryptographic and encoding helpers shared by the testbed's services.
 //!
 //! Owns key generation (through the OS RNG), random tokens, the RFC 6962 / Rekor key id
-//! (`sha256(DER SubjectPublicKeyInfo)`), PEM framing, clock access and RFC 3339 formatting.
+//! (`sha256(DER SubjectPublicKeyInfo)`), clock access and RFC 3339 formatting. PEM is
+//! `crate::armor`'s, the one PEM reader and writer.
 //! Nothing here touches the network or the disk, and nothing here verifies client material on
 //! behalf of the verification core.
 
@@ -73,46 +74,6 @@ pub fn key_id(spki_der: &[u8]) -> [u8; 32] {
     sha256(spki_der)
 }
 
-/// PEM with 64-column lines and LF endings (what Go's `pem.EncodeToMemory` writes, and
-/// therefore what Rekor canonicalises certificates to).
-pub fn pem(label: &str, der: &[u8]) -> String {
-    let b = B64.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    let mut rest = b.as_str();
-    while !rest.is_empty() {
-        let (line, tail) = rest.split_at(rest.len().min(64));
-        out.push_str(line);
-        out.push('\n');
-        rest = tail;
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
-
-/// Every PEM block with `label` in `text`, decoded.
-pub fn pem_blocks(text: &str, label: &str) -> Result<Vec<Vec<u8>>, String> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find(&begin) {
-        let after = &rest[start + begin.len()..];
-        let stop = after
-            .find(&end)
-            .ok_or_else(|| format!("unterminated {label} PEM block"))?;
-        let body: String = after[..stop]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        out.push(
-            B64.decode(body)
-                .map_err(|e| format!("bad base64 in {label} PEM block: {e}"))?,
-        );
-        rest = &after[stop + end.len()..];
-    }
-    Ok(out)
-}
-
 /// Unix seconds now.
 pub fn now_unix() -> u64 {
     SystemTime::now()
@@ -134,14 +95,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pem_round_trip_and_format() {
-        let data: Vec<u8> = (0u8..=100).collect();
-        let p = pem("CERTIFICATE", &data);
-        assert!(p.lines().all(|l| l.len() <= 64));
-        assert_eq!(
-            pem_blocks(&(p.clone() + &p), "CERTIFICATE").expect("pem"),
-            vec![data.clone(), data]
-        );
+    fn rfc3339_format() {
         assert_eq!(rfc3339(0).expect("time"), "1970-01-01T00:00:00Z");
     }
 }

@@ -425,7 +425,7 @@ fn parse_client_key(
 fn decode_public_key(content: &[u8]) -> Result<Vec<u8>, String> {
     if let Ok(text) = std::str::from_utf8(content) {
         if text.contains("-----BEGIN") {
-            let blocks = crypto::pem_blocks(text, "PUBLIC KEY")?;
+            let blocks = crate::armor::blocks(text.as_bytes(), "PUBLIC KEY");
             return blocks
                 .into_iter()
                 .next()
@@ -501,8 +501,8 @@ impl Fulcio {
             intermediate_name: inter.tbs_certificate().subject().clone(),
             intermediate_ski: ski_of(&inter_spki),
             issuer_key_hash: crypto::sha256(&inter_spki_der),
-            root_pem: crypto::pem("CERTIFICATE", &root_der),
-            intermediate_pem: crypto::pem("CERTIFICATE", &intermediate_der),
+            root_pem: crate::armor::pem("CERTIFICATE", &root_der),
+            intermediate_pem: crate::armor::pem("CERTIFICATE", &intermediate_der),
             intermediate_key,
             root_der,
             intermediate_der,
@@ -652,7 +652,10 @@ impl Fulcio {
             exts,
         }
         .sign(&self.intermediate_key)?;
-        Ok(crypto::pem("CERTIFICATE", &cert.to_der().map_err(der_err)?))
+        Ok(crate::armor::pem(
+            "CERTIFICATE",
+            &cert.to_der().map_err(der_err)?,
+        ))
     }
 
     /// Extensions from GitHub Actions claims (Fulcio `docs/oid-info.md`): with `legacy`, the
@@ -785,9 +788,9 @@ impl Fulcio {
             KeyProof::Csr(csr_bytes) => {
                 let der = match std::str::from_utf8(&csr_bytes) {
                     Ok(t) if t.contains("-----BEGIN") => {
-                        crypto::pem_blocks(t, "CERTIFICATE REQUEST")
-                            .ok()
-                            .and_then(|b| b.into_iter().next())
+                        crate::armor::blocks(t.as_bytes(), "CERTIFICATE REQUEST")
+                            .into_iter()
+                            .next()
                             .ok_or_else(|| {
                                 Response::fulcio_error(
                                     400,

@@ -411,9 +411,9 @@ impl Testbed {
         let (root_der, inter_der) = match (root_pem, inter_pem) {
             (Some(r), Some(i)) if !root_new && !inter_new => {
                 let first = |text: &str, what: &str| {
-                    crypto::pem_blocks(text, "CERTIFICATE")
-                        .ok()
-                        .and_then(|b| b.into_iter().next())
+                    crate::armor::blocks(text.as_bytes(), "CERTIFICATE")
+                        .into_iter()
+                        .next()
                         .ok_or_else(|| {
                             TestbedError::State(format!("{what} certificate is unreadable"))
                         })
@@ -424,11 +424,11 @@ impl Testbed {
                 let (r, i) = fulcio::create_ca_certs(&root_key, &inter_key, state.created_at)?;
                 store.write(
                     "fulcio-root.crt.pem",
-                    crypto::pem("CERTIFICATE", &r).as_bytes(),
+                    crate::armor::pem("CERTIFICATE", &r).as_bytes(),
                 )?;
                 store.write(
                     "fulcio-intermediate.crt.pem",
-                    crypto::pem("CERTIFICATE", &i).as_bytes(),
+                    crate::armor::pem("CERTIFICATE", &i).as_bytes(),
                 )?;
                 (r, i)
             }
@@ -502,13 +502,13 @@ impl Testbed {
             fulcio_intermediate_pem: fulcio.intermediate_pem().to_owned(),
             fulcio_root_der: fulcio.root_der().to_vec(),
             fulcio_intermediate_der: fulcio.intermediate_der().to_vec(),
-            rekor_public_key_pem: crypto::pem("PUBLIC KEY", &rekor_spki),
+            rekor_public_key_pem: crate::armor::pem("PUBLIC KEY", &rekor_spki),
             rekor_log_id: crypto::key_id(&rekor_spki),
             rekor_public_key_der: rekor_spki,
             rekor_tree_id: tree_id,
             rekor_shard_offset: state.shard_offset,
             checkpoint_origin: rekor.origin().to_owned(),
-            ct_public_key_pem: crypto::pem("PUBLIC KEY", &ct_spki),
+            ct_public_key_pem: crate::armor::pem("PUBLIC KEY", &ct_spki),
             ct_log_id: crypto::key_id(&ct_spki),
             ct_public_key_der: ct_spki,
             oidc_jwks_json: issuer.jwks().to_string(),

@@ -91,7 +91,7 @@ fn parse_entry_key(
     pem_bytes: &[u8],
 ) -> Result<(String, p256::ecdsa::VerifyingKey, Option<Certificate>), String> {
     let text = std::str::from_utf8(pem_bytes).map_err(|_| "publicKey is not PEM text")?;
-    let certs = crypto::pem_blocks(text, "CERTIFICATE")?;
+    let certs = crate::armor::blocks(text.as_bytes(), "CERTIFICATE");
     if let Some(first) = certs.first() {
         let cert = Certificate::from_der(first).map_err(|e| format!("certificate: {e}"))?;
         let spki = cert
@@ -107,17 +107,17 @@ fn parse_entry_key(
             let der = Certificate::from_der(c)
                 .and_then(|c| c.to_der())
                 .map_err(|e| format!("certificate: {e}"))?;
-            canonical.push_str(&crypto::pem("CERTIFICATE", &der));
+            canonical.push_str(&crate::armor::pem("CERTIFICATE", &der));
         }
         return Ok((canonical, vk, Some(cert)));
     }
-    let keys = crypto::pem_blocks(text, "PUBLIC KEY")?;
+    let keys = crate::armor::blocks(text.as_bytes(), "PUBLIC KEY");
     let der = keys
         .first()
         .ok_or("publicKey holds neither a CERTIFICATE nor a PUBLIC KEY PEM block")?;
     let vk = <p256::ecdsa::VerifyingKey as spki::DecodePublicKey>::from_public_key_der(der)
         .map_err(|_| "only ECDSA P-256 keys are supported")?;
-    Ok((crypto::pem("PUBLIC KEY", der), vk, None))
+    Ok((crate::armor::pem("PUBLIC KEY", der), vk, None))
 }
 
 /// Emails and URIs of a certificate's SAN, lower-cased (Rekor indexes these as subjects).
@@ -265,7 +265,7 @@ impl Rekor {
         Ok(Rekor {
             other_key: crypto::new_p256()?,
             log_id: crypto::key_id(&spki),
-            public_key_pem: crypto::pem("PUBLIC KEY", &spki),
+            public_key_pem: crate::armor::pem("PUBLIC KEY", &spki),
             origin: format!("{NOTE_NAME} - {tree_id}"),
             key,
             tree_id,
@@ -584,7 +584,7 @@ impl Rekor {
             let pem_bytes = if raw.starts_with(b"-----") {
                 raw
             } else {
-                crypto::pem("CERTIFICATE", &raw).into_bytes()
+                crate::armor::pem("CERTIFICATE", &raw).into_bytes()
             };
             match parse_entry_key(&pem_bytes) {
                 Ok((canonical, _, _)) => {

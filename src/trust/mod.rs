@@ -329,7 +329,7 @@ impl TrustRoot {
     /// rest intermediates; each root with the intermediates that chain to it forms one CA
     /// with an open validity window.
     pub fn with_fulcio_pem_bundle(mut self, pem: &[u8], source: &str) -> Result<Self, TrustError> {
-        let certs = pem_blocks(pem, "CERTIFICATE")
+        let certs = crate::armor::blocks(pem, "CERTIFICATE")
             .into_iter()
             .map(|der| Cert::from_der(&der))
             .collect::<Result<Vec<_>, _>>()
@@ -367,7 +367,7 @@ impl TrustRoot {
     /// Replaces the Rekor keys (`SIGSTORE_REKOR_PUBLIC_KEY`) or CT log keys
     /// (`SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`) with the PEM public keys in a file.
     pub fn pem_log_keys(pem: &[u8], source: &str) -> Result<Vec<LogKey>, TrustError> {
-        let keys: Vec<LogKey> = pem_blocks(pem, "PUBLIC KEY")
+        let keys: Vec<LogKey> = crate::armor::blocks(pem, "PUBLIC KEY")
             .into_iter()
             .map(|der| {
                 let key = PublicKey::from_spki_der(&der).map_err(|e| TrustError::Material {
@@ -406,28 +406,6 @@ impl TrustRoot {
 fn find_log<'a>(logs: &'a [LogKey], log_id: &[u8; 32], t: i64) -> Option<&'a LogKey> {
     logs.iter()
         .find(|l| &l.log_id == log_id && l.valid_for.contains(t))
-}
-
-/// DER contents of every PEM block with `label`.
-pub fn pem_blocks(pem: &[u8], label: &str) -> Vec<Vec<u8>> {
-    let text = String::from_utf8_lossy(pem);
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let mut out = Vec::new();
-    let mut rest = text.as_ref();
-    while let Some(b) = rest.find(&begin) {
-        let after = &rest[b + begin.len()..];
-        let Some(e) = after.find(&end) else { break };
-        let body: String = after[..e]
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
-        if let Ok(der) = B64.decode(body) {
-            out.push(der);
-        }
-        rest = &after[e + end.len()..];
-    }
-    out
 }
 
 #[cfg(test)]
