@@ -16,16 +16,12 @@ use crate::fulcio::FulcioClient;
 use crate::gpg_status::Status;
 use crate::oidc::{self, AmbientEnv, OidcContext, TokenSource, TokenSourceConfig};
 use crate::rekor::client::RekorClient;
-use crate::sign::{self, Candidate, Committer, OidcTokens, RekorMode, Services, SignRequest};
+use crate::sign::{self, Candidate, Committer, OidcTokens, Services, SignRequest};
 use crate::transport::{HttpTransport, TransportConfig};
-use crate::verify::{self, Context, Outcome, policy::Policy};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 use zeroize::Zeroizing;
-
-/// Seconds our clock may lag Fulcio's when checking a fresh certificate's notBefore.
-const CLOCK_SKEW: i64 = 300;
 
 /// Where human messages go while signing: the terminal (or stderr), plus the log file.
 pub struct Terminal {
@@ -254,45 +250,12 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
         include_certs: include,
         match_committer: settings.match_committer.then_some(committer),
     };
-    let signer_email = crate::git::object::Kind::of_payload(&payload)
-        .and_then(|kind| crate::git::object::signer_email(kind, &payload));
-    let mut self_check =
-        |c: &Candidate<'_>| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-            let looked_up = (c.mode == RekorMode::Online).then_some(c.log_entry);
-            let outcome = verify::verify_detached(
-                c.payload,
-                c.armored.as_bytes(),
-                &trust,
-                &Policy::default(),
-                &Context {
-                    signer_email: signer_email.as_deref(),
-                    looked_up_entry: looked_up,
-                    object_id: c.object_id,
-                },
-            );
-            match outcome {
-                Outcome::Verified(_) => Ok(()),
-                Outcome::Rejected(r) => Err(format!("{} [{}]", r.detail, r.reason.code()).into()),
-            }
-        };
+    // The two trust checks of the signing sequence (crate::sign's module docs), against the
+    // trust root verification will use.
+    let mut self_check = |c: &Candidate<'_>| sign::verify_candidate(c, &trust).map_err(Into::into);
     let clock = sign::SystemClock;
-    let check_certificate = |chain: &crate::fulcio::FulcioChain| -> Result<(), String> {
-        let leaf = crate::x509::Cert::from_der(&chain.leaf_der).map_err(|e| e.to_string())?;
-        // Fulcio stamps notBefore with its own clock; tolerate a few minutes of skew with ours
-        // (real signatures show it), but not an expired or far-future certificate.
-        let now = oidc::Clock::unix_now(&clock);
-        if now < leaf.not_before - CLOCK_SKEW || now > leaf.not_after {
-            return Err(format!(
-                "it is not valid now (valid {}..{}, now {now})",
-                leaf.not_before, leaf.not_after
-            ));
-        }
-        let at = now.clamp(leaf.not_before, leaf.not_after);
-        let verified = verify::chain::verify(&leaf, &trust, at)
-            .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
-        verify::sct::verify(&leaf, &verified.issuer, &trust)
-            .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
-        Ok(())
+    let check_certificate = |chain: &crate::fulcio::FulcioChain| {
+        sign::check_issued_certificate(chain, &trust, oidc::Clock::unix_now(&clock))
     };
     let result = {
         let mut tokens = OidcTokens {
