@@ -4,7 +4,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`cli`] | argument parsing (git's gpg-style argv and the human subcommands), plans, the one place that turns outcomes into status lines, messages and exit codes |
+//! | [`cli`] | argument parsing (git's gpg-style argv and the human subcommands), plans, reading git config once per command, the one place that turns outcomes into status lines ([`cli::git_verify_report`]) and command errors into exit codes ([`cli::exit_code`]) |
 //! | [`config`] | git config + environment → effective configuration (gitsign's keys and ours); the one reader of the process environment ([`config::Env`]) |
 //! | [`clock`] | the wall clock: the one place that asks the system what time it is ([`clock::SystemClock`]; tests inject a [`clock::Clock`]) |
 //! | [`gpg_status`] | the `[GNUPG:]` status-line protocol git reads |
@@ -18,7 +18,7 @@
 //! | [`transport`] | the HTTP client (timeouts, retries, size limits); the only module that opens sockets to services |
 //! | [`fulcio`] | Fulcio certificate requests |
 //! | [`oidc`] | getting an OIDC identity token (ambient CI, browser with PKCE, device code); starting the user's URL opener ([`oidc::opener`]) |
-//! | [`sign`] | the signing sequence |
+//! | [`sign`] | the signing sequence, and its two trust checks: the certificate Fulcio issued ([`sign::check_issued_certificate`]) and the finished signature ([`sign::verify_candidate`]) |
 //! | [`pubkey`] | ECDSA P-256/P-384 verifying keys |
 //! | [`tlv`] | raw DER slices where signatures cover received bytes |
 //! | [`x509`] | facts about certificates: raw TBS, SANs, Fulcio extensions, fingerprints |

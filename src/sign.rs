@@ -2,8 +2,9 @@
 //!
 //! 1. identity token ([`TokenProvider`]) → proof-of-possession subject (email or `sub`);
 //! 2. a fresh ECDSA P-256 key, used for this signature only and zeroized when dropped;
-//! 3. a certificate from Fulcio ([`CertificateAuthority`]); optional `gitsign.matchCommitter`
-//!    check ([`match_committer`], compat §6.7);
+//! 3. a certificate from Fulcio ([`CertificateAuthority`]), checked against the trust root
+//!    before it is used ([`check_issued_certificate`]: validity now, chain, SCT); optional
+//!    `gitsign.matchCommitter` check ([`match_committer`], compat §6.7);
 //! 4. the detached CMS signature over the payload ([`crate::cms::encode`]);
 //! 5. a Rekor `hashedrekord` entry ([`TransparencyLog`]):
 //!    * **offline** (gitseal's default): over SHA-256 of the signed-attributes SET DER, signed by
@@ -12,12 +13,14 @@
 //!    * **online** (gitsign's default): over SHA-256 of the predicted object id *string* of the
 //!      commit or tag once the signature is inserted (compat §3.1), signed by the same key;
 //!      nothing is embedded;
-//! 6. the caller's verify-before-emit check on the finished signature — nothing is returned
-//!    (and so nothing reaches git) that did not pass it;
+//! 6. the verify-before-emit check on the finished signature ([`verify_candidate`]: gitseal's
+//!    own verifier) — nothing is returned (and so nothing reaches git) that did not pass it;
 //! 7. the armored signature and the values for `[GNUPG:] SIG_CREATED`.
 //!
-//! This module must not print, read configuration, or open sockets itself; errors say which
-//! service failed and which setting to look at ([`SignError::hint`]).
+//! The two trust checks are named functions here, and the CLI wires them in as
+//! [`Services::certificate_check`] and the [`SelfCheck`] (tests of the sequence inject their
+//! own). This module must not print, read configuration, or open sockets itself; errors say
+//! which service failed and which setting to look at ([`SignError::hint`]).
 
 use std::error::Error as StdError;
 use std::time::SystemTime;
@@ -34,8 +37,12 @@ use crate::oidc::{IdentityToken, OidcContext, OidcError, TokenError, TokenSource
 use crate::rekor::client::{RekorClient, RekorError};
 use crate::rekor::entry::{LogEntry, hashedrekord_body};
 use crate::transport::Service;
+use crate::trust::TrustRoot;
 
 pub use crate::clock::{Clock, SystemClock};
+
+/// Seconds our clock may lag Fulcio's when checking a fresh certificate's notBefore.
+pub const CLOCK_SKEW: i64 = 300;
 
 /// Where the Rekor entry goes and what it covers (`gitsign.rekorMode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -456,6 +463,60 @@ pub fn sign(
         log_entry,
         object_id,
     })
+}
+
+/// The certificate check of step 3 ([`Services::certificate_check`]): the leaf Fulcio issued
+/// is valid `now` (with [`CLOCK_SKEW`] for Fulcio's clock running ahead of ours), chains to a
+/// Fulcio CA of `trust`, and carries a valid SCT from a CT log of `trust` — the checks the
+/// verifier makes later, so a certificate from another Sigstore instance, or a misissued one,
+/// signs and logs nothing. `Err` explains the rejection with the verifier's reason code.
+pub fn check_issued_certificate(
+    chain: &FulcioChain,
+    trust: &TrustRoot,
+    now: i64,
+) -> Result<(), String> {
+    let leaf = crate::x509::Cert::from_der(&chain.leaf_der).map_err(|e| e.to_string())?;
+    // Fulcio stamps notBefore with its own clock; tolerate a few minutes of skew with ours
+    // (real signatures show it), but not an expired or far-future certificate.
+    if now < leaf.not_before - CLOCK_SKEW || now > leaf.not_after {
+        return Err(format!(
+            "it is not valid now (valid {}..{}, now {now})",
+            leaf.not_before, leaf.not_after
+        ));
+    }
+    let at = now.clamp(leaf.not_before, leaf.not_after);
+    let verified = crate::verify::chain::verify(&leaf, trust, at)
+        .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
+    crate::verify::sct::verify(&leaf, &verified.issuer, trust)
+        .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
+    Ok(())
+}
+
+/// The verify-before-emit check of step 6 ([`SelfCheck`]): the finished signature must pass
+/// gitseal's own verifier against `trust`, exactly as `git verify-commit` will run it, with
+/// no identity policy (who signed is the signer's business; that it verifies is ours). An
+/// online-mode signature embeds no entry, so the entry Rekor just returned stands in for the
+/// lookup a verifier makes; an offline-mode one is verified from its embedded entry alone.
+/// `Err` is the verifier's detail and reason code.
+pub fn verify_candidate(c: &Candidate<'_>, trust: &TrustRoot) -> Result<(), String> {
+    use crate::git::object::{Kind, signer_email};
+    use crate::verify::{Context, Outcome, policy::Policy};
+    let signer_email = Kind::of_payload(c.payload).and_then(|kind| signer_email(kind, c.payload));
+    let outcome = crate::verify::verify_detached(
+        c.payload,
+        c.armored.as_bytes(),
+        trust,
+        &Policy::default(),
+        &Context {
+            signer_email: signer_email.as_deref(),
+            looked_up_entry: (c.mode == RekorMode::Online).then_some(c.log_entry),
+            object_id: c.object_id,
+        },
+    );
+    match outcome {
+        Outcome::Verified(_) => Ok(()),
+        Outcome::Rejected(r) => Err(format!("{} [{}]", r.detail, r.reason.code())),
+    }
 }
 
 /// The log must have recorded exactly what we submitted (when it sends the body back).
@@ -933,6 +994,141 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), predicted);
         assert_eq!(predicted.len(), 64);
+    }
+
+    fn chain_of(leaf_der: Vec<u8>) -> FulcioChain {
+        FulcioChain {
+            leaf_der,
+            chain_der: vec![],
+            detached_sct: None,
+        }
+    }
+
+    #[test]
+    fn issued_certificate_must_be_valid_now_with_fulcio_skew() {
+        // A real public-good leaf (gitsign's e2e vector) against the embedded trust root.
+        let trust = TrustRoot::public_good().unwrap();
+        let (_, leaf) = crate::x509::tests::real_signature();
+        let chain = chain_of(leaf.der.clone());
+        for now in [
+            leaf.not_before,
+            leaf.not_before + 60,
+            leaf.not_after,
+            // Fulcio's clock may run ahead of ours by CLOCK_SKEW.
+            leaf.not_before - CLOCK_SKEW,
+        ] {
+            assert_eq!(
+                check_issued_certificate(&chain, &trust, now),
+                Ok(()),
+                "now {now}"
+            );
+        }
+        for now in [leaf.not_before - CLOCK_SKEW - 1, leaf.not_after + 1] {
+            let e = check_issued_certificate(&chain, &trust, now).unwrap_err();
+            assert!(e.contains("is not valid now"), "now {now}: {e}");
+        }
+    }
+
+    #[test]
+    fn issued_certificate_must_chain_and_carry_an_sct_of_the_trust_root() {
+        let trust = TrustRoot::public_good().unwrap();
+        let (_, leaf) = crate::x509::tests::real_signature();
+        let now = leaf.not_before + 60;
+        // Another instance's CA (a Fulcio-shaped leaf from a key the root does not know).
+        let s = setup();
+        let key = SigningKey::try_generate().unwrap();
+        let other = fulcio_like_leaf(key.verifying_key(), &s.ca.ca, "dev@example.test");
+        let other_now = crate::x509::Cert::from_der(&other).unwrap().not_before + 1;
+        let e = check_issued_certificate(&chain_of(other), &trust, other_now).unwrap_err();
+        assert!(e.ends_with("[chain-untrusted]"), "{e}");
+        // The right CA, but no CT log the root trusts: the SCT cannot be checked.
+        let mut no_ct = trust.clone();
+        no_ct.ctlogs.clear();
+        let e = check_issued_certificate(&chain_of(leaf.der.clone()), &no_ct, now).unwrap_err();
+        assert!(e.contains("[sct-"), "{e}");
+        // Not a certificate at all.
+        assert!(check_issued_certificate(&chain_of(b"junk".to_vec()), &trust, now).is_err());
+    }
+
+    /// A signature as `sign` hands it to the verify-before-emit check, from a real gitsign
+    /// object of gitsign's test vectors.
+    fn candidate_parts(file: &str) -> (Vec<u8>, String) {
+        let raw = crate::cms::encode::tests::shared_vector(file);
+        let split =
+            crate::git::object::split_commit(&raw, crate::git::object::HashKind::Sha1).unwrap();
+        (split.payload, String::from_utf8(split.signature).unwrap())
+    }
+
+    fn candidate<'a>(
+        payload: &'a [u8],
+        armored: &'a str,
+        mode: RekorMode,
+        entry: &'a LogEntry,
+        object_id: Option<&'a str>,
+    ) -> Candidate<'a> {
+        Candidate {
+            payload,
+            der: &[],
+            armored,
+            mode,
+            leaf_der: &[],
+            chain_der: &[],
+            log_uuid: "",
+            log_entry: entry,
+            object_id,
+        }
+    }
+
+    fn unrelated_entry() -> LogEntry {
+        LogEntry {
+            log_index: 1,
+            log_id: [7; 32],
+            kind: "hashedrekord".into(),
+            version: "0.0.1".into(),
+            integrated_time: 1_700_000_000,
+            signed_entry_timestamp: None,
+            inclusion_proof: None,
+            body: None,
+        }
+    }
+
+    #[test]
+    fn candidate_is_verified_by_gitseals_own_verifier() {
+        let trust = TrustRoot::public_good().unwrap();
+        let entry = unrelated_entry();
+        let (payload, armored) = candidate_parts("internal_e2e_testdata_offline.commit");
+        // Offline mode: the embedded entry alone; the one Rekor returned is not consulted.
+        let c = candidate(&payload, &armored, RekorMode::Offline, &entry, None);
+        assert_eq!(verify_candidate(&c, &trust), Ok(()));
+        // Any change to what was signed fails, with the verifier's reason code.
+        let mut changed = payload.clone();
+        *changed.last_mut().unwrap() ^= 1;
+        let c = candidate(&changed, &armored, RekorMode::Offline, &entry, None);
+        let e = verify_candidate(&c, &trust).unwrap_err();
+        assert!(e.ends_with("[message-digest-mismatch]"), "{e}");
+        // A root of another instance does not know the CA.
+        let mut other = trust.clone();
+        other.certificate_authorities.clear();
+        let c = candidate(&payload, &armored, RekorMode::Offline, &entry, None);
+        assert!(verify_candidate(&c, &other).is_err());
+    }
+
+    #[test]
+    fn online_candidate_is_verified_with_the_entry_rekor_returned() {
+        let trust = TrustRoot::public_good().unwrap();
+        let entry = unrelated_entry();
+        let (payload, armored) = candidate_parts("internal_e2e_testdata_online.commit");
+        let id = "bf21f2984600e046004ba656f0065aae326f9cbb";
+        // Without the entry (as offline mode would check it) nothing proves the log saw it.
+        let c = candidate(&payload, &armored, RekorMode::Offline, &entry, Some(id));
+        let e = verify_candidate(&c, &trust).unwrap_err();
+        assert!(e.ends_with("[tlog-lookup-required]"), "{e}");
+        // In online mode the entry Rekor returned is the evidence: one that does not record
+        // this signature is refused for what it is, not as a missing lookup.
+        let c = candidate(&payload, &armored, RekorMode::Online, &entry, Some(id));
+        let e = verify_candidate(&c, &trust).unwrap_err();
+        assert!(!e.ends_with("[tlog-lookup-required]"), "{e}");
+        assert!(e.contains("[tlog-"), "{e}");
     }
 
     #[test]

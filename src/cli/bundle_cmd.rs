@@ -2,8 +2,8 @@
 //! signature as a Sigstore bundle v0.3 plus the artifact it signs, so cosign or sigstore-python
 //! can check it independently. Only a signature that gitseal itself verifies is exported.
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, load_verify_config};
-use crate::config::Env;
+use super::{CommandError, TOOL, cwd, eprint_line, git_config, reported};
+use crate::config::{self, Env, PolicyArgs};
 use crate::git::object::{self, Kind};
 use crate::git::repo::ObjectStore;
 use crate::git::walk::RevOptions;
@@ -12,46 +12,50 @@ use crate::{armor, bundle, cms};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// Runs the export; returns the exit code.
+/// Runs the export.
 pub(super) fn run(
     rev: &str,
     bundle_path: &Path,
     artifact_path: &Path,
     trusted_root: Option<&Path>,
     env: &Env,
-) -> u8 {
-    let fail = |msg: String, code: u8| {
-        eprint_line(&format!("{TOOL}: {msg}"));
-        code
-    };
-    let (trust, policy) = match load_verify_config(trusted_root, env, None) {
-        Ok(x) => x,
-        Err(e) => return fail(e.to_string(), EXIT_USAGE),
-    };
-    let store = match ObjectStore::open(&cwd(), &[]) {
-        Ok(s) => s,
-        Err(e) => return fail(e.to_string(), EXIT_USAGE),
-    };
+) -> Result<(), CommandError> {
+    reported(export(rev, bundle_path, artifact_path, trusted_root, env))
+}
+
+fn export(
+    rev: &str,
+    bundle_path: &Path,
+    artifact_path: &Path,
+    trusted_root: Option<&Path>,
+    env: &Env,
+) -> Result<(), CommandError> {
+    let dir = cwd();
+    let git = git_config(&dir)?;
+    let trust = config::load_trust_root(trusted_root, env, &git)?;
+    let policy = PolicyArgs::from_git_config(&git).build()?;
+    let usage = |e: String| CommandError::usage(e);
+    let store = ObjectStore::open(&dir, &[]).map_err(|e| usage(e.to_string()))?;
     // Like `gitsign show`: an annotated tag of that name first, else the revision's object.
     let id = match store.tag_ref(rev) {
         Ok(id) => id,
-        Err(_) => match store.select(&[rev.to_string()], RevOptions::default()) {
-            Ok(targets) => match targets.into_iter().next() {
-                Some(t) => t.id,
-                None => return fail(format!("{rev} names no commit or tag"), EXIT_USAGE),
-            },
-            Err(e) => return fail(e.to_string(), EXIT_USAGE),
-        },
+        Err(_) => {
+            store
+                .select(&[rev.to_string()], RevOptions::default())
+                .map_err(|e| usage(e.to_string()))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| usage(format!("{rev} names no commit or tag")))?
+                .id
+        }
     };
-    let obj = match store.read(&id) {
-        Ok(o) => o,
-        Err(e) => return fail(e, EXIT_USAGE),
-    };
+    let obj = store.read(&id).map_err(usage)?;
     let Some(split) = object::split(obj.kind, &obj.data, store.hash_kind()) else {
-        return fail(
-            format!("{} {} is not signed", obj.kind.name(), obj.id),
-            EXIT_FAILED,
-        );
+        return Err(CommandError::failed(format!(
+            "{} {} is not signed",
+            obj.kind.name(),
+            obj.id
+        )));
     };
     let email = object::signer_email(obj.kind, &split.payload);
     let outcome = verify::verify_detached(
@@ -68,36 +72,29 @@ pub(super) fn run(
     let v = match outcome {
         Outcome::Verified(v) => v,
         Outcome::Rejected(r) if r.reason == crate::verify::reason::Reason::TlogLookupRequired => {
-            return fail(
-                format!(
-                    "{} {} is an online-mode signature: its Rekor entry is not embedded, and \
-                     `gitseal bundle` exports only offline-mode signatures (`gitseal verify` \
-                     verifies it with a Rekor lookup)",
-                    obj.kind.name(),
-                    obj.id
-                ),
-                EXIT_FAILED,
-            );
+            return Err(CommandError::failed(format!(
+                "{} {} is an online-mode signature: its Rekor entry is not embedded, and \
+                 `gitseal bundle` exports only offline-mode signatures (`gitseal verify` \
+                 verifies it with a Rekor lookup)",
+                obj.kind.name(),
+                obj.id
+            )));
         }
         Outcome::Rejected(r) => {
-            return fail(
-                format!(
-                    "{} {} does not verify, so it is not exported: {} [{}]",
-                    obj.kind.name(),
-                    obj.id,
-                    r.detail,
-                    r.reason.code()
-                ),
-                EXIT_FAILED,
-            );
+            return Err(CommandError::failed(format!(
+                "{} {} does not verify, so it is not exported: {} [{}]",
+                obj.kind.name(),
+                obj.id,
+                r.detail,
+                r.reason.code()
+            )));
         }
     };
     // No entry was handed to the verifier, so a verified signature embeds its own.
     if v.log_source == LogSource::Lookup {
-        return fail(
-            "internal error: an online-mode signature verified without a lookup".into(),
-            EXIT_FAILED,
-        );
+        return Err(CommandError::failed(
+            "internal error: an online-mode signature verified without a lookup",
+        ));
     }
     // Verified above, so every piece below exists; failures here are reported, not unwrapped.
     let parts = armor::decode(&split.signature)
@@ -113,30 +110,21 @@ pub(super) fn run(
             Some((signer.signed_attrs_der?, signer.signature, entry, leaf))
         });
     let Some((artifact, signature, entry, leaf)) = parts else {
-        return fail(
-            "internal error: a verified signature lost its parts".into(),
-            EXIT_FAILED,
-        );
+        return Err(CommandError::failed(
+            "internal error: a verified signature lost its parts",
+        ));
     };
     let body = verify::offline_body(&artifact, &signature, &leaf);
     let digest: [u8; 32] = Sha256::digest(&artifact).into();
     let json = bundle::message_signature_bundle(&leaf, &entry, &body, &digest, &signature);
-    let text = match serde_json::to_string_pretty(&json) {
-        Ok(t) => t,
-        Err(e) => return fail(e.to_string(), EXIT_FAILED),
+    let text =
+        serde_json::to_string_pretty(&json).map_err(|e| CommandError::failed(e.to_string()))?;
+    let write = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes)
+            .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", path.display())))
     };
-    if let Err(e) = std::fs::write(bundle_path, text) {
-        return fail(
-            format!("cannot write {}: {e}", bundle_path.display()),
-            EXIT_FAILED,
-        );
-    }
-    if let Err(e) = std::fs::write(artifact_path, &artifact) {
-        return fail(
-            format!("cannot write {}: {e}", artifact_path.display()),
-            EXIT_FAILED,
-        );
-    }
+    write(bundle_path, text.as_bytes())?;
+    write(artifact_path, &artifact)?;
     let what = if obj.kind == Kind::Tag {
         "tag"
     } else {
@@ -148,5 +136,5 @@ pub(super) fn run(
         bundle_path.display(),
         artifact_path.display()
     ));
-    EXIT_OK
+    Ok(())
 }

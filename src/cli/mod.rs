@@ -1,6 +1,12 @@
 //! The command-line edge: parse arguments into plain data ([`commands`]), build a [`Plan`],
-//! act, and turn every outcome into status lines, messages and an exit code in one place
-//! ([`git_verify_report`] and [`human_verify`]).
+//! act, and render. Every command returns `Result<(), CommandError>` and [`exit_code`] is the
+//! one mapping from that to the process's exit status; [`git_verify_report`] is the one mapping
+//! from a verification outcome to git's status lines (its verdict goes through [`exit_code`]
+//! too).
+//!
+//! Each command reads the git configuration once, at the start of its act phase (`git
+//! --verify` starts the read first and overlaps it with work that needs no configuration),
+//! and hands the [`GitConfig`] down as plain data: nothing below a command reads it again.
 //!
 //! This module owns process I/O (stdin, stdout, stderr, the status fd) and exit codes. It does
 //! no cryptography and parses no CMS; those are `verify`'s.
@@ -12,10 +18,9 @@ pub mod render;
 pub mod sign_cmd;
 mod verify_cmd;
 
-use crate::config::{self, ConfigError, Env, GitConfig, PolicyArgs};
+use crate::config::{self, ConfigError, Env, GitConfig};
 use crate::git::object::{self, Kind};
 use crate::gpg_status::{Status, Trust};
-use crate::trust::TrustRoot;
 use crate::verify::Outcome;
 use crate::verify::policy::{Policy, TrustLevel};
 use crate::verify::reason::Class;
@@ -28,12 +33,112 @@ use std::process::ExitCode;
 
 pub(crate) const TOOL: &str = "gitseal";
 
-/// Exit status for a good signature / all objects passing.
-pub const EXIT_OK: u8 = 0;
-/// Exit status for a signature that is not good (bad, unverifiable, untrusted signer).
-pub const EXIT_FAILED: u8 = 1;
-/// Exit status for usage and configuration errors.
-pub const EXIT_USAGE: u8 = 2;
+// The exit statuses, used by `exit_code` alone (and tests). 1 and 2 are kept apart so a
+// script can tell "the signature is bad" from "you asked for something that is not there"
+// (git's "unknown revision" is fatal too); git itself only looks at zero / non-zero.
+/// A good signature / every object passing / a signature made.
+const EXIT_OK: u8 = 0;
+/// A signature that is not good (bad, unverifiable, untrusted signer), an object that does
+/// not pass, signing that failed.
+const EXIT_FAILED: u8 = 1;
+/// Usage and configuration errors: nothing was verified or signed.
+const EXIT_USAGE: u8 = 2;
+
+/// What a human reads about a failed command: one line, and what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The line, without the `gitseal: ` prefix.
+    pub text: String,
+    /// A hint naming the setting or flag to look at (signing's errors have one each).
+    pub hint: Option<&'static str>,
+}
+
+/// Why a command did not succeed. Every command returns `Result<(), CommandError>` and
+/// [`exit_code`] alone turns that into an exit status.
+///
+/// The command has already shown the message where its user reads it (stderr; the terminal
+/// and log file while signing; after the `ERRSIG` status line under git; before "push
+/// rejected" in the hook); the error carries it for tests and callers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The command line asks for something that cannot be done or is not there: contradictory
+    /// arguments, an unknown revision, no repository. Nothing was verified or signed.
+    #[error("{}", .0.text)]
+    Usage(Message),
+    /// The configuration (git config, environment, trust root, policy file) is unusable.
+    /// Nothing was verified or signed: a broken configuration never passes anything.
+    #[error("{}", .0.text)]
+    Config(Message),
+    /// The command ran and the answer is no: a signature that is not good, an object that
+    /// does not pass, a signature that could not be made or written.
+    #[error("{}", .0.text)]
+    Failed(Message),
+}
+
+impl CommandError {
+    /// [`CommandError::Usage`] without a hint.
+    pub fn usage(text: impl Into<String>) -> Self {
+        Self::Usage(Message {
+            text: text.into(),
+            hint: None,
+        })
+    }
+
+    /// [`CommandError::Config`] without a hint.
+    pub fn config(text: impl Into<String>) -> Self {
+        Self::Config(Message {
+            text: text.into(),
+            hint: None,
+        })
+    }
+
+    /// [`CommandError::Failed`] without a hint.
+    pub fn failed(text: impl Into<String>) -> Self {
+        Self::Failed(Message {
+            text: text.into(),
+            hint: None,
+        })
+    }
+
+    /// The same error with `hint`.
+    #[must_use]
+    pub fn with_hint(mut self, hint: &'static str) -> Self {
+        match &mut self {
+            Self::Usage(m) | Self::Config(m) | Self::Failed(m) => m.hint = Some(hint),
+        }
+        self
+    }
+
+    /// What is shown.
+    pub fn message(&self) -> &Message {
+        match self {
+            Self::Usage(m) | Self::Config(m) | Self::Failed(m) => m,
+        }
+    }
+
+    /// The lines shown for it: `gitseal: TEXT`, then `gitseal: hint: HINT` if there is one.
+    pub fn lines(&self) -> Vec<String> {
+        let m = self.message();
+        let mut lines = vec![format!("{TOOL}: {}", m.text)];
+        lines.extend(m.hint.map(|h| format!("{TOOL}: hint: {h}")));
+        lines
+    }
+}
+
+impl From<ConfigError> for CommandError {
+    fn from(e: ConfigError) -> Self {
+        Self::config(e.to_string())
+    }
+}
+
+/// The exit status of a command's result: the one place exit codes are decided.
+pub fn exit_code(result: &Result<(), CommandError>) -> u8 {
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(CommandError::Failed(_)) => EXIT_FAILED,
+        Err(CommandError::Usage(_) | CommandError::Config(_)) => EXIT_USAGE,
+    }
+}
 
 /// Where the payload comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,30 +353,44 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
 
 /// Runs gitseal with `args` (including argv\[0\]) and the process environment.
 pub fn run(args: Vec<OsString>, env: &Env) -> ExitCode {
-    let cli = match Cli::try_parse_from(&args) {
+    ExitCode::from(exit_code(&parse_and_act(&args, env)))
+}
+
+/// Parse → plan → act. Argument errors are shown here (clap's own text where clap has one);
+/// every command shows its own.
+fn parse_and_act(args: &[OsString], env: &Env) -> Result<(), CommandError> {
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+            // `--help` and `--version` are clap "errors" on stdout that succeed.
+            return if e.use_stderr() {
+                Err(CommandError::usage(e.to_string().trim_end()))
+            } else {
+                Ok(())
+            };
         }
     };
     let plan = match plan(cli) {
         Ok(p) => p,
         Err(UsageError::UnrecognizedSubcommand(word)) => {
-            match commands::unrecognized_word_error(&args) {
+            match commands::unrecognized_word_error(args) {
                 Some(e) => {
                     let _ = e.print();
                 }
                 None => eprint_line(&format!("error: unrecognized subcommand '{word}'")),
             }
-            return ExitCode::from(EXIT_USAGE);
+            return Err(CommandError::usage(format!(
+                "unrecognized subcommand '{word}'"
+            )));
         }
         Err(e) => {
-            eprint_line(&format!("{TOOL}: {e}"));
-            return ExitCode::from(EXIT_USAGE);
+            let e = CommandError::usage(e.to_string());
+            report(&e);
+            return Err(e);
         }
     };
-    ExitCode::from(execute(plan, env))
+    execute(plan, env)
 }
 
 // The standard streams belong to `cli`: while git signs, stdout is the signature and nothing
@@ -296,11 +415,32 @@ pub(crate) fn eprint_line(s: &str) {
     let _ = writeln!(stderr(), "{s}");
 }
 
-fn execute(plan: Plan, env: &Env) -> u8 {
+/// Shows `e` on stderr ([`CommandError::lines`]).
+pub(crate) fn report(e: &CommandError) {
+    for l in e.lines() {
+        eprint_line(&l);
+    }
+}
+
+/// Shows `result`'s error, if any, on stderr and passes it on.
+pub(crate) fn reported<T>(result: Result<T, CommandError>) -> Result<T, CommandError> {
+    if let Err(e) = &result {
+        report(e);
+    }
+    result
+}
+
+/// The git configuration as `git config` sees it from the current directory: what each
+/// command reads once, at the start of its act phase.
+pub(crate) fn git_config(dir: &Path) -> Result<GitConfig, CommandError> {
+    Ok(GitConfig::load(dir)?)
+}
+
+fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
     match plan {
         Plan::Version => {
             let _ = writeln!(stdout(), "{TOOL} version {}", env!("CARGO_PKG_VERSION"));
-            EXIT_OK
+            Ok(())
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
         Plan::Config => sign_cmd::print_config(env),
@@ -365,23 +505,21 @@ pub(crate) fn cwd() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
-pub(crate) fn load_verify_config(
-    trusted_root: Option<&Path>,
-    env: &Env,
-    flags: Option<PolicyArgs>,
-) -> Result<(TrustRoot, Policy), ConfigError> {
-    let git = GitConfig::load(&cwd())?;
-    let trust = config::load_trust_root(trusted_root, env, &git)?;
-    let args = match flags {
-        Some(f) if !f.is_empty() => f,
-        _ => PolicyArgs::from_git_config(&git),
-    };
-    Ok((trust, args.build()?))
+/// What git is told about one signature: the status lines for the status fd, the verdict
+/// (its exit status comes from [`exit_code`]) and the human text for stderr.
+#[derive(Debug)]
+pub struct GitVerifyReport {
+    /// `[GNUPG:]` lines, in order.
+    pub status_lines: Vec<String>,
+    /// `Ok` for a good signature git may accept (`TRUST_FULLY` / `TRUST_UNDEFINED`).
+    pub verdict: Result<(), CommandError>,
+    /// What git shows the user.
+    pub text: String,
 }
 
-/// The status lines, exit code and human text for one git-path outcome. This is the one
+/// The status lines, verdict and human text for one git-path outcome. This is the one
 /// exhaustive mapping from outcomes to what git sees.
-pub fn git_verify_report(outcome: &Outcome) -> (Vec<String>, u8, String) {
+pub fn git_verify_report(outcome: &Outcome) -> GitVerifyReport {
     let mut lines = vec![Status::NewSig.line()];
     match outcome {
         Outcome::Verified(v) => {
@@ -401,16 +539,27 @@ pub fn git_verify_report(outcome: &Outcome) -> (Vec<String>, u8, String) {
                 }
                 .line(),
             );
-            let (trust, code) = match v.trust.level {
-                TrustLevel::Fully => (Trust::Fully, EXIT_OK),
-                TrustLevel::Undefined => (Trust::Undefined, EXIT_OK),
+            let text = render::verified_summary(v, TOOL);
+            let (trust, verdict) = match v.trust.level {
+                TrustLevel::Fully => (Trust::Fully, Ok(())),
+                TrustLevel::Undefined => (Trust::Undefined, Ok(())),
                 // A policy is configured and the signer is outside it: the signature is
                 // genuine but not acceptable, so git must fail (a non-zero exit makes
                 // verify-commit fail whatever gpg.minTrustLevel says).
-                TrustLevel::Never => (Trust::Never, EXIT_FAILED),
+                TrustLevel::Never => (
+                    Trust::Never,
+                    Err(CommandError::failed(format!(
+                        "the signer is not allowed: {}",
+                        v.trust.why
+                    ))),
+                ),
             };
             lines.push(Status::Trust(trust).line());
-            (lines, code, render::verified_summary(v, TOOL))
+            GitVerifyReport {
+                status_lines: lines,
+                verdict,
+                text,
+            }
         }
         Outcome::Rejected(r) => {
             let fpr = r
@@ -434,7 +583,15 @@ pub fn git_verify_report(outcome: &Outcome) -> (Vec<String>, u8, String) {
                 .line(),
             };
             lines.push(line);
-            (lines, EXIT_FAILED, render::rejection(r, TOOL))
+            GitVerifyReport {
+                status_lines: lines,
+                verdict: Err(CommandError::failed(format!(
+                    "{} [{}]",
+                    r.detail,
+                    r.reason.code()
+                ))),
+                text: render::rejection(r, TOOL),
+            }
         }
     }
 }
@@ -453,39 +610,55 @@ fn git_verify(
     data: &DataSource,
     trusted_root: Option<&Path>,
     env: &Env,
-) -> u8 {
+) -> Result<(), CommandError> {
+    let mut status = status_writer(status_fd);
+    match git_verify_act(signature, data, trusted_root, env) {
+        Ok(report) => {
+            for l in &report.status_lines {
+                let _ = writeln!(status, "{l}");
+            }
+            let _ = status.flush();
+            eprint_line(report.text.trim_end());
+            report.verdict
+        }
+        // Nothing was verified: git is told the signature cannot be checked.
+        Err(e) => {
+            let _ = Status::NewSig.write_to(&mut status);
+            let _ = Status::ErrSig { keyid: "0", rc: 9 }.write_to(&mut status);
+            report(&e);
+            Err(e)
+        }
+    }
+}
+
+/// Reads the signature and payload, reads the configuration (once, overlapped with the
+/// configuration-free first pass) and checks the signature.
+fn git_verify_act(
+    signature: &Path,
+    data: &DataSource,
+    trusted_root: Option<&Path>,
+    env: &Env,
+) -> Result<GitVerifyReport, CommandError> {
     // `git config` is a process of its own, about a third of a `git verify-commit`: start it
     // first and do the configuration-free work while it runs.
     let dir = cwd();
     let pending_config = GitConfig::start(&dir);
-    let mut status = status_writer(status_fd);
-    let fail_early = |status: &mut Box<dyn Write>, msg: String, code: u8| {
-        let _ = Status::NewSig.write_to(status);
-        let _ = Status::ErrSig { keyid: "0", rc: 9 }.write_to(status);
-        eprint_line(&format!("{TOOL}: {msg}"));
-        code
-    };
     let sig = match std::fs::File::open(signature)
         .and_then(|f| read_bounded(f, object::MAX_SIGNATURE_BYTES))
     {
         Ok(Some(s)) => s,
         Ok(None) => {
-            return fail_early(
-                &mut status,
-                format!(
-                    "the signature {} is larger than gitseal reads ({} bytes); refused",
-                    signature.display(),
-                    object::MAX_SIGNATURE_BYTES
-                ),
-                EXIT_FAILED,
-            );
+            return Err(CommandError::failed(format!(
+                "the signature {} is larger than gitseal reads ({} bytes); refused",
+                signature.display(),
+                object::MAX_SIGNATURE_BYTES
+            )));
         }
         Err(e) => {
-            return fail_early(
-                &mut status,
-                format!("cannot read signature {}: {e}", signature.display()),
-                EXIT_FAILED,
-            );
+            return Err(CommandError::failed(format!(
+                "cannot read signature {}: {e}",
+                signature.display()
+            )));
         }
     };
     let read = match data {
@@ -497,21 +670,15 @@ fn git_verify(
     let payload = match read {
         Ok(Some(p)) => p,
         Ok(None) => {
-            return fail_early(
-                &mut status,
-                format!(
-                    "the signed object is larger than gitseal reads ({} bytes); refused",
-                    object::MAX_OBJECT_BYTES
-                ),
-                EXIT_FAILED,
-            );
+            return Err(CommandError::failed(format!(
+                "the signed object is larger than gitseal reads ({} bytes); refused",
+                object::MAX_OBJECT_BYTES
+            )));
         }
         Err(e) => {
-            return fail_early(
-                &mut status,
-                format!("cannot read the payload: {e}"),
-                EXIT_FAILED,
-            );
+            return Err(CommandError::failed(format!(
+                "cannot read the payload: {e}"
+            )));
         }
     };
     // The pipeline's first pass needs only the trust root. Run it now, with the trust root
@@ -526,24 +693,18 @@ fn git_verify(
         let email = kind.and_then(|k| object::signer_email(k, &payload));
         crate::online::first_pass(&payload, &sig, &trust, &Policy::default(), email.as_deref())
     });
-    let git = match pending_config.finish() {
-        Ok(g) => g,
-        Err(e) => return fail_early(&mut status, e.to_string(), EXIT_USAGE),
-    };
+    let git = pending_config.finish()?;
     // The same rules as `gitseal verify` (identity keys or the policy file; git names no ref,
     // so only rules not limited to refs apply), and the same Rekor lookup for online-mode
     // signatures (gitseal.offline / GITSEAL_OFFLINE turn it off).
-    let checker = match verify_cmd::Checker::from_config(
+    let checker = verify_cmd::Checker::from_config(
         &git,
         &dir,
         trusted_root,
         env,
         None,
         &commands::ScaleFlags::default(),
-    ) {
-        Ok(c) => c,
-        Err(e) => return fail_early(&mut status, e.to_string(), EXIT_USAGE),
-    };
+    )?;
     let first = speculative.filter(|_| checker.first_pass_applies(&speculative_inputs));
     // Online mode logs the object id (compat §3.1): the id git gives the object it is
     // verifying is that of the signature inserted back into the payload, in the object
@@ -560,13 +721,7 @@ fn git_verify(
         None,
         first,
     );
-    let (lines, code, text) = git_verify_report(&outcome);
-    for l in lines {
-        let _ = writeln!(status, "{l}");
-    }
-    let _ = status.flush();
-    eprint_line(text.trim_end());
-    code
+    Ok(git_verify_report(&outcome))
 }
 
 #[cfg(test)]
@@ -617,6 +772,68 @@ mod tests {
         }
         let p = plan_of(&["-bsau", "KEY", "--include-certs", "3"]).unwrap();
         assert!(matches!(p, Plan::Sign(ref a) if a.include_certs == Some(3)));
+    }
+
+    /// Each spelling of each gpg flag git (gpg-interface.c) or a gpgsm-style caller may pass,
+    /// on its own, sets that flag and nothing else.
+    #[test]
+    fn each_gpg_flag_form_sets_its_flag() {
+        fn cli(args: &[&str]) -> Cli {
+            let mut argv = vec!["gitseal"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).expect("clap accepts the flag")
+        }
+        type Check = fn(&Cli) -> bool;
+        let forms: &[(&[&str], Check)] = &[
+            (&["--status-fd=2"], |c| c.status_fd == Some(2)),
+            (&["--status-fd", "3"], |c| c.status_fd == Some(3)),
+            (&["-v"], |c| c.verify),
+            (&["--verify"], |c| c.verify),
+            (&["-s"], |c| c.sign),
+            (&["--sign"], |c| c.sign),
+            (&["-b"], |c| c.detach_sign),
+            (&["--detach-sign"], |c| c.detach_sign),
+            (&["--detached-sign"], |c| c.detach_sign),
+            (&["-a"], |c| c.armor),
+            (&["--armor"], |c| c.armor),
+            (&["-u", "KEY"], |c| c.local_user.as_deref() == Some("KEY")),
+            (&["-uKEY"], |c| c.local_user.as_deref() == Some("KEY")),
+            (&["--local-user", "KEY"], |c| {
+                c.local_user.as_deref() == Some("KEY")
+            }),
+            (&["--local-user=KEY"], |c| {
+                c.local_user.as_deref() == Some("KEY")
+            }),
+            (&["--include-certs=-2"], |c| c.include_certs == Some(-2)),
+            (&["--include-certs", "-1"], |c| c.include_certs == Some(-1)),
+            (&["--include-certs", "3"], |c| c.include_certs == Some(3)),
+            (&["--version"], |c| c.version),
+        ];
+        let set = |c: &Cli| {
+            [
+                c.status_fd.is_some(),
+                c.verify,
+                c.sign,
+                c.detach_sign,
+                c.armor,
+                c.local_user.is_some(),
+                c.include_certs.is_some(),
+                c.version,
+                !c.files.is_empty(),
+            ]
+            .into_iter()
+            .filter(|x| *x)
+            .count()
+        };
+        for (args, check) in forms {
+            let c = cli(args);
+            assert!(check(&c), "{args:?}");
+            assert_eq!(set(&c), 1, "{args:?} sets more than its flag");
+        }
+        // git's bundle `-bsau KEY` is -b -s -a -u KEY.
+        let c = cli(&["-bsau", "KEY"]);
+        assert!(c.detach_sign && c.sign && c.armor);
+        assert_eq!(c.local_user.as_deref(), Some("KEY"));
     }
 
     #[test]
@@ -779,6 +996,91 @@ mod tests {
         }
         assert!(matches!(plan_of(&["--version"]), Ok(Plan::Version)));
         assert!(matches!(plan_of(&["version"]), Ok(Plan::Version)));
+    }
+
+    #[test]
+    fn exit_codes_come_from_the_kind_of_error() {
+        assert_eq!(exit_code(&Ok(())), 0);
+        assert_eq!(exit_code(&Err(CommandError::failed("bad signature"))), 1);
+        assert_eq!(exit_code(&Err(CommandError::usage("unknown revision"))), 2);
+        assert_eq!(
+            exit_code(&Err(CommandError::config("bad gitseal.policy"))),
+            2
+        );
+        // A configuration error converts to Config, whatever it is about.
+        let e: CommandError = ConfigError::Git("no git".into()).into();
+        assert!(matches!(e, CommandError::Config(_)), "{e:?}");
+        assert_eq!(exit_code(&Err(e)), 2);
+        // And clap agrees on usage errors.
+        assert_eq!(
+            clap_error(&["--frobnicate"]).exit_code(),
+            i32::from(EXIT_USAGE)
+        );
+    }
+
+    #[test]
+    fn command_errors_render_as_one_line_and_a_hint() {
+        let e = CommandError::failed("Fulcio failed: no");
+        assert_eq!(e.lines(), ["gitseal: Fulcio failed: no"]);
+        assert_eq!(e.to_string(), "Fulcio failed: no");
+        let e = e.with_hint("check gitsign.fulcio");
+        assert_eq!(
+            e.lines(),
+            [
+                "gitseal: Fulcio failed: no",
+                "gitseal: hint: check gitsign.fulcio"
+            ]
+        );
+        assert!(matches!(e, CommandError::Failed(_)), "the kind is kept");
+    }
+
+    /// git's verdicts go through `exit_code` too: a good signature succeeds (whatever the
+    /// trust level, unless a policy says never), anything else fails with status 1.
+    #[test]
+    fn git_verify_report_verdicts() {
+        use crate::verify::{Context, verify_detached};
+        let raw = crate::cms::encode::tests::shared_vector("internal_e2e_testdata_offline.commit");
+        let split = object::split_commit(&raw, object::HashKind::Sha1).unwrap();
+        let trust = crate::trust::TrustRoot::public_good().unwrap();
+        let check = |payload: &[u8], policy: &Policy| {
+            git_verify_report(&verify_detached(
+                payload,
+                &split.signature,
+                &trust,
+                policy,
+                &Context::default(),
+            ))
+        };
+        let has =
+            |r: &GitVerifyReport, status: &str| r.status_lines.iter().any(|l| l.contains(status));
+        // No policy and no committer email to compare: trust undefined, git may accept.
+        let r = check(&split.payload, &Policy::default());
+        assert!(has(&r, "GOODSIG") && has(&r, "TRUST_UNDEFINED"), "{r:?}");
+        assert_eq!(exit_code(&r.verdict), 0);
+        // A policy the signer is outside: genuine but refused.
+        let other = config::PolicyArgs {
+            identities: vec!["someone-else@example.com".into()],
+            issuers: vec!["https://accounts.google.com".into()],
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
+        let r = check(&split.payload, &other);
+        assert!(has(&r, "GOODSIG") && has(&r, "TRUST_NEVER"), "{r:?}");
+        assert!(matches!(r.verdict, Err(CommandError::Failed(_))), "{r:?}");
+        assert_eq!(exit_code(&r.verdict), 1);
+        // A changed payload: BADSIG, and the reason code in the verdict.
+        let mut changed = split.payload.clone();
+        *changed.last_mut().unwrap() ^= 1;
+        let r = check(&changed, &Policy::default());
+        assert!(has(&r, "BADSIG"), "{r:?}");
+        assert_eq!(exit_code(&r.verdict), 1);
+        assert!(
+            r.verdict
+                .unwrap_err()
+                .to_string()
+                .ends_with("[message-digest-mismatch]")
+        );
     }
 
     #[test]

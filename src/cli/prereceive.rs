@@ -19,7 +19,7 @@
 
 use super::commands::ScaleFlags;
 use super::verify_cmd::{Checker, Item, Report, Rules, jobs, quarantine_dirs, run_parallel};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, render};
+use super::{CommandError, TOOL, cwd, eprint_line, git_config, render};
 use crate::config::Env;
 use crate::git::repo::{ObjectStore, WalkError};
 use gix::ObjectId;
@@ -122,35 +122,58 @@ pub(super) fn run(
     trusted_root: Option<&Path>,
     env: &Env,
     input: &mut dyn BufRead,
-) -> u8 {
-    let fail = |msg: String, code: u8| {
-        eprint_line(&format!("{TOOL}: {msg}"));
-        eprint_line(&format!("{TOOL}: push rejected"));
-        code
+) -> Result<(), CommandError> {
+    let (rejected, total) = match check_push(scale, trusted_root, env, input) {
+        Ok(counts) => counts,
+        // Anything the hook cannot decide rejects the push (module docs).
+        Err(e) => {
+            super::report(&e);
+            eprint_line(&format!("{TOOL}: push rejected"));
+            return Err(e);
+        }
     };
+    if rejected > 0 {
+        let e = CommandError::failed(format!(
+            "push rejected: {rejected} of {total} new object(s) failed verification"
+        ));
+        super::report(&e);
+        Err(e)
+    } else {
+        eprint_line(&format!("{TOOL}: {total} new object(s) verified"));
+        Ok(())
+    }
+}
+
+/// Reads the updates, then the configuration, and judges what the push brings; returns how
+/// many objects were rejected, of how many. Each rejection is shown as it is found.
+fn check_push(
+    scale: &ScaleFlags,
+    trusted_root: Option<&Path>,
+    env: &Env,
+    input: &mut dyn BufRead,
+) -> Result<(usize, usize), CommandError> {
     let mut updates = Vec::new();
     for line in input.lines() {
         match line {
             Ok(l) if l.trim().is_empty() => {}
-            Ok(l) => match parse_update(&l) {
-                Ok(u) => updates.push(u),
-                Err(e) => return fail(format!("pre-receive input: {e}"), EXIT_USAGE),
-            },
-            Err(e) => return fail(format!("cannot read pre-receive input: {e}"), EXIT_USAGE),
+            Ok(l) => updates.push(
+                parse_update(&l)
+                    .map_err(|e| CommandError::usage(format!("pre-receive input: {e}")))?,
+            ),
+            Err(e) => {
+                return Err(CommandError::usage(format!(
+                    "cannot read pre-receive input: {e}"
+                )));
+            }
         }
     }
-    let checker = match Checker::load(trusted_root, env, None, scale) {
-        Ok(c) => c,
-        Err(e) => return fail(e.to_string(), EXIT_USAGE),
-    };
-    let store = match ObjectStore::open(&cwd(), &quarantine_dirs(env)) {
-        Ok(s) => s,
-        Err(e) => return fail(e.to_string(), EXIT_USAGE),
-    };
-    let items = match items(&store, checker.rules(), &updates) {
-        Ok(i) => i,
-        Err(e) => return fail(e.to_string(), EXIT_FAILED),
-    };
+    let dir = cwd();
+    let git = git_config(&dir)?;
+    let checker = Checker::from_config(&git, &dir, trusted_root, env, None, scale)?;
+    let store = ObjectStore::open(&dir, &quarantine_dirs(env))
+        .map_err(|e| CommandError::usage(e.to_string()))?;
+    let items = items(&store, checker.rules(), &updates)
+        .map_err(|e| CommandError::failed(e.to_string()))?;
     let total = items.len();
     let mut rejected = 0usize;
     {
@@ -162,15 +185,7 @@ pub(super) fn run(
             }
         });
     }
-    if rejected > 0 {
-        eprint_line(&format!(
-            "{TOOL}: push rejected: {rejected} of {total} new object(s) failed verification"
-        ));
-        EXIT_FAILED
-    } else {
-        eprint_line(&format!("{TOOL}: {total} new object(s) verified"));
-        EXIT_OK
-    }
+    Ok((rejected, total))
 }
 
 #[cfg(test)]

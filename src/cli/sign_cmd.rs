@@ -9,23 +9,20 @@
 //! "gpg failed to sign the data". A signature is written only after it passed gitseal's own
 //! verifier.
 
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, status_writer};
+use super::{CommandError, TOOL, cwd, git_config, reported, status_writer};
 use crate::cms::encode::IncludeCerts;
 use crate::config::{self, Env, GitConfig, SignSettings};
 use crate::fulcio::FulcioClient;
 use crate::gpg_status::Status;
 use crate::oidc::{self, AmbientEnv, OidcContext, TokenSource, TokenSourceConfig};
 use crate::rekor::client::RekorClient;
-use crate::sign::{self, Candidate, Committer, OidcTokens, RekorMode, Services, SignRequest};
+use crate::sign::{self, Committer, OidcTokens, Services, SignOutput, SignRequest};
 use crate::transport::{HttpTransport, TransportConfig};
-use crate::verify::{self, Context, Outcome, policy::Policy};
+use crate::trust::TrustRoot;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 use zeroize::Zeroizing;
-
-/// Seconds our clock may lag Fulcio's when checking a fresh certificate's notBefore.
-const CLOCK_SKEW: i64 = 300;
 
 /// Where human messages go while signing: the terminal (or stderr), plus the log file.
 pub struct Terminal {
@@ -147,196 +144,200 @@ fn token_config(s: &SignSettings, env: &Env) -> Result<(TokenSourceConfig, bool)
     Ok((cfg, false))
 }
 
-/// Runs the signing flow; returns the exit code.
-pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
+/// What signing will do, decided from the arguments and the configuration before any service
+/// is contacted.
+struct SignPlan {
+    settings: SignSettings,
+    include: IncludeCerts,
+    trust: TrustRoot,
+    token: TokenSourceConfig,
+    /// The token source fell back to the device flow (no browser can open here).
+    device_fallback: bool,
+}
+
+/// The clients signing talks to, built from the plan.
+struct Wiring {
+    transport: Arc<HttpTransport>,
+    fulcio: FulcioClient,
+    rekor: RekorClient,
+    opener: Box<dyn oidc::opener::UrlOpener>,
+}
+
+/// Runs the signing flow: plan → wire → sign → emit. Configuration problems found before the
+/// log file is known go to the terminal alone; every later message also goes to the log.
+pub(super) fn run(args: &SignArgs, env: &Env) -> Result<(), CommandError> {
     let mut status = status_writer(args.status_fd);
-    let early_terminal = || Terminal::open(None);
-    let git = match GitConfig::load(&cwd()) {
-        Ok(g) => g,
+    let (git, settings) = match settings(env) {
+        Ok(x) => x,
         Err(e) => {
-            let _ = writeln!(early_terminal(), "{TOOL}: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let settings = match SignSettings::resolve(&git, env) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(early_terminal(), "{TOOL}: {e}");
-            return EXIT_USAGE;
+            report(&mut Terminal::open(None), &e);
+            return Err(e);
         }
     };
     let mut terminal = Terminal::open(settings.log_path.as_deref());
-    let fail = |terminal: &mut Terminal, msg: &str, hint: &str, code: u8| {
-        let _ = writeln!(terminal, "{TOOL}: {msg}");
-        let _ = writeln!(terminal, "{TOOL}: hint: {hint}");
-        code
-    };
-    let include = match include_certs(args.include_certs) {
-        Ok(i) => i,
-        Err(e) => return fail(&mut terminal, &e, "leave --include-certs unset", EXIT_USAGE),
-    };
-    let trust = match config::load_trust_root(args.trusted_root.as_deref(), env, &git) {
-        Ok(t) => t,
-        Err(e) => {
-            return fail(
-                &mut terminal,
-                &e.to_string(),
-                "fix gitseal.trustedRoot / GITSEAL_TRUSTED_ROOT",
-                EXIT_USAGE,
+    let result = plan(args, &git, settings, env).and_then(|plan| {
+        if plan.device_fallback {
+            let _ = writeln!(
+                terminal,
+                "{TOOL}: no browser can be opened here (no display, no gitsign.urlOpener); \
+                 using the device flow"
             );
         }
-    };
-    let token_cfg = match token_config(&settings, env) {
-        Ok((c, fell_back)) => {
-            if fell_back {
-                let _ = writeln!(
-                    terminal,
-                    "{TOOL}: no browser can be opened here (no display, no gitsign.urlOpener); \
-                     using the device flow"
-                );
-            }
-            c
-        }
-        Err(e) => {
-            return fail(
-                &mut terminal,
-                &e,
-                "fix gitsign.clientSecretFile",
-                EXIT_USAGE,
-            );
-        }
-    };
+        let payload = read_payload(args)?;
+        let _ = Status::BeginSigning.write_to(&mut status);
+        let wiring = wire(&plan)?;
+        let out = sign_payload(&plan, &wiring, &payload, &mut terminal)?;
+        emit(&out, &mut terminal, &mut status)
+    });
+    if let Err(e) = &result {
+        report(&mut terminal, e);
+    }
+    result
+}
+
+/// Shows `e` (and its hint) on the signing terminal.
+fn report(terminal: &mut Terminal, e: &CommandError) {
+    for l in e.lines() {
+        let _ = writeln!(terminal, "{l}");
+    }
+}
+
+/// The git configuration, read once, and the signing settings resolved from it.
+fn settings(env: &Env) -> Result<(GitConfig, SignSettings), CommandError> {
+    let git = git_config(&cwd())?;
+    let settings = SignSettings::resolve(&git, env)?;
+    Ok((git, settings))
+}
+
+/// Plan: `--include-certs`, the trust root for the checks, the token source.
+fn plan(
+    args: &SignArgs,
+    git: &GitConfig,
+    settings: SignSettings,
+    env: &Env,
+) -> Result<SignPlan, CommandError> {
+    let include = include_certs(args.include_certs)
+        .map_err(|e| CommandError::usage(e).with_hint("leave --include-certs unset"))?;
+    let trust = config::load_trust_root(args.trusted_root.as_deref(), env, git).map_err(|e| {
+        CommandError::config(e.to_string())
+            .with_hint("fix gitseal.trustedRoot / GITSEAL_TRUSTED_ROOT")
+    })?;
+    let (token, device_fallback) = token_config(&settings, env)
+        .map_err(|e| CommandError::config(e).with_hint("fix gitsign.clientSecretFile"))?;
+    Ok(SignPlan {
+        settings,
+        include,
+        trust,
+        token,
+        device_fallback,
+    })
+}
+
+/// The data to sign: the file argument, else standard input (what git passes).
+fn read_payload(args: &SignArgs) -> Result<Vec<u8>, CommandError> {
     let mut payload = Vec::new();
     let read = match &args.file {
         Some(f) => std::fs::read(f).map(|d| payload = d),
         None => std::io::stdin().read_to_end(&mut payload).map(|_| ()),
     };
-    if let Err(e) = read {
-        return fail(
-            &mut terminal,
-            &format!("cannot read the data to sign: {e}"),
-            "git passes the object on standard input",
-            EXIT_FAILED,
-        );
-    }
-    let _ = Status::BeginSigning.write_to(&mut status);
+    read.map_err(|e| {
+        CommandError::failed(format!("cannot read the data to sign: {e}"))
+            .with_hint("git passes the object on standard input")
+    })?;
+    Ok(payload)
+}
 
+/// Wire: one HTTP transport (timeouts, retries) shared by Fulcio, Rekor and the OIDC flows,
+/// and the URL opener.
+fn wire(plan: &SignPlan) -> Result<Wiring, CommandError> {
+    let s = &plan.settings;
     let transport = Arc::new(HttpTransport::new(TransportConfig {
-        timeout: settings.http_timeout,
-        max_retries: settings.http_retries,
+        timeout: s.http_timeout,
+        max_retries: s.http_retries,
         ..TransportConfig::default()
     }));
-    let fulcio = FulcioClient::new(settings.fulcio_url.clone(), transport.clone());
-    let rekor = RekorClient::new(settings.rekor_url.clone(), transport.clone());
-    let opener = match oidc::opener::from_config(Some(&settings.url_opener)) {
-        Ok(o) => o,
-        Err(e) => {
-            return fail(
-                &mut terminal,
-                &e.to_string(),
-                "fix gitsign.urlOpener",
-                EXIT_USAGE,
-            );
-        }
-    };
+    let opener = oidc::opener::from_config(Some(&s.url_opener))
+        .map_err(|e| CommandError::config(e.to_string()).with_hint("fix gitsign.urlOpener"))?;
+    Ok(Wiring {
+        fulcio: FulcioClient::new(s.fulcio_url.clone(), transport.clone()),
+        rekor: RekorClient::new(s.rekor_url.clone(), transport.clone()),
+        transport,
+        opener,
+    })
+}
+
+/// Sign: the signing sequence ([`sign::sign`]) with the certificate check and the
+/// verify-before-emit check of [`crate::sign`] against the plan's trust root.
+fn sign_payload(
+    plan: &SignPlan,
+    wiring: &Wiring,
+    payload: &[u8],
+    terminal: &mut Terminal,
+) -> Result<SignOutput, CommandError> {
+    let s = &plan.settings;
+    // Online mode predicts the object id, in the repository's object format.
     let object_format = match crate::git::repo::ObjectStore::open(&cwd(), &[]) {
         Ok(r) => r.hash_kind(),
         Err(_) => crate::git::object::HashKind::Sha1,
     };
     let committer = Committer {
-        name: &settings.committer_name,
-        email: &settings.committer_email,
+        name: &s.committer_name,
+        email: &s.committer_email,
     };
     let request = SignRequest {
-        payload: &payload,
-        mode: settings.rekor_mode,
+        payload,
+        mode: s.rekor_mode,
         object_format,
-        include_certs: include,
-        match_committer: settings.match_committer.then_some(committer),
+        include_certs: plan.include,
+        match_committer: s.match_committer.then_some(committer),
     };
-    let signer_email = crate::git::object::Kind::of_payload(&payload)
-        .and_then(|kind| crate::git::object::signer_email(kind, &payload));
-    let mut self_check =
-        |c: &Candidate<'_>| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-            let looked_up = (c.mode == RekorMode::Online).then_some(c.log_entry);
-            let outcome = verify::verify_detached(
-                c.payload,
-                c.armored.as_bytes(),
-                &trust,
-                &Policy::default(),
-                &Context {
-                    signer_email: signer_email.as_deref(),
-                    looked_up_entry: looked_up,
-                    object_id: c.object_id,
-                },
-            );
-            match outcome {
-                Outcome::Verified(_) => Ok(()),
-                Outcome::Rejected(r) => Err(format!("{} [{}]", r.detail, r.reason.code()).into()),
-            }
-        };
     let clock = sign::SystemClock;
-    let check_certificate = |chain: &crate::fulcio::FulcioChain| -> Result<(), String> {
-        let leaf = crate::x509::Cert::from_der(&chain.leaf_der).map_err(|e| e.to_string())?;
-        // Fulcio stamps notBefore with its own clock; tolerate a few minutes of skew with ours
-        // (real signatures show it), but not an expired or far-future certificate.
-        let now = oidc::Clock::unix_now(&clock);
-        if now < leaf.not_before - CLOCK_SKEW || now > leaf.not_after {
-            return Err(format!(
-                "it is not valid now (valid {}..{}, now {now})",
-                leaf.not_before, leaf.not_after
-            ));
-        }
-        let at = now.clamp(leaf.not_before, leaf.not_after);
-        let verified = verify::chain::verify(&leaf, &trust, at)
-            .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
-        verify::sct::verify(&leaf, &verified.issuer, &trust)
-            .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
-        Ok(())
+    let check_certificate = |chain: &crate::fulcio::FulcioChain| {
+        sign::check_issued_certificate(chain, &plan.trust, oidc::Clock::unix_now(&clock))
     };
-    let result = {
-        let mut tokens = OidcTokens {
-            config: &token_cfg,
-            context: OidcContext {
-                transport: transport.as_ref(),
-                terminal: &mut terminal,
-                clock: &clock,
-                opener: opener.as_ref(),
-            },
-        };
-        let mut services = Services {
-            tokens: &mut tokens,
-            ca: &fulcio,
-            log: &rekor,
+    let mut self_check =
+        |c: &sign::Candidate<'_>| sign::verify_candidate(c, &plan.trust).map_err(Into::into);
+    let mut tokens = OidcTokens {
+        config: &plan.token,
+        context: OidcContext {
+            transport: wiring.transport.as_ref(),
+            terminal,
             clock: &clock,
-            certificate_check: Some(&check_certificate),
+            opener: wiring.opener.as_ref(),
+        },
+    };
+    let mut services = Services {
+        tokens: &mut tokens,
+        ca: &wiring.fulcio,
+        log: &wiring.rekor,
+        clock: &clock,
+        certificate_check: Some(&check_certificate),
+    };
+    sign::sign(&request, &mut services, &mut self_check).map_err(|e| {
+        let msg = match e.service() {
+            Some(s) => format!("{s:?} failed: {e}"),
+            None => e.to_string(),
         };
-        sign::sign(&request, &mut services, &mut self_check)
-    };
-    let out = match result {
-        Ok(o) => o,
-        Err(e) => {
-            let msg = match e.service() {
-                Some(s) => format!("{s:?} failed: {e}"),
-                None => e.to_string(),
-            };
-            return fail(&mut terminal, &msg, e.hint(), EXIT_FAILED);
-        }
-    };
+        CommandError::failed(msg).with_hint(e.hint())
+    })
+}
+
+/// Emit: the signature on stdout, then the log index on the terminal and `SIG_CREATED`.
+fn emit(
+    out: &SignOutput,
+    terminal: &mut Terminal,
+    status: &mut Box<dyn Write>,
+) -> Result<(), CommandError> {
     // The signature first: only once git has it may SIG_CREATED claim it exists. A closed
     // stdout is an error, because then git has no signature.
     let mut stdout = super::stdout().lock();
-    if let Err(e) = stdout
+    stdout
         .write_all(out.armored.as_bytes())
         .and_then(|()| stdout.flush())
-    {
-        return fail(
-            &mut terminal,
-            &format!("cannot write the signature to git: {e}"),
-            "git reads the signature from standard output",
-            EXIT_FAILED,
-        );
-    }
+        .map_err(|e| {
+            CommandError::failed(format!("cannot write the signature to git: {e}"))
+                .with_hint("git reads the signature from standard output")
+        })?;
     let _ = writeln!(
         terminal,
         "{TOOL}: tlog entry created with index: {}",
@@ -350,38 +351,22 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> u8 {
         time: sc.timestamp,
         fpr: &sc.fingerprint,
     }
-    .write_to(&mut status);
+    .write_to(status);
     let _ = status.flush();
-    EXIT_OK
+    Ok(())
 }
 
 /// `gitseal config`: the effective signing and verification configuration, without secrets.
-pub(super) fn print_config(env: &Env) -> u8 {
-    let git = match GitConfig::load(&cwd()) {
-        Ok(g) => g,
-        Err(e) => {
-            super::eprint_line(&format!("{TOOL}: {e}"));
-            return EXIT_USAGE;
-        }
-    };
+pub(super) fn print_config(env: &Env) -> Result<(), CommandError> {
+    reported(describe_config(env))
+}
+
+fn describe_config(env: &Env) -> Result<(), CommandError> {
+    let git = git_config(&cwd())?;
     let mut out = super::stdout().lock();
-    match SignSettings::resolve(&git, env) {
-        Ok(s) => {
-            let _ = write!(out, "{}", s.describe());
-        }
-        Err(e) => {
-            super::eprint_line(&format!("{TOOL}: {e}"));
-            return EXIT_USAGE;
-        }
-    }
-    match config::load_trust_root(None, env, &git) {
-        Ok(t) => {
-            let _ = writeln!(out, "trustedRoot = {}", t.source);
-            EXIT_OK
-        }
-        Err(e) => {
-            super::eprint_line(&format!("{TOOL}: {e}"));
-            EXIT_USAGE
-        }
-    }
+    let s = SignSettings::resolve(&git, env)?;
+    let _ = write!(out, "{}", s.describe());
+    let t = config::load_trust_root(None, env, &git)?;
+    let _ = writeln!(out, "trustedRoot = {}", t.source);
+    Ok(())
 }

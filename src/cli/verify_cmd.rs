@@ -10,7 +10,7 @@
 //! says so. It must not parse CMS or decide trust itself (that is `verify` and `policy_file`).
 
 use super::commands::{Format, IdentityFlags, RangeFlags, ScaleFlags};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, TOOL, cwd, eprint_line, render};
+use super::{CommandError, TOOL, cwd, git_config, render, reported};
 use crate::config::{ConfigError, Env, GitConfig, PolicyArgs, TrustRootInputs, VerifySettings};
 use crate::git::object::RawObject;
 use crate::git::object::{self, HashKind, Kind, SignatureFormat};
@@ -40,6 +40,15 @@ pub(crate) enum LoadError {
     /// Contradictory arguments.
     #[error("{0}")]
     Usage(String),
+}
+
+impl From<LoadError> for CommandError {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Usage(_) => CommandError::usage(e.to_string()),
+            LoadError::Config(_) | LoadError::Policy(_) => CommandError::config(e.to_string()),
+        }
+    }
 }
 
 /// The rules objects are judged by.
@@ -280,21 +289,10 @@ impl Checker {
         &self.rules
     }
 
-    /// Loads configuration (module docs of `config`): the trust root; the rules — `--policy`,
-    /// else identity flags, else `GITSEAL_POLICY` / `gitseal.policy`, else the
-    /// `gitseal.identity*` keys, else the committer rule; the lookup settings.
-    pub fn load(
-        trusted_root: Option<&Path>,
-        env: &Env,
-        flags: Option<PolicyArgs>,
-        scale: &ScaleFlags,
-    ) -> Result<Self, LoadError> {
-        let dir = cwd();
-        let git = GitConfig::load(&dir)?;
-        Self::from_config(&git, &dir, trusted_root, env, flags, scale)
-    }
-
-    /// [`Checker::load`] with the git configuration already read from `dir`.
+    /// Builds the checker from the git configuration read from `dir` (module docs of
+    /// `config`): the trust root; the rules — `--policy`, else identity flags, else
+    /// `GITSEAL_POLICY` / `gitseal.policy`, else the `gitseal.identity*` keys, else the
+    /// committer rule; the lookup settings.
     pub fn from_config(
         git: &GitConfig,
         dir: &Path,
@@ -649,20 +647,20 @@ fn human_line(r: &Report) -> String {
     )
 }
 
-/// The exit status for a selection that failed before anything was verified. A name that
-/// does not resolve (a typo, an unfetched id) is a usage error, 2, as git's "unknown revision"
-/// is fatal: 1 is kept for verdicts, so a script can tell "the signature is bad" from "you
+/// A selection that failed before anything was verified. A name that does not resolve (a
+/// typo, an unfetched id) is a usage error, as git's "unknown revision" is fatal: a failed
+/// verification is kept for verdicts, so a script can tell "the signature is bad" from "you
 /// asked for something that is not there". A lightweight tag given to verify-tag is a failed
 /// verification (git verify-tag exits 1), and so is a repository that cannot be read.
-fn walk_error_exit(e: &repo::WalkError) -> u8 {
+fn walk_error(e: &repo::WalkError) -> CommandError {
     use repo::WalkError as W;
     match e {
         W::UnknownRevision { .. }
         | W::NotACommit { .. }
         | W::PathSpec(_)
-        | W::NotARepository(_) => EXIT_USAGE,
+        | W::NotARepository(_) => CommandError::usage(e.to_string()),
         // NotAnnotatedTag, Refs, MergeBase, ObjectDir.
-        _ => EXIT_FAILED,
+        _ => CommandError::failed(e.to_string()),
     }
 }
 
@@ -675,40 +673,65 @@ pub(super) fn human_verify(
     flags: &IdentityFlags,
     trusted_root: Option<&Path>,
     env: &Env,
-) -> u8 {
-    let checker = match Checker::load(trusted_root, env, Some(flags.policy_args()), scale) {
-        Ok(c) => c,
-        Err(e) => {
-            eprint_line(&format!("{TOOL}: {e}"));
-            return EXIT_USAGE;
-        }
-    };
-    let store = match ObjectStore::open(&cwd(), &quarantine_dirs(env)) {
-        Ok(s) => s,
-        Err(e) => {
-            eprint_line(&format!("{TOOL}: {e}"));
-            return EXIT_USAGE;
-        }
-    };
+) -> Result<(), CommandError> {
+    let summary = reported(verify_and_print(
+        tags_mode,
+        args,
+        range,
+        scale,
+        flags,
+        trusted_root,
+        env,
+    ))?;
+    if summary.failed == 0 {
+        Ok(())
+    } else {
+        // Each failure is on stdout already, with the summary.
+        Err(CommandError::failed(format!(
+            "{} of {} object(s) failed verification",
+            summary.failed,
+            summary.total()
+        )))
+    }
+}
+
+/// Selects the objects, verifies them and prints each result and the summary. `Err` when
+/// nothing could be verified (configuration, repository, selection).
+fn verify_and_print(
+    tags_mode: bool,
+    args: &[String],
+    range: &RangeFlags,
+    scale: &ScaleFlags,
+    flags: &IdentityFlags,
+    trusted_root: Option<&Path>,
+    env: &Env,
+) -> Result<Summary, CommandError> {
+    let dir = cwd();
+    let git = git_config(&dir)?;
+    let checker = Checker::from_config(
+        &git,
+        &dir,
+        trusted_root,
+        env,
+        Some(flags.policy_args()),
+        scale,
+    )?;
+    let store = ObjectStore::open(&dir, &quarantine_dirs(env))
+        .map_err(|e| CommandError::usage(e.to_string()))?;
     let items: Box<dyn Iterator<Item = Item> + '_> = if tags_mode {
         let mut items = Vec::new();
         for name in args {
-            match store.tag_ref(name) {
-                Ok(id) => items.push((
-                    Target {
-                        id,
-                        kind: Kind::Tag,
-                        problem: None,
-                        stored_as: Some(name.clone()),
-                    },
-                    Some(format!("refs/tags/{name}")),
-                )),
-                Err(e) => {
-                    // Not a verdict about a signature: nothing was verified.
-                    eprint_line(&format!("{TOOL}: {e}"));
-                    return walk_error_exit(&e);
-                }
-            }
+            // An error is not a verdict about a signature: nothing was verified.
+            let id = store.tag_ref(name).map_err(|e| walk_error(&e))?;
+            items.push((
+                Target {
+                    id,
+                    kind: Kind::Tag,
+                    problem: None,
+                    stored_as: Some(name.clone()),
+                },
+                Some(format!("refs/tags/{name}")),
+            ));
         }
         Box::new(items.into_iter())
     } else {
@@ -723,13 +746,8 @@ pub(super) fn human_verify(
             walk: range.walk,
         };
         let ref_name = range.ref_name.clone();
-        match store.select_iter(&revs, opts) {
-            Ok(targets) => Box::new(targets.map(move |t| (t, ref_name.clone()))),
-            Err(e) => {
-                eprint_line(&format!("{TOOL}: {e}"));
-                return walk_error_exit(&e);
-            }
-        }
+        let targets = store.select_iter(&revs, opts).map_err(|e| walk_error(&e))?;
+        Box::new(targets.map(move |t| (t, ref_name.clone())))
     };
     // One object gets the full human block; knowing that takes only the first two items.
     let mut items = items;
@@ -763,9 +781,5 @@ pub(super) fn human_verify(
         Format::Human => summary.human(),
     };
     let _ = writeln!(super::stdout(), "{last}");
-    if summary.failed == 0 {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    }
+    Ok(summary)
 }
