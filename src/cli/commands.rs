@@ -73,7 +73,7 @@ pub enum Command {
     Config,
     /// Export a signature as a Sigstore bundle v0.3 for cosign or sigstore-python.
     Bundle(BundleArgs),
-    /// Verify the commits a push introduces (git's pre-receive hook input on stdin).
+    /// Verify what a push brings onto each ref, under that ref's rules (pre-receive hook input on stdin).
     PreReceive(PreReceiveArgs),
 }
 
