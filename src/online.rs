@@ -23,7 +23,6 @@
 //! longer verifies is looked up again. It must not decide trust itself, print, or read
 //! configuration.
 
-use crate::cms::decode;
 use crate::git::object::{self, HashKind, Kind};
 use crate::rekor::client::{RekorClient, RekorError, is_uuid};
 use crate::rekor::entry::{
@@ -33,7 +32,6 @@ use crate::trust::TrustRoot;
 use crate::verify::policy::Policy;
 use crate::verify::reason::Reason;
 use crate::verify::{self, Context, Outcome, Rejection};
-use crate::x509::Cert;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
@@ -276,16 +274,6 @@ pub fn logged_id_candidates(s: &Signed<'_>) -> Vec<String> {
     out
 }
 
-/// The certificate whose SHA-1 fingerprint is `fingerprint` among those the signature carries.
-pub fn leaf_in_signature(signature: &[u8], fingerprint: &str) -> Option<Cert> {
-    let der = crate::armor::decode(signature).ok()?;
-    let cms = decode::parse(&der).ok()?;
-    cms.certificates
-        .iter()
-        .filter_map(|c| Cert::from_der(c).ok())
-        .find(|c| c.fingerprint() == fingerprint)
-}
-
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
@@ -448,16 +436,14 @@ impl Lookup {
         };
 
         // 2. The log.
-        let Some(leaf) = rejection
-            .signer
-            .as_ref()
-            .and_then(|sig| leaf_in_signature(s.signature, &sig.fingerprint))
-        else {
+        // The leaf the pipeline found (its summary carries the DER): the signature is not
+        // parsed again here.
+        let Some(leaf_der) = rejection.signer.as_ref().map(|sig| sig.leaf_der.clone()) else {
             return Outcome::Rejected(rejection);
         };
         // One deadline for everything this object's lookup asks the log.
         let client = client.with_time_limit(self.time_limit);
-        let fetched = match search(&client, &candidates, &leaf.der) {
+        let fetched = match search(&client, &candidates, &leaf_der) {
             Ok(f) => f,
             Err(e) => {
                 return Outcome::Rejected(Rejection {
@@ -472,7 +458,7 @@ impl Lookup {
         };
         let mut first_failure = None;
         for f in &fetched {
-            let Some(logged) = logged_candidate(&f.entry, &candidates, &leaf.der) else {
+            let Some(logged) = logged_candidate(&f.entry, &candidates, &leaf_der) else {
                 continue;
             };
             match with_entry(&f.entry, logged) {

@@ -8,7 +8,7 @@ use crate::git::object::{self, Kind};
 use crate::git::repo::ObjectStore;
 use crate::git::walk::RevOptions;
 use crate::verify::{self, Context, LogSource, Outcome};
-use crate::{armor, bundle, cms};
+use crate::bundle;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -96,27 +96,12 @@ fn export(
             "internal error: an online-mode signature verified without a lookup",
         ));
     }
-    // Verified above, so every piece below exists; failures here are reported, not unwrapped.
-    let parts = armor::decode(&split.signature)
-        .ok()
-        .and_then(|der| cms::decode::parse(&der).ok())
-        .and_then(|cms| {
-            let signer = cms.signers.into_iter().next()?;
-            let (entry, _) = signer.tlog_entry().ok()??;
-            let leaf = cms.certificates.into_iter().find(|c| {
-                crate::x509::Cert::from_der(c)
-                    .is_ok_and(|c| c.fingerprint() == v.signer.fingerprint)
-            })?;
-            Some((signer.signed_attrs_der?, signer.signature, entry, leaf))
-        });
-    let Some((artifact, signature, entry, leaf)) = parts else {
-        return Err(CommandError::failed(
-            "internal error: a verified signature lost its parts",
-        ));
-    };
-    let body = verify::offline_body(&artifact, &signature, &leaf);
-    let digest: [u8; 32] = Sha256::digest(&artifact).into();
-    let json = bundle::message_signature_bundle(&leaf, &entry, &body, &digest, &signature);
+    // The evidence carries what was verified: no second parse of the signature (issue 19).
+    let leaf = &v.leaf().der;
+    let (artifact, signature, entry) = (v.signed_attrs(), v.signature(), v.entry());
+    let body = verify::offline_body(artifact, signature, leaf);
+    let digest: [u8; 32] = Sha256::digest(artifact).into();
+    let json = bundle::message_signature_bundle(leaf, entry, &body, &digest, signature);
     let text =
         serde_json::to_string_pretty(&json).map_err(|e| CommandError::failed(e.to_string()))?;
     let write = |path: &Path, bytes: &[u8]| {
@@ -124,7 +109,7 @@ fn export(
             .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", path.display())))
     };
     write(bundle_path, text.as_bytes())?;
-    write(artifact_path, &artifact)?;
+    write(artifact_path, artifact)?;
     let what = if obj.kind == Kind::Tag {
         "tag"
     } else {

@@ -229,6 +229,7 @@ mod tests {
                 issuer_dn: "CN=x".into(),
                 not_before: 0,
                 not_after: 1,
+                leaf_der: Vec::new(),
             }),
         };
         let text = rejection(&r, "gitseal");

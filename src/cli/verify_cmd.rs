@@ -16,7 +16,7 @@ use crate::git::object::RawObject;
 use crate::git::object::{self, HashKind, Kind, SignatureFormat};
 use crate::git::repo::{self, ObjectStore};
 use crate::git::walk::{self, RevOptions, Target};
-use crate::online::{self, Cache, Lookup, Signed, first_pass};
+use crate::online::{Cache, Lookup, Signed, first_pass};
 use crate::policy_file::{PolicyFile, PolicyFileError};
 use crate::rekor::client::RekorClient;
 use crate::transport::{HttpTransport, TransportConfig};
@@ -413,7 +413,7 @@ impl Checker {
         };
         match outcome {
             Outcome::Verified(mut v) if redecide => {
-                v.trust = self.decide(&v, signature, email.as_deref(), ref_name);
+                v.trust = self.decide(&v, email.as_deref(), ref_name);
                 Outcome::Verified(v)
             }
             o => o,
@@ -422,23 +422,17 @@ impl Checker {
 
     /// The trust level of a verified signature under this checker's rules: the identity
     /// rules exactly as the pipeline applies them (`Policy::decide` on the signer's
-    /// certificate), or the policy file's decision for `ref_name`.
+    /// certificate), or the policy file's decision for `ref_name`. The certificate is the one
+    /// the evidence carries ([`Verified::leaf`]), not found again in the signature.
     fn decide(
         &self,
         v: &Verified,
-        signature: &[u8],
         signer_email: Option<&str>,
         ref_name: Option<&str>,
     ) -> TrustDecision {
-        match online::leaf_in_signature(signature, &v.signer.fingerprint) {
-            Some(leaf) => match &self.rules {
-                Rules::Flags(policy) => policy.decide(&leaf, signer_email),
-                Rules::File(file) => file.decide(&leaf, ref_name),
-            },
-            None => TrustDecision {
-                level: TrustLevel::Never,
-                why: "the signer's certificate could not be found again for the policy".into(),
-            },
+        match &self.rules {
+            Rules::Flags(policy) => policy.decide(v.leaf(), signer_email),
+            Rules::File(file) => file.decide(v.leaf(), ref_name),
         }
     }
 

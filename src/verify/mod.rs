@@ -56,6 +56,9 @@ pub struct SignerSummary {
     pub not_before: i64,
     /// Leaf notAfter.
     pub not_after: i64,
+    /// The leaf's DER as received: an online lookup searches the log by it (compat §3.3), so
+    /// nobody re-parses the signature to find the certificate again.
+    pub leaf_der: Vec<u8>,
 }
 
 /// How the log evidence was obtained.
@@ -70,9 +73,11 @@ pub enum LogSource {
 }
 
 /// A signature that passed every check. Only [`verify_detached`] builds one: the private
-/// field stops any other module (not only other crates, as `#[non_exhaustive]` would) from
-/// constructing it.
-#[allow(clippy::manual_non_exhaustive)]
+/// fields stop any other module (not only other crates, as `#[non_exhaustive]` would) from
+/// constructing it (rustls's proof types). It carries what was verified — the leaf, the log
+/// entry, the signed attributes and the signature over them — so that nothing after
+/// verification re-parses the CMS (policy decides on [`Verified::leaf`], the bundle export
+/// reads the rest).
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// Who signed.
@@ -88,7 +93,32 @@ pub struct Verified {
     pub ct_log_url: Option<String>,
     /// The trust decision under the policy.
     pub trust: TrustDecision,
-    _private: (),
+    leaf: Cert,
+    entry: LogEntry,
+    signed_attrs: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl Verified {
+    /// The verified leaf certificate (step 3), chained to the trust root (step 7).
+    pub fn leaf(&self) -> &Cert {
+        &self.leaf
+    }
+
+    /// The log entry whose evidence held (step 9): embedded, or the one looked up.
+    pub fn entry(&self) -> &LogEntry {
+        &self.entry
+    }
+
+    /// The signed attributes DER as received, what the signature covers (step 5).
+    pub fn signed_attrs(&self) -> &[u8] {
+        &self.signed_attrs
+    }
+
+    /// The signer's ECDSA signature over [`Verified::signed_attrs`].
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
 }
 
 /// A signature that did not pass.
@@ -198,6 +228,7 @@ pub fn summarize(leaf: &Cert) -> SignerSummary {
         issuer_dn: leaf.parsed.tbs_certificate().issuer().to_string(),
         not_before: leaf.not_before,
         not_after: leaf.not_after,
+        leaf_der: leaf.der.clone(),
     }
 }
 
@@ -419,7 +450,10 @@ fn run(
         ca_uri: chain.ca_uri,
         ct_log_url: sct.map(|s| s.log_url),
         trust: trust_decision,
-        _private: (),
+        entry: entry.clone(),
+        signed_attrs: signed_attrs.clone(),
+        signature: signer.signature.clone(),
+        leaf,
     })
 }
 
