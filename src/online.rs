@@ -24,12 +24,12 @@
 //! configuration.
 
 use crate::git::object::{self, HashKind, Kind};
+use crate::policy::Policy;
 use crate::rekor::client::{RekorClient, RekorError, is_uuid};
 use crate::rekor::entry::{
     InclusionProofJson, LogEntry, LogEntryAnon, VerificationJson, certificate_pem,
 };
 use crate::trust::TrustRoot;
-use crate::verify::policy::Policy;
 use crate::verify::reason::Reason;
 use crate::verify::{self, Context, Outcome, Rejection};
 use base64::Engine as _;

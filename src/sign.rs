@@ -500,7 +500,8 @@ pub fn check_issued_certificate(
 /// `Err` is the verifier's detail and reason code.
 pub fn verify_candidate(c: &Candidate<'_>, trust: &TrustRoot) -> Result<(), String> {
     use crate::git::object::{Kind, signer_email};
-    use crate::verify::{Context, Outcome, policy::Policy};
+    use crate::policy::Policy;
+    use crate::verify::{Context, Outcome};
     let signer_email = Kind::of_payload(c.payload).and_then(|kind| signer_email(kind, c.payload));
     let outcome = crate::verify::verify_detached(
         c.payload,

@@ -3,12 +3,13 @@
 //! can check it independently. Only a signature that gitseal itself verifies is exported.
 
 use super::{CommandError, TOOL, cwd, eprint_line, git_config, reported};
-use crate::config::{self, Env, PolicyArgs};
+use crate::bundle;
+use crate::config::{self, Env};
 use crate::git::object::{self, Kind};
 use crate::git::repo::ObjectStore;
 use crate::git::walk::RevOptions;
+use crate::policy::PolicyArgs;
 use crate::verify::{self, Context, LogSource, Outcome};
-use crate::bundle;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 

@@ -21,8 +21,8 @@ mod verify_cmd;
 use crate::config::{self, ConfigError, Env, GitConfig};
 use crate::git::object::{self, Kind};
 use crate::gpg_status::{Status, Trust};
+use crate::policy::{Policy, TrustLevel};
 use crate::verify::Outcome;
-use crate::verify::policy::{Policy, TrustLevel};
 use crate::verify::reason::Class;
 use clap::Parser as _;
 use commands::{Cli, Command, IdentityFlags};
@@ -1058,7 +1058,7 @@ mod tests {
         assert!(has(&r, "GOODSIG") && has(&r, "TRUST_UNDEFINED"), "{r:?}");
         assert_eq!(exit_code(&r.verdict), 0);
         // A policy the signer is outside: genuine but refused.
-        let other = config::PolicyArgs {
+        let other = crate::policy::PolicyArgs {
             identities: vec!["someone-else@example.com".into()],
             issuers: vec!["https://accounts.google.com".into()],
             ..Default::default()

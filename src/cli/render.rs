@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::verify::policy::TrustLevel;
+use crate::policy::TrustLevel;
 use crate::verify::reason::{Class, Reason};
 use crate::verify::{LogSource, Outcome, Rejection, SignerSummary, Verified};
 

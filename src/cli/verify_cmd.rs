@@ -7,21 +7,21 @@
 //! [`run_parallel`] (deterministic output order whatever the thread timing). It owns the
 //! mapping from a report to "passes or not" under the rules: a good signature passes when the
 //! signer is trusted fully; unsigned and foreign-format objects pass only when a policy file
-//! says so. It must not parse CMS or decide trust itself (that is `verify` and `policy_file`).
+//! says so. It must not parse CMS or decide trust itself (that is `verify` and `policy`).
 
 use super::commands::{Format, IdentityFlags, RangeFlags, ScaleFlags};
 use super::{CommandError, TOOL, cwd, git_config, render, reported};
-use crate::config::{ConfigError, Env, GitConfig, PolicyArgs, TrustRootInputs, VerifySettings};
+use crate::config::{ConfigError, Env, GitConfig, TrustRootInputs, VerifySettings};
 use crate::git::object::RawObject;
 use crate::git::object::{self, HashKind, Kind, SignatureFormat};
 use crate::git::repo::{self, ObjectStore};
 use crate::git::walk::{self, RevOptions, Target};
 use crate::online::{Cache, Lookup, Signed, first_pass};
-use crate::policy_file::{PolicyFile, PolicyFileError};
+use crate::policy::file::{PolicyFile, PolicyFileError};
+use crate::policy::{Policy, PolicyArgs, TrustDecision, TrustLevel};
 use crate::rekor::client::RekorClient;
 use crate::transport::{HttpTransport, TransportConfig};
 use crate::trust::TrustRoot;
-use crate::verify::policy::{Policy, TrustDecision, TrustLevel};
 use crate::verify::{Outcome, Verified};
 use std::collections::BTreeMap;
 use std::io::Write;

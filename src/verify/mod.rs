@@ -16,7 +16,7 @@
 //! 8. An embedded SCT from a trusted CT log (see [`sct`]).
 //! 9. The log evidence: body rebuilt from the CMS, SET, inclusion proof, checkpoint,
 //!    integrated time inside the leaf's validity (see [`tlog`]).
-//! 10. The identity policy gives the trust level (see [`policy`]).
+//! 10. The identity policy gives the trust level (see [`crate::policy`]).
 //!
 //! The code below carries the same numbers (`// 1.` … `// 10.`).
 //!
@@ -25,17 +25,16 @@
 //! from every step's evidence.
 
 pub mod chain;
-pub mod policy;
 pub mod reason;
 pub mod sct;
 pub mod tlog;
 
 use crate::cms::decode::{self, SignerId, TlogEncoding};
+use crate::policy::{Policy, TrustDecision};
 use crate::rekor::entry::LogEntry;
 use crate::trust::TrustRoot;
 use crate::x509::{Cert, San};
 use crate::{armor, oids, rekor};
-use policy::{Policy, TrustDecision};
 use reason::Reason;
 use sha2::{Digest, Sha256};
 

@@ -26,12 +26,12 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use gitseal::cms::decode::{self, ParsedSignature, Signer};
 use gitseal::git::object::{self, HashKind, Kind};
+use gitseal::policy::Policy;
 use gitseal::pubkey::Hash;
 use gitseal::rekor::checkpoint::Checkpoint;
 use gitseal::rekor::entry::{LogEntry, set_payload};
 use gitseal::rekor::merkle;
 use gitseal::trust::TrustRoot;
-use gitseal::verify::policy::Policy;
 use gitseal::verify::{self, Context, Outcome, chain, sct, tlog};
 use gitseal::x509::Cert;
 use std::hint::black_box;

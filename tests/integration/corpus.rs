@@ -4,8 +4,8 @@
 
 use super::common::corpus;
 use gitseal::git::object::{self, HashKind, Kind};
+use gitseal::policy::{Matcher, Policy, TrustLevel};
 use gitseal::trust::TrustRoot;
-use gitseal::verify::policy::{Matcher, Policy, TrustLevel};
 use gitseal::verify::{Context, Outcome, reason::Reason, verify_detached};
 
 fn run(policy: &Policy) -> Vec<(super::common::CorpusObject, Outcome)> {

@@ -7,9 +7,10 @@
 
 use super::common::corpus;
 use gitseal::git::object::{self, HashKind, Kind};
+use gitseal::policy::Policy;
 use gitseal::rekor::{checkpoint::Checkpoint, entry::LogEntry};
 use gitseal::trust::TrustRoot;
-use gitseal::verify::{Context, Outcome, policy::Policy, verify_detached};
+use gitseal::verify::{Context, Outcome, verify_detached};
 use gitseal::{armor, cms, x509};
 use gitseal::{online, rekor::client, rekor::entry, rekor::merkle};
 use serde_json::json;

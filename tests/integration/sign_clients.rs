@@ -213,6 +213,7 @@ mod with_testbed {
     use gitseal::cms::encode::IncludeCerts;
     use gitseal::fulcio::{FulcioApi, FulcioClient};
     use gitseal::oidc::IdentityToken;
+    use gitseal::policy::Policy;
     use gitseal::rekor::client::RekorClient;
     use gitseal::sign::{
         Candidate, ObjectFormat, RekorMode, Services, SignError, SignOutput, SignRequest,
@@ -221,7 +222,7 @@ mod with_testbed {
     use gitseal::testbed::{Endpoint, Fault, Testbed, TestbedConfig, TokenRequest};
     use gitseal::trust::TrustRoot;
     use gitseal::verify::reason::Reason;
-    use gitseal::verify::{Context, Outcome, Rejection, policy::Policy, verify_detached};
+    use gitseal::verify::{Context, Outcome, Rejection, verify_detached};
     use sha2::{Digest as _, Sha256};
 
     const PAYLOAD: &[u8] = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Dev <gitseal-testbed@example.com> 1800000000 +0000\ncommitter Dev <gitseal-testbed@example.com> 1800000000 +0000\n\nsigned against the testbed\n";

@@ -5,11 +5,12 @@ use super::common::corpus;
 use gitseal::armor;
 use gitseal::cms::decode;
 use gitseal::git::object::{self, HashKind, Kind};
+use gitseal::policy::Policy;
 use gitseal::rekor::entry::LogEntry;
 use gitseal::tlv;
 use gitseal::trust::TrustRoot;
 use gitseal::verify::reason::{Class, Reason};
-use gitseal::verify::{Context, Outcome, policy::Policy, verify_detached};
+use gitseal::verify::{Context, Outcome, verify_detached};
 
 /// The newest offline-mode commit in the corpus (dc68e8ce, 2026-08-05).
 const SUBJECT: &str = "dc68e8ce155fe12ab8fd7c55de6ef336ce716ee8";
