@@ -24,7 +24,6 @@
 //! configuration.
 
 use crate::git::object::{self, HashKind, Kind};
-use crate::policy::Policy;
 use crate::rekor::client::{RekorClient, RekorError, is_uuid};
 use crate::rekor::entry::{
     InclusionProofJson, LogEntry, LogEntryAnon, VerificationJson, certificate_pem,
@@ -243,8 +242,6 @@ pub struct Signed<'a> {
     pub object_id: &'a str,
     /// The repository's object format.
     pub hash: HashKind,
-    /// Committer (tagger) email from the payload.
-    pub signer_email: Option<&'a str>,
 }
 
 /// The id strings an online-mode entry may log for this object, most likely first, without
@@ -309,20 +306,12 @@ struct Fetched {
 /// signature that embeds its log entry, `tlog-lookup-required` for one that does not. It
 /// needs no network and no configuration beyond its arguments, so git's `--verify` path
 /// can run it while `git config` is still running.
-pub fn first_pass(
-    payload: &[u8],
-    signature: &[u8],
-    trust: &TrustRoot,
-    policy: &Policy,
-    signer_email: Option<&str>,
-) -> Outcome {
+pub fn first_pass(payload: &[u8], signature: &[u8], trust: &TrustRoot) -> Outcome {
     verify::verify_detached(
         payload,
         signature,
         trust,
-        policy,
         &Context {
-            signer_email,
             looked_up_entry: None,
             object_id: None,
         },
@@ -374,20 +363,14 @@ impl Lookup {
     /// (nothing in the log made with this certificate), `tlog-lookup-failed` (the log could
     /// not be asked), `tlog-entry-mismatch` (the log's entries for this certificate log
     /// something else), or whatever verifying the found entry says.
-    pub fn verify(&self, s: &Signed<'_>, trust: &TrustRoot, policy: &Policy) -> Outcome {
-        let first = first_pass(s.payload, s.signature, trust, policy, s.signer_email);
-        self.verify_from(s, trust, policy, first)
+    pub fn verify(&self, s: &Signed<'_>, trust: &TrustRoot) -> Outcome {
+        let first = first_pass(s.payload, s.signature, trust);
+        self.verify_from(s, trust, first)
     }
 
     /// [`Lookup::verify`] given its first pass (`first_pass` with the same arguments), which
     /// is final unless the signature embeds no log entry.
-    pub fn verify_from(
-        &self,
-        s: &Signed<'_>,
-        trust: &TrustRoot,
-        policy: &Policy,
-        first: Outcome,
-    ) -> Outcome {
+    pub fn verify_from(&self, s: &Signed<'_>, trust: &TrustRoot, first: Outcome) -> Outcome {
         let rejection = match &first {
             Outcome::Rejected(r) if r.reason == Reason::TlogLookupRequired => r.clone(),
             _ => return first,
@@ -397,9 +380,7 @@ impl Lookup {
                 s.payload,
                 s.signature,
                 trust,
-                policy,
                 &Context {
-                    signer_email: s.signer_email,
                     looked_up_entry: Some(entry),
                     object_id: Some(logged),
                 },
@@ -698,7 +679,6 @@ mod tests {
             signature: sig,
             object_id: &id,
             hash: HashKind::Sha1,
-            signer_email: None,
         };
         let c = logged_id_candidates(&s);
         assert_eq!(c.len(), 2, "stored and predicted ids coincide: {c:?}");

@@ -4,7 +4,7 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `mod.rs` | [`TrustLevel`], [`TrustDecision`], [`Policy::decide`] and the committer rule |
+//! | `mod.rs` | [`TrustLevel`], [`TrustDecision`], [`Policy::decide`] and the committer rule; [`Judged`], a verification outcome with its decision ([`judge`]) |
 //! | [`matcher`] | exact and regular-expression string rules ([`Matcher`]) |
 //! | [`claims`] | Fulcio's GitHub workflow claims: OIDs and their flag and file names ([`GithubClaim`]) |
 //! | [`args`] | identity flags or `gitseal.identity*` git config → a validated [`Policy`] ([`PolicyArgs::build`]) |
@@ -27,6 +27,7 @@ pub use args::{PolicyArgs, PolicySource};
 pub use claims::GithubClaim;
 pub use matcher::Matcher;
 
+use crate::verify::{self, Rejection, Verified};
 use crate::x509::{Cert, San};
 
 /// The allowed signers.
@@ -58,6 +59,46 @@ pub struct TrustDecision {
     pub level: TrustLevel,
     /// One sentence for humans.
     pub why: String,
+}
+
+/// A verified signature and the trust decision on it. It reads as the [`Verified`] evidence
+/// (`Deref`), plus [`Trusted::trust`].
+#[derive(Debug, Clone)]
+pub struct Trusted {
+    evidence: Box<Verified>,
+    /// The decision on the evidence's leaf.
+    pub trust: TrustDecision,
+}
+
+impl std::ops::Deref for Trusted {
+    type Target = Verified;
+
+    fn deref(&self) -> &Verified {
+        &self.evidence
+    }
+}
+
+/// One signature judged: verification's outcome with the trust decision made on it, what
+/// every caller reports (git's status lines, `gitseal verify`, pre-receive).
+#[derive(Debug, Clone)]
+pub enum Judged {
+    /// Signature, chain and log proof all hold; the trust level says whether the signer is
+    /// allowed.
+    Verified(Box<Trusted>),
+    /// Not a good signature; the reason's class says BADSIG or ERRSIG.
+    Rejected(Rejection),
+}
+
+/// Decides trust once on a verification outcome: `decide` sees the verified leaf (the one the
+/// evidence carries) and gives the level; a rejection stays as it is.
+pub fn judge(outcome: verify::Outcome, decide: impl FnOnce(&Cert) -> TrustDecision) -> Judged {
+    match outcome {
+        verify::Outcome::Verified(evidence) => {
+            let trust = decide(evidence.leaf());
+            Judged::Verified(Box::new(Trusted { evidence, trust }))
+        }
+        verify::Outcome::Rejected(r) => Judged::Rejected(r),
+    }
 }
 
 impl Policy {

@@ -16,9 +16,10 @@
 //! 8. An embedded SCT from a trusted CT log (see [`sct`]).
 //! 9. The log evidence: body rebuilt from the CMS, SET, inclusion proof, checkpoint,
 //!    integrated time inside the leaf's validity (see [`tlog`]).
-//! 10. The identity policy gives the trust level (see [`crate::policy`]).
 //!
-//! The code below carries the same numbers (`// 1.` … `// 10.`).
+//! The code below carries the same numbers (`// 1.` … `// 9.`). Who may sign is not decided
+//! here: a [`Verified`] is evidence with no trust level, and [`crate::policy`] decides on it
+//! once, for every caller (git's path, `gitseal verify`, pre-receive).
 //!
 //! Everything here is pure: no I/O, no clock (the caller chooses nothing about time: the
 //! trusted time comes from the log). A [`Verified`] value can only be built by this module,
@@ -30,7 +31,6 @@ pub mod sct;
 pub mod tlog;
 
 use crate::cms::decode::{self, SignerId, TlogEncoding};
-use crate::policy::{Policy, TrustDecision};
 use crate::rekor::entry::LogEntry;
 use crate::trust::TrustRoot;
 use crate::x509::{Cert, San};
@@ -88,10 +88,8 @@ pub struct Verified {
     /// The CA that issued the leaf.
     pub ca_uri: String,
     /// The CT log that saw the certificate; `None` only for the May 2022 leaves that predate
-    /// embedded SCTs (see [`predates_embedded_scts`]).
+    /// embedded SCTs (see `predates_embedded_scts` and [`EMBEDDED_SCT_ERA_START`]).
     pub ct_log_url: Option<String>,
-    /// The trust decision under the policy.
-    pub trust: TrustDecision,
     leaf: Cert,
     entry: LogEntry,
     signed_attrs: Vec<u8>,
@@ -131,10 +129,11 @@ pub struct Rejection {
     pub signer: Option<SignerSummary>,
 }
 
-/// The result of verifying one signature.
+/// The result of verifying one signature: evidence, not yet a trust decision
+/// ([`crate::policy::Judged`] is the decided form).
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// Signature, chain and log proof all hold (the trust level may still be low).
+    /// Signature, chain and log proof all hold (who signed is for the policy to judge).
     Verified(Box<Verified>),
     /// Not a good signature; the reason's class says BADSIG or ERRSIG.
     Rejected(Rejection),
@@ -143,8 +142,6 @@ pub enum Outcome {
 /// What the caller knows besides the bytes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context<'a> {
-    /// The committer (commit) or tagger (tag) email inside the signed payload.
-    pub signer_email: Option<&'a str>,
     /// A log entry found by an online lookup, for signatures that embed none.
     pub looked_up_entry: Option<&'a LogEntry>,
     /// The id of the signed object (40 or 64 hex), which online mode logs the hash of.
@@ -236,11 +233,10 @@ pub fn verify_detached(
     payload: &[u8],
     signature: &[u8],
     trust: &TrustRoot,
-    policy: &Policy,
     ctx: &Context<'_>,
 ) -> Outcome {
     let mut signer = None;
-    match run(payload, signature, trust, policy, ctx, &mut signer) {
+    match run(payload, signature, trust, ctx, &mut signer) {
         Ok(v) => Outcome::Verified(Box::new(v)),
         Err(Fail(reason, detail)) => Outcome::Rejected(Rejection {
             reason,
@@ -254,7 +250,6 @@ fn run(
     payload: &[u8],
     signature: &[u8],
     trust: &TrustRoot,
-    policy: &Policy,
     ctx: &Context<'_>,
     summary_out: &mut Option<SignerSummary>,
 ) -> Result<Verified, Fail> {
@@ -440,15 +435,12 @@ fn run(
     };
     let tlog = tlog::verify(entry, &body, trust, leaf.not_before, leaf.not_after)?;
 
-    // 10. Policy.
-    let trust_decision = policy.decide(&leaf, ctx.signer_email);
     Ok(Verified {
         signer: summarize(&leaf),
         tlog,
         log_source,
         ca_uri: chain.ca_uri,
         ct_log_url: sct.map(|s| s.log_url),
-        trust: trust_decision,
         entry: entry.clone(),
         signed_attrs: signed_attrs.clone(),
         signature: signer.signature.clone(),
@@ -469,7 +461,6 @@ mod tests {
             &split.payload,
             crate::armor::encode(der).as_bytes(),
             &TrustRoot::public_good().unwrap(),
-            &Policy::default(),
             &Context::default(),
         )
     }

@@ -7,7 +7,6 @@
 
 use super::common::corpus;
 use gitseal::git::object::{self, HashKind, Kind};
-use gitseal::policy::Policy;
 use gitseal::rekor::{checkpoint::Checkpoint, entry::LogEntry};
 use gitseal::trust::TrustRoot;
 use gitseal::verify::{Context, Outcome, verify_detached};
@@ -220,7 +219,6 @@ fn mutated_inputs_never_panic_and_never_verify() {
                     &split.payload,
                     armor::encode(&m).as_bytes(),
                     &trust,
-                    &Policy::default(),
                     &Context::default(),
                 );
                 // A mutation outside every signed or proven byte (e.g. in a CMS field nobody

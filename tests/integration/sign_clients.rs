@@ -213,7 +213,6 @@ mod with_testbed {
     use gitseal::cms::encode::IncludeCerts;
     use gitseal::fulcio::{FulcioApi, FulcioClient};
     use gitseal::oidc::IdentityToken;
-    use gitseal::policy::Policy;
     use gitseal::rekor::client::RekorClient;
     use gitseal::sign::{
         Candidate, ObjectFormat, RekorMode, Services, SignError, SignOutput, SignRequest,
@@ -259,11 +258,10 @@ mod with_testbed {
     ) -> Result<(), Refused> {
         let trust = TrustRoot::from_file(tb.trusted_root_path()).expect("testbed trust root");
         let ctx = Context {
-            signer_email: None,
             looked_up_entry: entry,
             object_id,
         };
-        match verify_detached(payload, armored, &trust, &Policy::default(), &ctx) {
+        match verify_detached(payload, armored, &trust, &ctx) {
             Outcome::Verified(_) => Ok(()),
             Outcome::Rejected(r) => Err(Refused(Box::new(r))),
         }

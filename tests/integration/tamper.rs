@@ -5,7 +5,6 @@ use super::common::corpus;
 use gitseal::armor;
 use gitseal::cms::decode;
 use gitseal::git::object::{self, HashKind, Kind};
-use gitseal::policy::Policy;
 use gitseal::rekor::entry::LogEntry;
 use gitseal::tlv;
 use gitseal::trust::TrustRoot;
@@ -28,7 +27,6 @@ fn verify(payload: &[u8], der: &[u8], trust: &TrustRoot) -> Outcome {
         payload,
         armor::encode(der).as_bytes(),
         trust,
-        &Policy::default(),
         &Context::default(),
     )
 }
@@ -261,15 +259,7 @@ fn structural_rejections() {
     let trust = TrustRoot::public_good().unwrap();
     let (payload, der) = object(SUBJECT);
     let pem = |d: &[u8]| armor::encode(d);
-    let run = |sig: &[u8]| {
-        reason(&verify_detached(
-            &payload,
-            sig,
-            &trust,
-            &Policy::default(),
-            &Context::default(),
-        ))
-    };
+    let run = |sig: &[u8]| reason(&verify_detached(&payload, sig, &trust, &Context::default()));
     // Not a signature at all (gitsign's help text appears in real history).
     assert_eq!(
         run(b"Usage:\n  gitsign [flags]\n"),
