@@ -22,9 +22,9 @@
 //! | [`pubkey`] | ECDSA P-256/P-384 verifying keys |
 //! | [`tlv`] | raw DER slices where signatures cover received bytes |
 //! | [`x509`] | facts about certificates: raw TBS, SANs, Fulcio extensions, fingerprints |
-//! | [`verify`] | the verification pipeline, typed evidence, reasons and identity policy |
+//! | [`verify`] | the verification pipeline, policy-free: typed, sealed evidence ([`verify::Verified`] carries the leaf it proved; no trust level) and reasons |
 //! | [`online`] | Rekor lookups for online-mode signatures and the on-disk cache of verified entries |
-//! | [`policy_file`] | the TOML policy file: allow rules per ref, unsigned and foreign-format objects |
+//! | [`policy`] | **the trust decision**, made once on verification's evidence for git's path, `gitseal verify` and pre-receive ([`policy::judge`] → [`policy::Judged`]): who may sign and at which trust level ([`policy::Policy::decide`], the committer rule); identity matchers; the GitHub claims as an enum ([`policy::GithubClaim`]); identity flags / git config → a policy ([`policy::PolicyArgs::build`]); the TOML policy file with its per-ref allow rules, unsigned and foreign-format objects ([`policy::file`]) |
 //!
 //! The edges of the process each have one owner, and `scripts/clippy.toml` refuses them
 //! anywhere else (`disallowed-methods`/`-macros`; `scripts/test` runs clippy with it): the
@@ -49,7 +49,7 @@ pub mod gpg_status;
 pub mod oidc;
 pub mod oids;
 pub mod online;
-pub mod policy_file;
+pub mod policy;
 pub mod pubkey;
 pub mod rekor;
 pub mod sign;

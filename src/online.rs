@@ -23,17 +23,14 @@
 //! longer verifies is looked up again. It must not decide trust itself, print, or read
 //! configuration.
 
-use crate::cms::decode;
 use crate::git::object::{self, HashKind, Kind};
 use crate::rekor::client::{RekorClient, RekorError, is_uuid};
 use crate::rekor::entry::{
     InclusionProofJson, LogEntry, LogEntryAnon, VerificationJson, certificate_pem,
 };
 use crate::trust::TrustRoot;
-use crate::verify::policy::Policy;
 use crate::verify::reason::Reason;
 use crate::verify::{self, Context, Outcome, Rejection};
-use crate::x509::Cert;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
@@ -245,8 +242,6 @@ pub struct Signed<'a> {
     pub object_id: &'a str,
     /// The repository's object format.
     pub hash: HashKind,
-    /// Committer (tagger) email from the payload.
-    pub signer_email: Option<&'a str>,
 }
 
 /// The id strings an online-mode entry may log for this object, most likely first, without
@@ -274,16 +269,6 @@ pub fn logged_id_candidates(s: &Signed<'_>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     out.retain(|id| seen.insert(id.clone()));
     out
-}
-
-/// The certificate whose SHA-1 fingerprint is `fingerprint` among those the signature carries.
-pub fn leaf_in_signature(signature: &[u8], fingerprint: &str) -> Option<Cert> {
-    let der = crate::armor::decode(signature).ok()?;
-    let cms = decode::parse(&der).ok()?;
-    cms.certificates
-        .iter()
-        .filter_map(|c| Cert::from_der(c).ok())
-        .find(|c| c.fingerprint() == fingerprint)
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -321,20 +306,12 @@ struct Fetched {
 /// signature that embeds its log entry, `tlog-lookup-required` for one that does not. It
 /// needs no network and no configuration beyond its arguments, so git's `--verify` path
 /// can run it while `git config` is still running.
-pub fn first_pass(
-    payload: &[u8],
-    signature: &[u8],
-    trust: &TrustRoot,
-    policy: &Policy,
-    signer_email: Option<&str>,
-) -> Outcome {
+pub fn first_pass(payload: &[u8], signature: &[u8], trust: &TrustRoot) -> Outcome {
     verify::verify_detached(
         payload,
         signature,
         trust,
-        policy,
         &Context {
-            signer_email,
             looked_up_entry: None,
             object_id: None,
         },
@@ -386,20 +363,14 @@ impl Lookup {
     /// (nothing in the log made with this certificate), `tlog-lookup-failed` (the log could
     /// not be asked), `tlog-entry-mismatch` (the log's entries for this certificate log
     /// something else), or whatever verifying the found entry says.
-    pub fn verify(&self, s: &Signed<'_>, trust: &TrustRoot, policy: &Policy) -> Outcome {
-        let first = first_pass(s.payload, s.signature, trust, policy, s.signer_email);
-        self.verify_from(s, trust, policy, first)
+    pub fn verify(&self, s: &Signed<'_>, trust: &TrustRoot) -> Outcome {
+        let first = first_pass(s.payload, s.signature, trust);
+        self.verify_from(s, trust, first)
     }
 
     /// [`Lookup::verify`] given its first pass (`first_pass` with the same arguments), which
     /// is final unless the signature embeds no log entry.
-    pub fn verify_from(
-        &self,
-        s: &Signed<'_>,
-        trust: &TrustRoot,
-        policy: &Policy,
-        first: Outcome,
-    ) -> Outcome {
+    pub fn verify_from(&self, s: &Signed<'_>, trust: &TrustRoot, first: Outcome) -> Outcome {
         let rejection = match &first {
             Outcome::Rejected(r) if r.reason == Reason::TlogLookupRequired => r.clone(),
             _ => return first,
@@ -409,9 +380,7 @@ impl Lookup {
                 s.payload,
                 s.signature,
                 trust,
-                policy,
                 &Context {
-                    signer_email: s.signer_email,
                     looked_up_entry: Some(entry),
                     object_id: Some(logged),
                 },
@@ -448,16 +417,14 @@ impl Lookup {
         };
 
         // 2. The log.
-        let Some(leaf) = rejection
-            .signer
-            .as_ref()
-            .and_then(|sig| leaf_in_signature(s.signature, &sig.fingerprint))
-        else {
+        // The leaf the pipeline found (its summary carries the DER): the signature is not
+        // parsed again here.
+        let Some(leaf_der) = rejection.signer.as_ref().map(|sig| sig.leaf_der.clone()) else {
             return Outcome::Rejected(rejection);
         };
         // One deadline for everything this object's lookup asks the log.
         let client = client.with_time_limit(self.time_limit);
-        let fetched = match search(&client, &candidates, &leaf.der) {
+        let fetched = match search(&client, &candidates, &leaf_der) {
             Ok(f) => f,
             Err(e) => {
                 return Outcome::Rejected(Rejection {
@@ -472,7 +439,7 @@ impl Lookup {
         };
         let mut first_failure = None;
         for f in &fetched {
-            let Some(logged) = logged_candidate(&f.entry, &candidates, &leaf.der) else {
+            let Some(logged) = logged_candidate(&f.entry, &candidates, &leaf_der) else {
                 continue;
             };
             match with_entry(&f.entry, logged) {
@@ -712,7 +679,6 @@ mod tests {
             signature: sig,
             object_id: &id,
             hash: HashKind::Sha1,
-            signer_email: None,
         };
         let c = logged_id_candidates(&s);
         assert_eq!(c.len(), 2, "stored and predicted ids coincide: {c:?}");

@@ -499,16 +499,12 @@ pub fn check_issued_certificate(
 /// lookup a verifier makes; an offline-mode one is verified from its embedded entry alone.
 /// `Err` is the verifier's detail and reason code.
 pub fn verify_candidate(c: &Candidate<'_>, trust: &TrustRoot) -> Result<(), String> {
-    use crate::git::object::{Kind, signer_email};
-    use crate::verify::{Context, Outcome, policy::Policy};
-    let signer_email = Kind::of_payload(c.payload).and_then(|kind| signer_email(kind, c.payload));
+    use crate::verify::{Context, Outcome};
     let outcome = crate::verify::verify_detached(
         c.payload,
         c.armored.as_bytes(),
         trust,
-        &Policy::default(),
         &Context {
-            signer_email: signer_email.as_deref(),
             looked_up_entry: (c.mode == RekorMode::Online).then_some(c.log_entry),
             object_id: c.object_id,
         },

@@ -3,12 +3,13 @@
 //! can check it independently. Only a signature that gitseal itself verifies is exported.
 
 use super::{CommandError, TOOL, cwd, eprint_line, git_config, reported};
-use crate::config::{self, Env, PolicyArgs};
+use crate::bundle;
+use crate::config::{self, Env};
 use crate::git::object::{self, Kind};
 use crate::git::repo::ObjectStore;
 use crate::git::walk::RevOptions;
+use crate::policy::PolicyArgs;
 use crate::verify::{self, Context, LogSource, Outcome};
-use crate::{armor, bundle, cms};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -33,7 +34,9 @@ fn export(
     let dir = cwd();
     let git = git_config(&dir)?;
     let trust = config::load_trust_root(trusted_root, env, &git)?;
-    let policy = PolicyArgs::from_git_config(&git).build()?;
+    // The identity rules decide nothing here (a signature that verifies is exported whoever
+    // signed it), but a malformed rule is still the configuration error it is everywhere else.
+    PolicyArgs::from_git_config(&git).build()?;
     let usage = |e: String| CommandError::usage(e);
     let store = ObjectStore::open(&dir, &[]).map_err(|e| usage(e.to_string()))?;
     // Like `gitsign show`: an annotated tag of that name first, else the revision's object.
@@ -57,14 +60,11 @@ fn export(
             obj.id
         )));
     };
-    let email = object::signer_email(obj.kind, &split.payload);
     let outcome = verify::verify_detached(
         &split.payload,
         &split.signature,
         &trust,
-        &policy,
         &Context {
-            signer_email: email.as_deref(),
             looked_up_entry: None,
             object_id: Some(&obj.id),
         },
@@ -96,27 +96,12 @@ fn export(
             "internal error: an online-mode signature verified without a lookup",
         ));
     }
-    // Verified above, so every piece below exists; failures here are reported, not unwrapped.
-    let parts = armor::decode(&split.signature)
-        .ok()
-        .and_then(|der| cms::decode::parse(&der).ok())
-        .and_then(|cms| {
-            let signer = cms.signers.into_iter().next()?;
-            let (entry, _) = signer.tlog_entry().ok()??;
-            let leaf = cms.certificates.into_iter().find(|c| {
-                crate::x509::Cert::from_der(c)
-                    .is_ok_and(|c| c.fingerprint() == v.signer.fingerprint)
-            })?;
-            Some((signer.signed_attrs_der?, signer.signature, entry, leaf))
-        });
-    let Some((artifact, signature, entry, leaf)) = parts else {
-        return Err(CommandError::failed(
-            "internal error: a verified signature lost its parts",
-        ));
-    };
-    let body = verify::offline_body(&artifact, &signature, &leaf);
-    let digest: [u8; 32] = Sha256::digest(&artifact).into();
-    let json = bundle::message_signature_bundle(&leaf, &entry, &body, &digest, &signature);
+    // The evidence carries what was verified: no second parse of the signature (issue 19).
+    let leaf = &v.leaf().der;
+    let (artifact, signature, entry) = (v.signed_attrs(), v.signature(), v.entry());
+    let body = verify::offline_body(artifact, signature, leaf);
+    let digest: [u8; 32] = Sha256::digest(artifact).into();
+    let json = bundle::message_signature_bundle(leaf, entry, &body, &digest, signature);
     let text =
         serde_json::to_string_pretty(&json).map_err(|e| CommandError::failed(e.to_string()))?;
     let write = |path: &Path, bytes: &[u8]| {
@@ -124,7 +109,7 @@ fn export(
             .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", path.display())))
     };
     write(bundle_path, text.as_bytes())?;
-    write(artifact_path, &artifact)?;
+    write(artifact_path, artifact)?;
     let what = if obj.kind == Kind::Tag {
         "tag"
     } else {

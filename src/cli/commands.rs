@@ -1,6 +1,7 @@
 //! The command-line definition (clap): git's gpgsm-compatible flags and the human
 //! subcommands. It is also the source of `man/gitseal.1`. Parsing only; no I/O.
 
+use crate::policy::{GithubClaim, PolicyArgs, PolicySource};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -227,21 +228,29 @@ pub struct VerifyTagArgs {
 
 impl IdentityFlags {
     /// The policy values the flags give.
-    pub fn policy_args(&self) -> crate::config::PolicyArgs {
+    pub fn policy_args(&self) -> PolicyArgs {
+        // Each flag is `--certificate-github-workflow-<GithubClaim::flag_name>` (a unit test in
+        // `policy::claims` holds them equal).
         let mut github = Vec::new();
-        for (name, v) in [
-            ("trigger", &self.certificate_github_workflow_trigger),
-            ("sha", &self.certificate_github_workflow_sha),
-            ("name", &self.certificate_github_workflow_name),
-            ("repository", &self.certificate_github_workflow_repository),
-            ("ref", &self.certificate_github_workflow_ref),
+        for (claim, v) in [
+            (
+                GithubClaim::Trigger,
+                &self.certificate_github_workflow_trigger,
+            ),
+            (GithubClaim::Sha, &self.certificate_github_workflow_sha),
+            (GithubClaim::Name, &self.certificate_github_workflow_name),
+            (
+                GithubClaim::Repository,
+                &self.certificate_github_workflow_repository,
+            ),
+            (GithubClaim::Ref, &self.certificate_github_workflow_ref),
         ] {
             if let Some(v) = v {
-                github.push((name.to_string(), v.clone()));
+                github.push((claim, v.clone()));
             }
         }
-        crate::config::PolicyArgs {
-            source: crate::config::PolicySource::Flags,
+        PolicyArgs {
+            source: PolicySource::Flags,
             identities: self.certificate_identity.clone(),
             identity_regexps: self.certificate_identity_regexp.clone(),
             issuers: self.certificate_oidc_issuer.clone(),

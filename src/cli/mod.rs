@@ -21,8 +21,7 @@ mod verify_cmd;
 use crate::config::{self, ConfigError, Env, GitConfig};
 use crate::git::object::{self, Kind};
 use crate::gpg_status::{Status, Trust};
-use crate::verify::Outcome;
-use crate::verify::policy::{Policy, TrustLevel};
+use crate::policy::{Judged, TrustLevel};
 use crate::verify::reason::Class;
 use clap::Parser as _;
 use commands::{Cli, Command, IdentityFlags};
@@ -519,10 +518,10 @@ pub struct GitVerifyReport {
 
 /// The status lines, verdict and human text for one git-path outcome. This is the one
 /// exhaustive mapping from outcomes to what git sees.
-pub fn git_verify_report(outcome: &Outcome) -> GitVerifyReport {
+pub fn git_verify_report(outcome: &Judged) -> GitVerifyReport {
     let mut lines = vec![Status::NewSig.line()];
     match outcome {
-        Outcome::Verified(v) => {
+        Judged::Verified(v) => {
             let uid = render::uid(Some(&v.signer));
             let fpr = &v.signer.fingerprint;
             lines.push(
@@ -561,7 +560,7 @@ pub fn git_verify_report(outcome: &Outcome) -> GitVerifyReport {
                 text,
             }
         }
-        Outcome::Rejected(r) => {
+        Judged::Rejected(r) => {
             let fpr = r
                 .signer
                 .as_ref()
@@ -689,10 +688,10 @@ fn git_verify_act(
     let kind = Kind::of_payload(&payload);
     let speculative_inputs =
         config::TrustRootInputs::resolve(trusted_root, env, &GitConfig::default());
-    let speculative = speculative_inputs.load().ok().map(|trust| {
-        let email = kind.and_then(|k| object::signer_email(k, &payload));
-        crate::online::first_pass(&payload, &sig, &trust, &Policy::default(), email.as_deref())
-    });
+    let speculative = speculative_inputs
+        .load()
+        .ok()
+        .map(|trust| crate::online::first_pass(&payload, &sig, &trust));
     let git = pending_config.finish()?;
     // The same rules as `gitseal verify` (identity keys or the policy file; git names no ref,
     // so only rules not limited to refs apply), and the same Rekor lookup for online-mode
@@ -1038,18 +1037,16 @@ mod tests {
     /// trust level, unless a policy says never), anything else fails with status 1.
     #[test]
     fn git_verify_report_verdicts() {
+        use crate::policy::Policy;
         use crate::verify::{Context, verify_detached};
         let raw = crate::cms::encode::tests::shared_vector("internal_e2e_testdata_offline.commit");
         let split = object::split_commit(&raw, object::HashKind::Sha1).unwrap();
         let trust = crate::trust::TrustRoot::public_good().unwrap();
         let check = |payload: &[u8], policy: &Policy| {
-            git_verify_report(&verify_detached(
-                payload,
-                &split.signature,
-                &trust,
-                policy,
-                &Context::default(),
-            ))
+            let outcome = verify_detached(payload, &split.signature, &trust, &Context::default());
+            git_verify_report(&crate::policy::judge(outcome, |leaf| {
+                policy.decide(leaf, None)
+            }))
         };
         let has =
             |r: &GitVerifyReport, status: &str| r.status_lines.iter().any(|l| l.contains(status));
@@ -1058,7 +1055,7 @@ mod tests {
         assert!(has(&r, "GOODSIG") && has(&r, "TRUST_UNDEFINED"), "{r:?}");
         assert_eq!(exit_code(&r.verdict), 0);
         // A policy the signer is outside: genuine but refused.
-        let other = config::PolicyArgs {
+        let other = crate::policy::PolicyArgs {
             identities: vec!["someone-else@example.com".into()],
             issuers: vec!["https://accounts.google.com".into()],
             ..Default::default()

@@ -9,9 +9,10 @@
 
 use std::borrow::Cow;
 
-use crate::verify::policy::TrustLevel;
+use crate::policy::TrustLevel;
+use crate::policy::{Judged, Trusted};
 use crate::verify::reason::{Class, Reason};
-use crate::verify::{LogSource, Outcome, Rejection, SignerSummary, Verified};
+use crate::verify::{LogSource, Rejection, SignerSummary};
 
 /// `s` with every control character (C0, DEL, C1: [`char::is_control`]) shown as a Rust-style
 /// escape (`\n`, `\r`, `\t`, `\0`, `\u{1b}`), so one field stays on one line and cannot
@@ -58,7 +59,7 @@ pub fn uid(s: Option<&SignerSummary>) -> String {
 }
 
 /// gitsign's summary (compat §6.6) plus the trust explanation.
-pub fn verified_summary(v: &Verified, tool: &str) -> String {
+pub fn verified_summary(v: &Trusted, tool: &str) -> String {
     let s = &v.signer;
     let trust = match v.trust.level {
         TrustLevel::Fully => "fully",
@@ -147,13 +148,13 @@ pub fn rejection(r: &Rejection, tool: &str) -> String {
 }
 
 /// The JSON outcome word for an outcome (verification-at-scale vocabulary).
-pub fn outcome_word(o: &Outcome) -> &'static str {
+pub fn outcome_word(o: &Judged) -> &'static str {
     match o {
-        Outcome::Verified(v) => match v.trust.level {
+        Judged::Verified(v) => match v.trust.level {
             TrustLevel::Fully => "good",
             TrustLevel::Undefined | TrustLevel::Never => "untrusted-signer",
         },
-        Outcome::Rejected(r) => match (r.reason, r.reason.class()) {
+        Judged::Rejected(r) => match (r.reason, r.reason.class()) {
             (Reason::TlogLookupRequired, _) => "unverifiable-offline",
             (Reason::UnsupportedSignatureFormat, _) => "foreign-format",
             (_, Class::Bad) => "bad",
@@ -163,24 +164,24 @@ pub fn outcome_word(o: &Outcome) -> &'static str {
 }
 
 /// One JSON line for an object.
-pub fn json_line(id: &str, kind: &str, o: Option<&Outcome>) -> String {
+pub fn json_line(id: &str, kind: &str, o: Option<&Judged>) -> String {
     json_value(id, kind, o).to_string()
 }
 
 /// The JSON object for an object (`None`: unsigned); [`json_line`] prints it.
-pub fn json_value(id: &str, kind: &str, o: Option<&Outcome>) -> serde_json::Value {
+pub fn json_value(id: &str, kind: &str, o: Option<&Judged>) -> serde_json::Value {
     match o {
         None => serde_json::json!({
             "object": id, "type": kind, "outcome": "unsigned", "reason": null,
             "identity": null, "issuer": null, "log_index": null, "integrated_time": null,
         }),
-        Some(o @ Outcome::Verified(v)) => serde_json::json!({
+        Some(o @ Judged::Verified(v)) => serde_json::json!({
             "object": id, "type": kind, "outcome": outcome_word(o),
             "reason": (v.trust.level != TrustLevel::Fully).then_some(Reason::IdentityMismatch.code()),
             "identity": v.signer.identity, "issuer": v.signer.issuer,
             "log_index": v.tlog.log_index, "integrated_time": v.tlog.integrated_time,
         }),
-        Some(o @ Outcome::Rejected(r)) => serde_json::json!({
+        Some(o @ Judged::Rejected(r)) => serde_json::json!({
             "object": id, "type": kind, "outcome": outcome_word(o),
             "reason": r.reason.code(),
             "identity": r.signer.as_ref().and_then(|s| s.identity.clone()),
@@ -229,6 +230,7 @@ mod tests {
                 issuer_dn: "CN=x".into(),
                 not_before: 0,
                 not_after: 1,
+                leaf_der: Vec::new(),
             }),
         };
         let text = rejection(&r, "gitseal");

@@ -7,22 +7,22 @@
 //! [`run_parallel`] (deterministic output order whatever the thread timing). It owns the
 //! mapping from a report to "passes or not" under the rules: a good signature passes when the
 //! signer is trusted fully; unsigned and foreign-format objects pass only when a policy file
-//! says so. It must not parse CMS or decide trust itself (that is `verify` and `policy_file`).
+//! says so. It must not parse CMS or decide trust itself (that is `verify` and `policy`).
 
 use super::commands::{Format, IdentityFlags, RangeFlags, ScaleFlags};
 use super::{CommandError, TOOL, cwd, git_config, render, reported};
-use crate::config::{ConfigError, Env, GitConfig, PolicyArgs, TrustRootInputs, VerifySettings};
+use crate::config::{ConfigError, Env, GitConfig, TrustRootInputs, VerifySettings};
 use crate::git::object::RawObject;
 use crate::git::object::{self, HashKind, Kind, SignatureFormat};
 use crate::git::repo::{self, ObjectStore};
 use crate::git::walk::{self, RevOptions, Target};
-use crate::online::{self, Cache, Lookup, Signed, first_pass};
-use crate::policy_file::{PolicyFile, PolicyFileError};
+use crate::online::{Cache, Lookup, Signed, first_pass};
+use crate::policy::file::{PolicyFile, PolicyFileError};
+use crate::policy::{self, Judged, Policy, PolicyArgs, TrustLevel};
 use crate::rekor::client::RekorClient;
 use crate::transport::{HttpTransport, TransportConfig};
 use crate::trust::TrustRoot;
-use crate::verify::policy::{Policy, TrustDecision, TrustLevel};
-use crate::verify::{Outcome, Verified};
+use crate::verify::Outcome;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -89,7 +89,7 @@ pub(crate) enum Verdict {
     /// An OpenPGP or SSH signature (gitseal does not check them).
     Foreign(SignatureFormat),
     /// An x509 signature, checked.
-    Checked(Outcome),
+    Checked(Judged),
     /// The object could not be read.
     Unreadable(String),
 }
@@ -129,9 +129,9 @@ impl Report {
             Verdict::Foreign(_) => {
                 Some(crate::verify::reason::Reason::UnsupportedSignatureFormat.code())
             }
-            Verdict::Checked(Outcome::Verified(v)) => (v.trust.level != TrustLevel::Fully)
+            Verdict::Checked(Judged::Verified(v)) => (v.trust.level != TrustLevel::Fully)
                 .then_some(crate::verify::reason::Reason::IdentityMismatch.code()),
-            Verdict::Checked(Outcome::Rejected(r)) => Some(r.reason.code()),
+            Verdict::Checked(Judged::Rejected(r)) => Some(r.reason.code()),
         }
     }
 
@@ -157,7 +157,7 @@ impl Report {
                     policy(self.pass)
                 )
             }
-            Verdict::Checked(Outcome::Verified(v)) => format!(
+            Verdict::Checked(Judged::Verified(v)) => format!(
                 "{} ({}), tlog index {}: trust {}: {}",
                 v.signer.identity.as_deref().unwrap_or("unknown identity"),
                 v.signer.issuer.as_deref().unwrap_or("unknown issuer"),
@@ -169,7 +169,7 @@ impl Report {
                 },
                 v.trust.why
             ),
-            Verdict::Checked(Outcome::Rejected(r)) => r.detail.clone(),
+            Verdict::Checked(Judged::Rejected(r)) => r.detail.clone(),
             Verdict::Unreadable(e) => e.clone(),
         }
     }
@@ -273,16 +273,6 @@ pub(crate) struct Checker {
     lookup: Lookup,
 }
 
-/// The policy the pipeline itself applies: identity rules, or none when a policy file
-/// decides afterwards ([`Checker::decide`]).
-fn pipeline_policy(rules: &Rules) -> &Policy {
-    static NONE: std::sync::LazyLock<Policy> = std::sync::LazyLock::new(Policy::default);
-    match rules {
-        Rules::Flags(p) => p,
-        Rules::File(_) => &NONE,
-    }
-}
-
 impl Checker {
     /// The rules in force.
     pub fn rules(&self) -> &Rules {
@@ -349,11 +339,10 @@ impl Checker {
         })
     }
 
-    /// Whether a [`first_pass`] run with the trust root from `inputs` (and any identity
-    /// rules) can stand for this checker's own: it can when the trust root comes from the
-    /// same files, because the pipeline is a function of its arguments and the rules only
-    /// give the trust level of a verified signature, which
-    /// [`Checker::check_signature`] decides again under this checker's rules.
+    /// Whether a [`first_pass`] run with the trust root from `inputs` can stand for this
+    /// checker's own: it can when the trust root comes from the same files, because the
+    /// pipeline is a function of its arguments and knows no rules (the trust level is decided
+    /// afterwards, by [`Checker::check_signature`], under this checker's rules).
     pub fn first_pass_applies(&self, inputs: &TrustRootInputs) -> bool {
         self.trust_inputs == *inputs
     }
@@ -361,7 +350,7 @@ impl Checker {
     /// Verifies one signature (x509, or whatever the pipeline makes of unknown text) and
     /// applies the rules. `object_id: None` (a payload that is neither a commit nor a tag)
     /// means no lookup is possible. `first`, when given, is an outcome of [`first_pass`] for
-    /// which [`Checker::first_pass_applies`] held, under any identity rules: it stands for
+    /// which [`Checker::first_pass_applies`] held: it stands for
     /// the pipeline's own first pass.
     #[allow(clippy::too_many_arguments)]
     pub fn check_signature(
@@ -373,28 +362,21 @@ impl Checker {
         hash: HashKind,
         ref_name: Option<&str>,
         first: Option<Outcome>,
-    ) -> Outcome {
+    ) -> Judged {
         // What people see of the object must be what was signed: an object git could show
         // with another committer, other parents or unsigned text is refused before its
         // signature is looked at (git::header).
         if let Some(k) = kind
             && let Err(e) = object::check_signed(k, payload, signature)
         {
-            return Outcome::Rejected(crate::verify::Rejection {
+            return Judged::Rejected(crate::verify::Rejection {
                 reason: crate::verify::reason::Reason::ObjectMalformed,
                 detail: format!("{}: {e}", k.name()),
                 signer: None,
             });
         }
         let email = kind.and_then(|k| object::signer_email(k, payload));
-        let policy = pipeline_policy(&self.rules);
-        // A first pass made elsewhere may have had other identity rules: its trust level is
-        // decided again below. One made here had these rules, and only a policy file decides
-        // afterwards (as it always does).
-        let redecide = first.is_some() || matches!(self.rules, Rules::File(_));
-        let first = first.unwrap_or_else(|| {
-            first_pass(payload, signature, &self.trust, policy, email.as_deref())
-        });
+        let first = first.unwrap_or_else(|| first_pass(payload, signature, &self.trust));
         let outcome = match (kind, object_id) {
             (Some(kind), Some(object_id)) => self.lookup.verify_from(
                 &Signed {
@@ -403,43 +385,19 @@ impl Checker {
                     signature,
                     object_id,
                     hash,
-                    signer_email: email.as_deref(),
                 },
                 &self.trust,
-                policy,
                 first,
             ),
             _ => first,
         };
-        match outcome {
-            Outcome::Verified(mut v) if redecide => {
-                v.trust = self.decide(&v, signature, email.as_deref(), ref_name);
-                Outcome::Verified(v)
-            }
-            o => o,
-        }
-    }
-
-    /// The trust level of a verified signature under this checker's rules: the identity
-    /// rules exactly as the pipeline applies them (`Policy::decide` on the signer's
-    /// certificate), or the policy file's decision for `ref_name`.
-    fn decide(
-        &self,
-        v: &Verified,
-        signature: &[u8],
-        signer_email: Option<&str>,
-        ref_name: Option<&str>,
-    ) -> TrustDecision {
-        match online::leaf_in_signature(signature, &v.signer.fingerprint) {
-            Some(leaf) => match &self.rules {
-                Rules::Flags(policy) => policy.decide(&leaf, signer_email),
-                Rules::File(file) => file.decide(&leaf, ref_name),
-            },
-            None => TrustDecision {
-                level: TrustLevel::Never,
-                why: "the signer's certificate could not be found again for the policy".into(),
-            },
-        }
+        // Trust is decided once, here, on the leaf the evidence carries: the identity rules
+        // (with the committer rule when there are none), or the policy file's rules for
+        // `ref_name`.
+        policy::judge(outcome, |leaf| match &self.rules {
+            Rules::Flags(policy) => policy.decide(leaf, email.as_deref()),
+            Rules::File(file) => file.decide(leaf, ref_name),
+        })
     }
 
     /// Judges one object read from a repository.
@@ -495,11 +453,11 @@ impl Checker {
         );
         // A good signature on a tag stored under another name vouches for that other name
         // (`git show v1.0` would say `tag v0.9`): refused, keeping who signed.
-        if let (Some(name), Outcome::Verified(v)) = (&target.stored_as, &outcome)
+        if let (Some(name), Judged::Verified(v)) = (&target.stored_as, &outcome)
             && !crate::git::header::tag_named(&split.payload, name)
         {
             let got = crate::git::header::tag_name(&split.payload).unwrap_or_default();
-            outcome = Outcome::Rejected(crate::verify::Rejection {
+            outcome = Judged::Rejected(crate::verify::Rejection {
                 reason: crate::verify::reason::Reason::TagNameMismatch,
                 detail: format!(
                     "the tag calls itself {:?} but is stored as refs/tags/{name}",
@@ -508,8 +466,7 @@ impl Checker {
                 signer: Some(v.signer.clone()),
             });
         }
-        report.pass =
-            matches!(&outcome, Outcome::Verified(v) if v.trust.level == TrustLevel::Fully);
+        report.pass = matches!(&outcome, Judged::Verified(v) if v.trust.level == TrustLevel::Fully);
         report.verdict = Verdict::Checked(outcome);
         report
     }
@@ -620,8 +577,8 @@ pub(crate) fn quarantine_dirs(env: &Env) -> Vec<std::path::PathBuf> {
 
 fn human_block(r: &Report) -> String {
     match &r.verdict {
-        Verdict::Checked(Outcome::Verified(v)) => render::verified_summary(v, TOOL),
-        Verdict::Checked(Outcome::Rejected(rej)) => render::rejection(rej, TOOL),
+        Verdict::Checked(Judged::Verified(v)) => render::verified_summary(v, TOOL),
+        Verdict::Checked(Judged::Rejected(rej)) => render::rejection(rej, TOOL),
         _ => format!(
             "{TOOL}: {} {}: {}: {}\n",
             r.kind.name(),
@@ -765,7 +722,7 @@ fn verify_and_print(
                 Format::Human if single => human_block(r),
                 Format::Human if r.pass => format!("{}\n", human_line(r)),
                 Format::Human => match &r.verdict {
-                    Verdict::Checked(Outcome::Rejected(rej)) => {
+                    Verdict::Checked(Judged::Rejected(rej)) => {
                         format!("{}\n{}", human_line(r), render::rejection(rej, TOOL))
                     }
                     _ => format!("{}\n", human_line(r)),

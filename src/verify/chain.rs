@@ -7,9 +7,9 @@
 //!
 //! The signatures between trust-root CA certificates (intermediate by root, root by itself)
 //! are the same for every commit, and with P-384 they cost two thirds of a commit's public-key
-//! work; they are checked once per process and remembered (see [`ca_signed_by`]). Those of the
+//! work; they are checked once per process and remembered (see `ca_signed_by`). Those of the
 //! embedded public-good root are constants of the binary, checked by a test instead of by
-//! every process (see [`embedded_ca_pairs`]). The leaf's signature and every validity window
+//! every process (see `embedded_ca_pairs`). The leaf's signature and every validity window
 //! are checked on every call.
 
 use super::reason::Reason;

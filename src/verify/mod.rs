@@ -16,16 +16,16 @@
 //! 8. An embedded SCT from a trusted CT log (see [`sct`]).
 //! 9. The log evidence: body rebuilt from the CMS, SET, inclusion proof, checkpoint,
 //!    integrated time inside the leaf's validity (see [`tlog`]).
-//! 10. The identity policy gives the trust level (see [`policy`]).
 //!
-//! The code below carries the same numbers (`// 1.` … `// 10.`).
+//! The code below carries the same numbers (`// 1.` … `// 9.`). Who may sign is not decided
+//! here: a [`Verified`] is evidence with no trust level, and [`crate::policy`] decides on it
+//! once, for every caller (git's path, `gitseal verify`, pre-receive).
 //!
 //! Everything here is pure: no I/O, no clock (the caller chooses nothing about time: the
 //! trusted time comes from the log). A [`Verified`] value can only be built by this module,
 //! from every step's evidence.
 
 pub mod chain;
-pub mod policy;
 pub mod reason;
 pub mod sct;
 pub mod tlog;
@@ -35,7 +35,6 @@ use crate::rekor::entry::LogEntry;
 use crate::trust::TrustRoot;
 use crate::x509::{Cert, San};
 use crate::{armor, oids, rekor};
-use policy::{Policy, TrustDecision};
 use reason::Reason;
 use sha2::{Digest, Sha256};
 
@@ -56,6 +55,9 @@ pub struct SignerSummary {
     pub not_before: i64,
     /// Leaf notAfter.
     pub not_after: i64,
+    /// The leaf's DER as received: an online lookup searches the log by it (compat §3.3), so
+    /// nobody re-parses the signature to find the certificate again.
+    pub leaf_der: Vec<u8>,
 }
 
 /// How the log evidence was obtained.
@@ -70,9 +72,11 @@ pub enum LogSource {
 }
 
 /// A signature that passed every check. Only [`verify_detached`] builds one: the private
-/// field stops any other module (not only other crates, as `#[non_exhaustive]` would) from
-/// constructing it.
-#[allow(clippy::manual_non_exhaustive)]
+/// fields stop any other module (not only other crates, as `#[non_exhaustive]` would) from
+/// constructing it (rustls's proof types). It carries what was verified — the leaf, the log
+/// entry, the signed attributes and the signature over them — so that nothing after
+/// verification re-parses the CMS (policy decides on [`Verified::leaf`], the bundle export
+/// reads the rest).
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// Who signed.
@@ -84,11 +88,34 @@ pub struct Verified {
     /// The CA that issued the leaf.
     pub ca_uri: String,
     /// The CT log that saw the certificate; `None` only for the May 2022 leaves that predate
-    /// embedded SCTs (see [`predates_embedded_scts`]).
+    /// embedded SCTs (see `predates_embedded_scts` and [`EMBEDDED_SCT_ERA_START`]).
     pub ct_log_url: Option<String>,
-    /// The trust decision under the policy.
-    pub trust: TrustDecision,
-    _private: (),
+    leaf: Cert,
+    entry: LogEntry,
+    signed_attrs: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl Verified {
+    /// The verified leaf certificate (step 3), chained to the trust root (step 7).
+    pub fn leaf(&self) -> &Cert {
+        &self.leaf
+    }
+
+    /// The log entry whose evidence held (step 9): embedded, or the one looked up.
+    pub fn entry(&self) -> &LogEntry {
+        &self.entry
+    }
+
+    /// The signed attributes DER as received, what the signature covers (step 5).
+    pub fn signed_attrs(&self) -> &[u8] {
+        &self.signed_attrs
+    }
+
+    /// The signer's ECDSA signature over [`Verified::signed_attrs`].
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
 }
 
 /// A signature that did not pass.
@@ -102,10 +129,11 @@ pub struct Rejection {
     pub signer: Option<SignerSummary>,
 }
 
-/// The result of verifying one signature.
+/// The result of verifying one signature: evidence, not yet a trust decision
+/// ([`crate::policy::Judged`] is the decided form).
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// Signature, chain and log proof all hold (the trust level may still be low).
+    /// Signature, chain and log proof all hold (who signed is for the policy to judge).
     Verified(Box<Verified>),
     /// Not a good signature; the reason's class says BADSIG or ERRSIG.
     Rejected(Rejection),
@@ -114,8 +142,6 @@ pub enum Outcome {
 /// What the caller knows besides the bytes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context<'a> {
-    /// The committer (commit) or tagger (tag) email inside the signed payload.
-    pub signer_email: Option<&'a str>,
     /// A log entry found by an online lookup, for signatures that embed none.
     pub looked_up_entry: Option<&'a LogEntry>,
     /// The id of the signed object (40 or 64 hex), which online mode logs the hash of.
@@ -198,6 +224,7 @@ pub fn summarize(leaf: &Cert) -> SignerSummary {
         issuer_dn: leaf.parsed.tbs_certificate().issuer().to_string(),
         not_before: leaf.not_before,
         not_after: leaf.not_after,
+        leaf_der: leaf.der.clone(),
     }
 }
 
@@ -206,11 +233,10 @@ pub fn verify_detached(
     payload: &[u8],
     signature: &[u8],
     trust: &TrustRoot,
-    policy: &Policy,
     ctx: &Context<'_>,
 ) -> Outcome {
     let mut signer = None;
-    match run(payload, signature, trust, policy, ctx, &mut signer) {
+    match run(payload, signature, trust, ctx, &mut signer) {
         Ok(v) => Outcome::Verified(Box::new(v)),
         Err(Fail(reason, detail)) => Outcome::Rejected(Rejection {
             reason,
@@ -224,7 +250,6 @@ fn run(
     payload: &[u8],
     signature: &[u8],
     trust: &TrustRoot,
-    policy: &Policy,
     ctx: &Context<'_>,
     summary_out: &mut Option<SignerSummary>,
 ) -> Result<Verified, Fail> {
@@ -410,16 +435,16 @@ fn run(
     };
     let tlog = tlog::verify(entry, &body, trust, leaf.not_before, leaf.not_after)?;
 
-    // 10. Policy.
-    let trust_decision = policy.decide(&leaf, ctx.signer_email);
     Ok(Verified {
         signer: summarize(&leaf),
         tlog,
         log_source,
         ca_uri: chain.ca_uri,
         ct_log_url: sct.map(|s| s.log_url),
-        trust: trust_decision,
-        _private: (),
+        entry: entry.clone(),
+        signed_attrs: signed_attrs.clone(),
+        signature: signer.signature.clone(),
+        leaf,
     })
 }
 
@@ -436,7 +461,6 @@ mod tests {
             &split.payload,
             crate::armor::encode(der).as_bytes(),
             &TrustRoot::public_good().unwrap(),
-            &Policy::default(),
             &Context::default(),
         )
     }

@@ -26,13 +26,13 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use gitseal::cms::decode::{self, ParsedSignature, Signer};
 use gitseal::git::object::{self, HashKind, Kind};
+use gitseal::policy::{self, Judged, Policy};
 use gitseal::pubkey::Hash;
 use gitseal::rekor::checkpoint::Checkpoint;
 use gitseal::rekor::entry::{LogEntry, set_payload};
 use gitseal::rekor::merkle;
 use gitseal::trust::TrustRoot;
-use gitseal::verify::policy::Policy;
-use gitseal::verify::{self, Context, Outcome, chain, sct, tlog};
+use gitseal::verify::{self, Context, chain, sct, tlog};
 use gitseal::x509::Cert;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -134,14 +134,14 @@ fn verify_one(o: &Object, trust: &TrustRoot, policy: &Policy) -> bool {
         &o.payload,
         &o.signature,
         trust,
-        policy,
         &Context {
-            signer_email: email.as_deref(),
             looked_up_entry: None,
             object_id: None,
         },
     );
-    matches!(out, Outcome::Verified(_))
+    // The pipeline and then the trust decision, as every caller runs them.
+    let judged = policy::judge(out, |leaf| policy.decide(leaf, email.as_deref()));
+    matches!(judged, Judged::Verified(_))
 }
 
 fn steps(c: &mut Criterion) {

@@ -4,11 +4,12 @@
 
 use super::common::corpus;
 use gitseal::git::object::{self, HashKind, Kind};
+use gitseal::policy::{Judged, Matcher, Policy, TrustLevel, judge};
 use gitseal::trust::TrustRoot;
-use gitseal::verify::policy::{Matcher, Policy, TrustLevel};
-use gitseal::verify::{Context, Outcome, reason::Reason, verify_detached};
+use gitseal::verify::{Context, offline_body, reason::Reason, tlog, verify_detached};
 
-fn run(policy: &Policy) -> Vec<(super::common::CorpusObject, Outcome)> {
+/// Each corpus object verified, then judged under `policy` (the committer rule when empty).
+fn run(policy: &Policy) -> Vec<(super::common::CorpusObject, Judged)> {
     let trust = TrustRoot::public_good().unwrap();
     corpus()
         .into_iter()
@@ -24,14 +25,13 @@ fn run(policy: &Policy) -> Vec<(super::common::CorpusObject, Outcome)> {
                 &split.payload,
                 &split.signature,
                 &trust,
-                policy,
                 &Context {
-                    signer_email: email.as_deref(),
                     looked_up_entry: None,
                     object_id: None,
                 },
             );
-            (o, out)
+            let judged = judge(out, |leaf| policy.decide(leaf, email.as_deref()));
+            (o, judged)
         })
         .collect()
 }
@@ -40,14 +40,25 @@ fn run(policy: &Policy) -> Vec<(super::common::CorpusObject, Outcome)> {
 fn whole_corpus() {
     let results = run(&Policy::default());
     assert_eq!(results.len(), 290);
+    let trust = TrustRoot::public_good().unwrap();
     for (o, out) in &results {
         match (o.mode.as_str(), out) {
-            ("offline", Outcome::Verified(v)) => {
+            ("offline", Judged::Verified(v)) => {
                 assert_eq!(v.trust.level, TrustLevel::Fully, "{}", o.sha);
                 assert_eq!(v.signer.identity.as_deref(), Some(o.identity.as_str()));
                 assert_eq!(v.signer.issuer.as_deref(), Some(o.issuer.as_str()));
+                // The sealed evidence carries what was verified (issue 19): the leaf the summary
+                // names, and the parts the logged body is rebuilt from. An embedded entry holds
+                // no body, so its SET and inclusion proof are checked again over that rebuild.
+                let leaf = v.leaf();
+                assert_eq!(leaf.fingerprint(), v.signer.fingerprint, "{}", o.sha);
+                assert_eq!(leaf.der, v.signer.leaf_der, "{}", o.sha);
+                let body = offline_body(v.signed_attrs(), v.signature(), &leaf.der);
+                let again = tlog::verify(v.entry(), &body, &trust, leaf.not_before, leaf.not_after)
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", o.sha));
+                assert_eq!(again.log_index, v.tlog.log_index, "{}", o.sha);
             }
-            ("online", Outcome::Rejected(r)) => {
+            ("online", Judged::Rejected(r)) => {
                 assert_eq!(
                     r.reason,
                     Reason::TlogLookupRequired,
@@ -68,7 +79,7 @@ fn wrong_identity_is_never_trusted() {
         ..Policy::default()
     };
     for (o, out) in run(&policy) {
-        if let Outcome::Verified(v) = out {
+        if let Judged::Verified(v) = out {
             assert_eq!(v.trust.level, TrustLevel::Never, "{}", o.sha);
         }
     }

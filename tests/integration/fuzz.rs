@@ -9,7 +9,7 @@ use super::common::corpus;
 use gitseal::git::object::{self, HashKind, Kind};
 use gitseal::rekor::{checkpoint::Checkpoint, entry::LogEntry};
 use gitseal::trust::TrustRoot;
-use gitseal::verify::{Context, Outcome, policy::Policy, verify_detached};
+use gitseal::verify::{Context, Outcome, verify_detached};
 use gitseal::{armor, cms, x509};
 use gitseal::{online, rekor::client, rekor::entry, rekor::merkle};
 use serde_json::json;
@@ -219,7 +219,6 @@ fn mutated_inputs_never_panic_and_never_verify() {
                     &split.payload,
                     armor::encode(&m).as_bytes(),
                     &trust,
-                    &Policy::default(),
                     &Context::default(),
                 );
                 // A mutation outside every signed or proven byte (e.g. in a CMS field nobody

@@ -1540,7 +1540,7 @@ fn readme_policy_examples_are_valid() {
         .collect();
     assert!(blocks.len() >= 2);
     for b in blocks {
-        let p = gitseal::policy_file::PolicyFile::parse(b, "README.md")
+        let p = gitseal::policy::file::PolicyFile::parse(b, "README.md")
             .unwrap_or_else(|e| panic!("{e}\n{b}"));
         assert!(!p.rules.is_empty());
     }

@@ -221,7 +221,7 @@ mod with_testbed {
     use gitseal::testbed::{Endpoint, Fault, Testbed, TestbedConfig, TokenRequest};
     use gitseal::trust::TrustRoot;
     use gitseal::verify::reason::Reason;
-    use gitseal::verify::{Context, Outcome, Rejection, policy::Policy, verify_detached};
+    use gitseal::verify::{Context, Outcome, Rejection, verify_detached};
     use sha2::{Digest as _, Sha256};
 
     const PAYLOAD: &[u8] = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Dev <gitseal-testbed@example.com> 1800000000 +0000\ncommitter Dev <gitseal-testbed@example.com> 1800000000 +0000\n\nsigned against the testbed\n";
@@ -258,11 +258,10 @@ mod with_testbed {
     ) -> Result<(), Refused> {
         let trust = TrustRoot::from_file(tb.trusted_root_path()).expect("testbed trust root");
         let ctx = Context {
-            signer_email: None,
             looked_up_entry: entry,
             object_id,
         };
-        match verify_detached(payload, armored, &trust, &Policy::default(), &ctx) {
+        match verify_detached(payload, armored, &trust, &ctx) {
             Outcome::Verified(_) => Ok(()),
             Outcome::Rejected(r) => Err(Refused(Box::new(r))),
         }

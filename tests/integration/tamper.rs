@@ -9,7 +9,7 @@ use gitseal::rekor::entry::LogEntry;
 use gitseal::tlv;
 use gitseal::trust::TrustRoot;
 use gitseal::verify::reason::{Class, Reason};
-use gitseal::verify::{Context, Outcome, policy::Policy, verify_detached};
+use gitseal::verify::{Context, Outcome, verify_detached};
 
 /// The newest offline-mode commit in the corpus (dc68e8ce, 2026-08-05).
 const SUBJECT: &str = "dc68e8ce155fe12ab8fd7c55de6ef336ce716ee8";
@@ -27,7 +27,6 @@ fn verify(payload: &[u8], der: &[u8], trust: &TrustRoot) -> Outcome {
         payload,
         armor::encode(der).as_bytes(),
         trust,
-        &Policy::default(),
         &Context::default(),
     )
 }
@@ -260,15 +259,7 @@ fn structural_rejections() {
     let trust = TrustRoot::public_good().unwrap();
     let (payload, der) = object(SUBJECT);
     let pem = |d: &[u8]| armor::encode(d);
-    let run = |sig: &[u8]| {
-        reason(&verify_detached(
-            &payload,
-            sig,
-            &trust,
-            &Policy::default(),
-            &Context::default(),
-        ))
-    };
+    let run = |sig: &[u8]| reason(&verify_detached(&payload, sig, &trust, &Context::default()));
     // Not a signature at all (gitsign's help text appears in real history).
     assert_eq!(
         run(b"Usage:\n  gitsign [flags]\n"),

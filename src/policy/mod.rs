@@ -1,49 +1,34 @@
-//! Who may sign: identity and OIDC-issuer rules, and the trust level they give.
+//! Who may sign: the one place trust is decided. Verification (`verify`) proves *what* holds —
+//! this signature, this certificate, this log entry; this module says whether that signer is
+//! one the rules admit, and at which trust level.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `mod.rs` | [`TrustLevel`], [`TrustDecision`], [`Policy::decide`] and the committer rule; [`Judged`], a verification outcome with its decision ([`judge`]) |
+//! | [`matcher`] | exact and regular-expression string rules ([`Matcher`]) |
+//! | [`claims`] | Fulcio's GitHub workflow claims: OIDs and their flag and file names ([`GithubClaim`]) |
+//! | [`args`] | identity flags or `gitseal.identity*` git config → a validated [`Policy`] ([`PolicyArgs::build`]) |
+//! | [`file`](mod@file) | the TOML policy file: allow rules per ref, unsigned and foreign-format objects ([`file::PolicyFile::decide`]) |
 //!
 //! Semantics follow cosign's `--certificate-identity[-regexp]` / `--certificate-oidc-issuer
 //! [-regexp]` (compat §6.5): any SAN may match; several values of one kind are alternatives;
 //! regular expressions are unanchored like Go's `MatchString` (anchor them with `^…$` when you
 //! mean a whole value); GitHub workflow claims match exactly. With no rule at all the signer is
 //! trusted fully only when the certificate email is the committer's (or tagger's) email in the
-//! signed payload. Pure: certificate facts in, decision out.
+//! signed payload. Pure apart from [`file::PolicyFile::load`]: certificate facts in, decision
+//! out.
 
-use crate::oids;
+pub mod args;
+pub mod claims;
+pub mod file;
+pub mod matcher;
+
+pub use args::{PolicyArgs, PolicySource};
+pub use claims::GithubClaim;
+pub use matcher::Matcher;
+
+use crate::verify::{self, Rejection, Verified};
 use crate::x509::{Cert, San};
-use const_oid::ObjectIdentifier as Oid;
-use regex::Regex;
-
-/// A string rule.
-#[derive(Debug, Clone)]
-pub enum Matcher {
-    /// Exact equality.
-    Exact(String),
-    /// Unanchored regular expression.
-    Regexp(Regex),
-}
-
-impl Matcher {
-    /// Builds a regexp matcher; the error is the regex crate's message.
-    pub fn regexp(pattern: &str) -> Result<Self, String> {
-        Regex::new(pattern)
-            .map(Self::Regexp)
-            .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))
-    }
-
-    /// Whether `value` matches.
-    pub fn matches(&self, value: &str) -> bool {
-        match self {
-            Self::Exact(s) => s == value,
-            Self::Regexp(r) => r.is_match(value),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Self::Exact(s) => format!("{s:?}"),
-            Self::Regexp(r) => format!("/{}/", r.as_str()),
-        }
-    }
-}
 
 /// The allowed signers.
 #[derive(Debug, Clone, Default)]
@@ -52,8 +37,8 @@ pub struct Policy {
     pub identities: Vec<Matcher>,
     /// Allowed OIDC issuers; empty = any.
     pub issuers: Vec<Matcher>,
-    /// Required Fulcio GitHub workflow claims (extension OID, exact value).
-    pub claims: Vec<(Oid, String)>,
+    /// Required Fulcio GitHub workflow claims (exact values).
+    pub claims: Vec<(GithubClaim, String)>,
 }
 
 /// Trust level, as gpg reports it.
@@ -76,14 +61,45 @@ pub struct TrustDecision {
     pub why: String,
 }
 
-/// The GitHub claim flags cosign knows, with their (deprecated, raw) extension OIDs.
-pub const GITHUB_CLAIMS: &[(&str, Oid)] = &[
-    ("trigger", oids::FULCIO_GITHUB_WORKFLOW_TRIGGER),
-    ("sha", oids::FULCIO_GITHUB_WORKFLOW_SHA),
-    ("name", oids::FULCIO_GITHUB_WORKFLOW_NAME),
-    ("repository", oids::FULCIO_GITHUB_WORKFLOW_REPOSITORY),
-    ("ref", oids::FULCIO_GITHUB_WORKFLOW_REF),
-];
+/// A verified signature and the trust decision on it. It reads as the [`Verified`] evidence
+/// (`Deref`), plus [`Trusted::trust`].
+#[derive(Debug, Clone)]
+pub struct Trusted {
+    evidence: Box<Verified>,
+    /// The decision on the evidence's leaf.
+    pub trust: TrustDecision,
+}
+
+impl std::ops::Deref for Trusted {
+    type Target = Verified;
+
+    fn deref(&self) -> &Verified {
+        &self.evidence
+    }
+}
+
+/// One signature judged: verification's outcome with the trust decision made on it, what
+/// every caller reports (git's status lines, `gitseal verify`, pre-receive).
+#[derive(Debug, Clone)]
+pub enum Judged {
+    /// Signature, chain and log proof all hold; the trust level says whether the signer is
+    /// allowed.
+    Verified(Box<Trusted>),
+    /// Not a good signature; the reason's class says BADSIG or ERRSIG.
+    Rejected(Rejection),
+}
+
+/// Decides trust once on a verification outcome: `decide` sees the verified leaf (the one the
+/// evidence carries) and gives the level; a rejection stays as it is.
+pub fn judge(outcome: verify::Outcome, decide: impl FnOnce(&Cert) -> TrustDecision) -> Judged {
+    match outcome {
+        verify::Outcome::Verified(evidence) => {
+            let trust = decide(evidence.leaf());
+            Judged::Verified(Box::new(Trusted { evidence, trust }))
+        }
+        verify::Outcome::Rejected(r) => Judged::Rejected(r),
+    }
+}
 
 impl Policy {
     /// True when no rule is configured (the committer rule applies).
@@ -145,11 +161,12 @@ impl Policy {
                 want.join(", ")
             ));
         }
-        for (oid, want) in &self.claims {
-            let got = leaf.fulcio_string(*oid).ok().flatten();
+        for (claim, want) in &self.claims {
+            let got = leaf.fulcio_string(claim.oid()).ok().flatten();
             if got.as_deref() != Some(want.as_str()) {
                 return never(format!(
-                    "certificate claim {oid} is {:?}, the policy requires {want:?}",
+                    "certificate claim {} is {:?}, the policy requires {want:?}",
+                    claim.oid(),
                     got.unwrap_or_default()
                 ));
             }

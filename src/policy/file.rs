@@ -5,7 +5,7 @@
 //! This module owns the file format, its validation (unknown keys, missing identity or issuer
 //! constraints and bad regular expressions are errors, never silently ignored) and the pure
 //! evaluation of a certificate the pipeline has already verified. Each allow rule is turned
-//! into a [`Policy`] so identity matching has exactly the semantics of `verify::policy` (cosign's
+//! into a [`Policy`] so identity matching has exactly the semantics of [`super`] (cosign's
 //! flags, compat §6.5). It must not verify signatures or read git config; reading the file in
 //! [`PolicyFile::load`] is its only I/O.
 //!
@@ -28,7 +28,8 @@
 //! refs = ["refs/heads/main", "refs/tags/*"]
 //! ```
 
-use crate::verify::policy::{GITHUB_CLAIMS, Matcher, Policy, TrustDecision, TrustLevel};
+use super::claims::FileClaims;
+use super::{Matcher, Policy, TrustDecision, TrustLevel};
 use crate::x509::{Cert, San};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -121,22 +122,8 @@ struct RawRule {
     identity_regexp: Option<OneOrMany>,
     issuer: Option<OneOrMany>,
     issuer_regexp: Option<OneOrMany>,
-    github: Option<RawGithub>,
+    github: Option<FileClaims>,
     refs: Option<OneOrMany>,
-}
-
-/// Fulcio's GitHub workflow extensions 1.3.6.1.4.1.57264.1.2–.6, matched exactly (as cosign's
-/// `--certificate-github-workflow-*` flags).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawGithub {
-    repository: Option<String>,
-    #[serde(rename = "ref")]
-    git_ref: Option<String>,
-    /// The workflow *name* claim (`workflow` in the token).
-    workflow: Option<String>,
-    trigger: Option<String>,
-    sha: Option<String>,
 }
 
 /// One allow rule.
@@ -359,25 +346,9 @@ fn build_rule(r: RawRule, label: String) -> Result<AllowRule, (String, String)> 
     if issuers.is_empty() {
         return Err(err("an issuer or issuer-regexp is required".into()));
     }
-    let mut claims = Vec::new();
-    if let Some(g) = r.github {
-        for (name, value) in [
-            ("repository", g.repository),
-            ("ref", g.git_ref),
-            ("name", g.workflow),
-            ("trigger", g.trigger),
-            ("sha", g.sha),
-        ] {
-            if let Some(v) = value {
-                let oid = GITHUB_CLAIMS
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, oid)| *oid)
-                    .ok_or_else(|| err(format!("unknown GitHub claim {name}")))?;
-                claims.push((oid, v));
-            }
-        }
-    }
+    // Fulcio's GitHub workflow extensions, matched exactly (as cosign's
+    // `--certificate-github-workflow-*` flags; the table's keys are in `claims`).
+    let claims = r.github.map(FileClaims::into_claims).unwrap_or_default();
     let refs = many(r.refs);
     if let Some(bad) = refs.iter().find(|p| !p.starts_with("refs/")) {
         return Err(err(format!(
