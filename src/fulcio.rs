@@ -499,7 +499,7 @@ pub(crate) mod tests {
     /// codeSigning, critical SAN email, signed ecdsa-with-SHA384 by a P-384 "intermediate".
     struct FulcioLeafProfile {
         issuer: x509_cert::name::Name,
-        email: String,
+        sans: Vec<x509_cert::ext::pkix::name::GeneralName>,
     }
 
     impl profile::BuilderProfile for FulcioLeafProfile {
@@ -516,11 +516,8 @@ pub(crate) mod tests {
             _tbs: &x509_cert::TbsCertificate,
         ) -> x509_cert::builder::Result<Vec<x509_cert::ext::Extension>> {
             use x509_cert::ext::ToExtension as _;
-            use x509_cert::ext::pkix::{
-                ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName, name::GeneralName,
-            };
+            use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
             let subject = x509_cert::name::Name::default();
-            let email = der::asn1::Ia5String::new(&self.email).unwrap();
             Ok(vec![
                 KeyUsage(KeyUsages::DigitalSignature.into())
                     .to_extension(&subject, &[])
@@ -528,7 +525,7 @@ pub(crate) mod tests {
                 ExtendedKeyUsage(vec![const_oid::db::rfc5280::ID_KP_CODE_SIGNING])
                     .to_extension(&subject, &[])
                     .unwrap(),
-                SubjectAltName(vec![GeneralName::Rfc822Name(email)])
+                SubjectAltName(self.sans.clone())
                     .to_extension(&subject, &[])
                     .unwrap(),
             ])
@@ -541,13 +538,24 @@ pub(crate) mod tests {
         ca_key: &p384::ecdsa::SigningKey,
         email: &str,
     ) -> Vec<u8> {
+        let email = der::asn1::Ia5String::new(email).unwrap();
+        let san = x509_cert::ext::pkix::name::GeneralName::Rfc822Name(email);
+        fulcio_like_leaf_with_sans(leaf_key, ca_key, &[san])
+    }
+
+    /// [`fulcio_like_leaf`] with the given subject alternative names (any kinds, in order).
+    pub(crate) fn fulcio_like_leaf_with_sans(
+        leaf_key: &p256::ecdsa::VerifyingKey,
+        ca_key: &p384::ecdsa::SigningKey,
+        sans: &[x509_cert::ext::pkix::name::GeneralName],
+    ) -> Vec<u8> {
         let validity =
             x509_cert::time::Validity::from_now(std::time::Duration::from_secs(600)).unwrap();
         let spki = spki::SubjectPublicKeyInfoOwned::from_key(leaf_key).unwrap();
         let profile = FulcioLeafProfile {
             issuer: x509_cert::name::Name::from_str("CN=sigstore-intermediate,O=sigstore.dev")
                 .unwrap(),
-            email: email.into(),
+            sans: sans.to_vec(),
         };
         let builder = CertificateBuilder::new(profile, random_serial(), validity, spki).unwrap();
         let cert = builder

@@ -18,13 +18,13 @@
 //! | [`transport`] | the HTTP client (timeouts, retries, size limits); the only module that opens sockets to services |
 //! | [`fulcio`] | Fulcio certificate requests |
 //! | [`oidc`] | getting an OIDC identity token (ambient CI, browser with PKCE, device code); starting the user's URL opener ([`oidc::opener`]) |
-//! | [`sign`] | the signing sequence, and its two trust checks: the certificate Fulcio issued ([`sign::check_issued_certificate`]) and the finished signature ([`sign::verify_candidate`]) |
+//! | [`sign`] | the signing sequence, and its two trust checks: the certificate Fulcio issued ([`sign::check_issued_certificate`]) and the finished signature ([`sign::verify_candidate`]); `gitsign.matchCommitter` is decided in [`policy::committer`] |
 //! | [`pubkey`] | ECDSA P-256/P-384 verifying keys |
 //! | [`tlv`] | raw DER slices where signatures cover received bytes |
 //! | [`x509`] | facts about certificates: raw TBS, SANs, Fulcio extensions, fingerprints |
 //! | [`verify`] | the verification pipeline, policy-free: typed, sealed evidence ([`verify::Verified`] carries the leaf it proved; no trust level) and reasons |
 //! | [`online`] | Rekor lookups for online-mode signatures and the on-disk cache of verified entries |
-//! | [`policy`] | **the trust decision**, made once on verification's evidence for git's path, `gitseal verify` and pre-receive ([`policy::judge`] → [`policy::Judged`]): who may sign and at which trust level ([`policy::Policy::decide`], the committer rule); identity matchers; the GitHub claims as an enum ([`policy::GithubClaim`]); identity flags / git config → a policy ([`policy::PolicyArgs::build`]); the TOML policy file with its per-ref allow rules, unsigned and foreign-format objects ([`policy::file`]) |
+//! | [`policy`] | **the trust decision**, made once on verification's evidence for git's path, `gitseal verify` and pre-receive ([`policy::judge`] → [`policy::Judged`]): who may sign and at which trust level ([`policy::Policy::decide`], the committer rule); at signing time, whether the certificate Fulcio issued is the configured committer's (`gitsign.matchCommitter`, [`policy::committer::matches`]); identity matchers; the GitHub claims as an enum ([`policy::GithubClaim`]); identity flags / git config → a policy ([`policy::PolicyArgs::build`]); the TOML policy file with its per-ref allow rules, unsigned and foreign-format objects ([`policy::file`]) |
 //!
 //! The edges of the process each have one owner, and `scripts/clippy.toml` refuses them
 //! anywhere else (`disallowed-methods`/`-macros`; `scripts/test` runs clippy with it): the

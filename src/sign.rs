@@ -4,7 +4,7 @@
 //! 2. a fresh ECDSA P-256 key, used for this signature only and zeroized when dropped;
 //! 3. a certificate from Fulcio ([`CertificateAuthority`]), checked against the trust root
 //!    before it is used ([`check_issued_certificate`]: validity now, chain, SCT); optional
-//!    `gitsign.matchCommitter` check ([`match_committer`], compat §6.7);
+//!    `gitsign.matchCommitter` check (decided by [`crate::policy::committer`], compat §6.7);
 //! 4. the detached CMS signature over the payload ([`crate::cms::encode`]);
 //! 5. a Rekor `hashedrekord` entry ([`TransparencyLog`]):
 //!    * **offline** (gitseal's default): over SHA-256 of the signed-attributes SET DER, signed by
@@ -34,6 +34,7 @@ use sha2::{Digest as _, Sha256};
 use crate::cms::encode::{CmsEncodeError, DetachedSignature, IncludeCerts};
 use crate::fulcio::{FulcioChain, FulcioClient, FulcioError};
 use crate::oidc::{IdentityToken, OidcContext, OidcError, TokenError, TokenSourceConfig};
+use crate::policy::committer::{self, Committer};
 use crate::rekor::client::{RekorClient, RekorError};
 use crate::rekor::entry::{LogEntry, hashedrekord_body};
 use crate::transport::Service;
@@ -145,15 +146,6 @@ pub struct Services<'a> {
 /// A check of Fulcio's answer against the trust root; `Err` explains the rejection.
 pub type CertificateCheck<'a> = &'a dyn Fn(&FulcioChain) -> Result<(), String>;
 
-/// The committer identity from git config (`user.name`, `user.email`), for `matchCommitter`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Committer<'a> {
-    /// `user.name`.
-    pub name: &'a str,
-    /// `user.email`.
-    pub email: &'a str,
-}
-
 /// What to sign and how.
 #[derive(Clone, Debug)]
 pub struct SignRequest<'a> {
@@ -234,24 +226,6 @@ pub struct SignOutput {
     pub object_id: Option<String>,
 }
 
-/// `gitsign.matchCommitter` refused the certificate.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "gitsign.matchCommitter: certificate identity does not match config - want {name} <{email}>, got email: [{}],uri: [{}]",
-    .cert_emails.join(" "),
-    .cert_uris.join(" ")
-)]
-pub struct MatchCommitterError {
-    /// `user.name`.
-    pub name: String,
-    /// `user.email`.
-    pub email: String,
-    /// SAN emails in the certificate.
-    pub cert_emails: Vec<String>,
-    /// SAN URIs in the certificate.
-    pub cert_uris: Vec<String>,
-}
-
 /// Why signing failed. [`SignError::service`] says which service, [`SignError::hint`] what to
 /// change.
 #[derive(Debug, thiserror::Error)]
@@ -271,9 +245,9 @@ pub enum SignError {
     /// The certificate Fulcio returned does not verify against the trust root.
     #[error("the certificate Fulcio issued does not verify against the trust root: {0}")]
     CertificateUntrusted(String),
-    /// matchCommitter refused.
+    /// matchCommitter refused ([`crate::policy::committer::matches`]).
     #[error(transparent)]
-    MatchCommitter(MatchCommitterError),
+    MatchCommitter(committer::Mismatch),
     /// The CMS could not be built.
     #[error("failed to build the signature: {0}")]
     Cms(#[source] CmsEncodeError),
@@ -371,7 +345,7 @@ pub fn sign(
     }
 
     if let Some(c) = request.match_committer {
-        match_committer(&chain.leaf_der, c.name, c.email).map_err(SignError::MatchCommitter)?;
+        committer::matches_der(&chain.leaf_der, c).map_err(SignError::MatchCommitter)?;
     }
 
     let signing_time = services.clock.now();
@@ -570,45 +544,6 @@ pub fn predict_object_id(
     let kind = Kind::of_payload(payload).ok_or(SignError::UnknownObjectKind)?;
     let raw = signed_object(kind, payload, armored.as_bytes(), format);
     Ok(object_id(kind, &raw, format))
-}
-
-/// `gitsign.matchCommitter` (compat §6.7): passes when a SAN email equals `user.email` or a SAN
-/// URI equals `user.name`.
-pub fn match_committer(
-    leaf_der: &[u8],
-    name: &str,
-    email: &str,
-) -> Result<(), MatchCommitterError> {
-    let (emails, uris) = san_emails_and_uris(leaf_der);
-    if emails.iter().any(|e| e == email) || uris.iter().any(|u| u == name) {
-        return Ok(());
-    }
-    Err(MatchCommitterError {
-        name: name.to_owned(),
-        email: email.to_owned(),
-        cert_emails: emails,
-        cert_uris: uris,
-    })
-}
-
-fn san_emails_and_uris(leaf_der: &[u8]) -> (Vec<String>, Vec<String>) {
-    use x509_cert::ext::pkix::SubjectAltName;
-    use x509_cert::ext::pkix::name::GeneralName;
-    let mut emails = Vec::new();
-    let mut uris = Vec::new();
-    let Ok(cert) = x509_cert::Certificate::from_der(leaf_der) else {
-        return (emails, uris);
-    };
-    if let Ok(Some((_, san))) = cert.tbs_certificate().get_extension::<SubjectAltName>() {
-        for name in san.0 {
-            match name {
-                GeneralName::Rfc822Name(s) => emails.push(s.to_string()),
-                GeneralName::UniformResourceIdentifier(s) => uris.push(s.to_string()),
-                _ => {}
-            }
-        }
-    }
-    (emails, uris)
 }
 
 /// `SubjectPublicKeyInfo` DER of the leaf (for callers that log or compare keys).

@@ -5,6 +5,7 @@
 //! | file | owns |
 //! |---|---|
 //! | `mod.rs` | [`TrustLevel`], [`TrustDecision`], [`Policy::decide`] and the committer rule; [`Judged`], a verification outcome with its decision ([`judge`]) |
+//! | [`committer`] | `gitsign.matchCommitter`, the signing-time rule: is the certificate Fulcio issued the configured committer's ([`committer::matches`])? |
 //! | [`matcher`] | exact and regular-expression string rules ([`Matcher`]) |
 //! | [`claims`] | Fulcio's GitHub workflow claims: OIDs and their flag and file names ([`GithubClaim`]) |
 //! | [`args`] | identity flags or `gitseal.identity*` git config → a validated [`Policy`] ([`PolicyArgs::build`]) |
@@ -20,6 +21,7 @@
 
 pub mod args;
 pub mod claims;
+pub mod committer;
 pub mod file;
 pub mod matcher;
 
