@@ -384,6 +384,68 @@ pub fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// HTTP timeout and retries, the one parser signing ([`SignSettings`]) and verification's
+/// lookups ([`VerifySettings`]) share; only the defaults differ ([`Http::SIGNING`],
+/// [`Http::VERIFICATION`]).
+///
+/// The keys are gitseal's own: `gitseal.httpTimeout` < `GITSEAL_HTTP_TIMEOUT` (seconds) and
+/// `gitseal.httpRetries` < `GITSEAL_HTTP_RETRIES`. gitsign has no such setting (compat §9.2
+/// lists every key it reads; its clients' timeouts and retries are fixed in code, §3.2), so no `gitsign.*`
+/// spelling is read on either side. Signing used to accept `gitsign.httpTimeout` too, and
+/// named `gitseal.httpTimeout` in every error; verification read `gitseal.*` only and named
+/// the key or variable the bad value came from. Verification's rules won: there is no gitsign
+/// key to be compatible with, and an error must point at where the value actually is.
+///
+/// A set but empty value means the default. A timeout is a whole number of seconds, at least
+/// 1 (0 would fail every request); it fits a `u32` (136 years), so adding it to an instant
+/// cannot overflow. Retries are a whole number, 0 allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Http {
+    /// Per-request timeout.
+    pub timeout: std::time::Duration,
+    /// Retries after a timeout, a dropped connection or a 5xx.
+    pub retries: u32,
+}
+
+impl Http {
+    /// Signing's defaults: 30 s and 3 retries (one signature, worth waiting for).
+    pub const SIGNING: Self = Self {
+        timeout: std::time::Duration::from_secs(30),
+        retries: 3,
+    };
+    /// Verification's defaults: 10 s and 1 retry. Verification runs once per object (`git log
+    /// --show-signature`), so a dead network must fail fast.
+    pub const VERIFICATION: Self = Self {
+        timeout: std::time::Duration::from_secs(10),
+        retries: 1,
+    };
+
+    /// Reads the two settings over `defaults`; an invalid value is an error naming the key or
+    /// variable it came from.
+    pub fn resolve(git: &GitConfig, env: &Env, defaults: Self) -> Result<Self, ConfigError> {
+        let number = |key: &str, var: &str, min: u32| -> Result<Option<u32>, ConfigError> {
+            match setting_named(git, env, &[key], &[var]) {
+                None => Ok(None),
+                Some((_, s)) if s.is_empty() => Ok(None),
+                Some((name, s)) => match s.parse::<u32>().ok().filter(|n| *n >= min) {
+                    Some(n) => Ok(Some(n)),
+                    None => Err(ConfigError::Invalid {
+                        key: name,
+                        detail: format!("{s:?} (expected a whole number, at least {min})"),
+                    }),
+                },
+            }
+        };
+        let timeout = number("gitseal.httpTimeout", "GITSEAL_HTTP_TIMEOUT", 1)?
+            .map_or(defaults.timeout, |n| {
+                std::time::Duration::from_secs(u64::from(n))
+            });
+        let retries =
+            number("gitseal.httpRetries", "GITSEAL_HTTP_RETRIES", 0)?.unwrap_or(defaults.retries);
+        Ok(Self { timeout, retries })
+    }
+}
+
 /// Everything signing needs, resolved. No secrets are held here except the client secret,
 /// which is read from its file only when signing starts.
 #[derive(Debug, Clone)]
@@ -459,27 +521,10 @@ impl SignSettings {
                 });
             }
         };
-        let timeout = get("httpTimeout", &["GITSEAL_HTTP_TIMEOUT"]);
-        let http_timeout = match timeout.as_deref() {
-            None | Some("") => std::time::Duration::from_secs(30),
-            Some(s) => s
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .map(std::time::Duration::from_secs)
-                .ok_or_else(|| ConfigError::Invalid {
-                    key: "gitseal.httpTimeout".into(),
-                    detail: format!("{s:?} (expected a number of seconds)"),
-                })?,
-        };
-        let retries = get("httpRetries", &["GITSEAL_HTTP_RETRIES"]);
-        let http_retries = match retries.as_deref() {
-            None | Some("") => 3,
-            Some(s) => s.parse::<u32>().map_err(|_| ConfigError::Invalid {
-                key: "gitseal.httpRetries".into(),
-                detail: format!("{s:?} (expected a number)"),
-            })?,
-        };
+        let Http {
+            timeout: http_timeout,
+            retries: http_retries,
+        } = Http::resolve(git, env, Http::SIGNING)?;
         let autoclose_timeout = oidc("autocloseTimeout", "AUTOCLOSE_TIMEOUT")
             .and_then(|s| s.parse::<u32>().ok())
             .filter(|n| *n > 0)
@@ -663,31 +708,17 @@ impl VerifySettings {
                 _ if Path::new(&p).is_absolute() => PathBuf::from(p),
                 _ => top().join(p),
             });
-        // The same rules as signing's (SignSettings::resolve): a timeout is a positive number
-        // of seconds (0 used to become 1 s here and an error there), retries fit a u32.
-        let number = |key: &str, var: &str, default: u32, min: u32| -> Result<u32, ConfigError> {
-            match setting_named(git, env, &[key], &[var]) {
-                None => Ok(default),
-                Some((_, s)) if s.is_empty() => Ok(default),
-                Some((name, s)) => s.parse::<u32>().ok().filter(|n| *n >= min).ok_or_else(|| {
-                    ConfigError::Invalid {
-                        key: name,
-                        detail: format!("{s:?} (expected a whole number, at least {min})"),
-                    }
-                }),
-            }
-        };
-        // Verification runs once per object (`git log --show-signature`), so a dead network
-        // must fail fast: 10 s and one retry by default (signing keeps 30 s and three).
-        let timeout = number("gitseal.httpTimeout", "GITSEAL_HTTP_TIMEOUT", 10, 1)?;
-        let retries = number("gitseal.httpRetries", "GITSEAL_HTTP_RETRIES", 1, 0)?;
+        let Http {
+            timeout: http_timeout,
+            retries: http_retries,
+        } = Http::resolve(git, env, Http::VERIFICATION)?;
         Ok(Self {
             rekor_url: rekor_url(git, env),
             offline,
             cache_dir,
             policy_file,
-            http_timeout: std::time::Duration::from_secs(u64::from(timeout)),
-            http_retries: retries,
+            http_timeout,
+            http_retries,
         })
     }
 }
@@ -827,6 +858,131 @@ mod verify_settings_tests {
             )
             .is_err()
         );
+    }
+}
+
+/// [`Http`]: one parser, each side's defaults, checked through both resolvers.
+#[cfg(test)]
+mod http_settings_tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    /// (signing, verification) as each resolver sees `git` and `vars`.
+    fn both(git: &[(&str, &str)], vars: &[(&str, &str)]) -> [Result<Http, String>; 2] {
+        let (git, vars) = (GitConfig::from_pairs(git), env(vars));
+        let sign = SignSettings::resolve(&git, &vars).map(|s| Http {
+            timeout: s.http_timeout,
+            retries: s.http_retries,
+        });
+        let verify = VerifySettings::resolve(&git, &vars, || PathBuf::from("/")).map(|s| Http {
+            timeout: s.http_timeout,
+            retries: s.http_retries,
+        });
+        [sign, verify].map(|r| r.map_err(|e| e.to_string()))
+    }
+
+    fn http(secs: u64, retries: u32) -> Result<Http, String> {
+        Ok(Http {
+            timeout: Duration::from_secs(secs),
+            retries,
+        })
+    }
+
+    #[test]
+    fn each_side_keeps_its_defaults() {
+        assert_eq!(both(&[], &[]), [http(30, 3), http(10, 1)]);
+        // Set but empty is the default, in git config and in the environment.
+        let empty = [("gitseal.httpTimeout", ""), ("gitseal.httpRetries", "")];
+        assert_eq!(both(&empty, &[]), [http(30, 3), http(10, 1)]);
+        let empty = [("GITSEAL_HTTP_TIMEOUT", ""), ("GITSEAL_HTTP_RETRIES", "")];
+        assert_eq!(both(&[], &empty), [http(30, 3), http(10, 1)]);
+    }
+
+    #[test]
+    fn the_same_values_mean_the_same_on_both_sides() {
+        let git = [("gitseal.httpTimeout", "7"), ("gitseal.httpRetries", "0")];
+        assert_eq!(both(&git, &[]), [http(7, 0), http(7, 0)]);
+        // The variable wins over git config; each setting on its own.
+        let vars = [("GITSEAL_HTTP_TIMEOUT", "2")];
+        assert_eq!(both(&git, &vars), [http(2, 0), http(2, 0)]);
+        let vars = [("GITSEAL_HTTP_RETRIES", "5")];
+        assert_eq!(both(&git, &vars), [http(7, 5), http(7, 5)]);
+        assert_eq!(
+            both(&[("gitseal.httpTimeout", "4294967295")], &[]),
+            [http(4_294_967_295, 3), http(4_294_967_295, 1)]
+        );
+    }
+
+    /// gitsign defines no HTTP timeout key (compat §9.2), so its spelling is not read: signing
+    /// used to accept `gitsign.httpTimeout` / `gitsign.httpRetries`, verification never did.
+    #[test]
+    fn gitsign_spellings_are_not_read_on_either_side() {
+        let git = [("gitsign.httpTimeout", "5"), ("gitsign.httpRetries", "9")];
+        assert_eq!(both(&git, &[]), [http(30, 3), http(10, 1)]);
+        let git = [
+            ("gitsign.httpTimeout", "zero"),
+            ("gitsign.httpRetries", "-1"),
+        ];
+        assert_eq!(both(&git, &[]), [http(30, 3), http(10, 1)]);
+    }
+
+    #[test]
+    fn errors_name_where_the_bad_value_is() {
+        for (git, vars, named, value) in [
+            (
+                &[("gitseal.httpTimeout", "0")][..],
+                &[][..],
+                "gitseal.httpTimeout",
+                "0",
+            ),
+            (
+                &[("gitseal.httpTimeout", "1.5")],
+                &[],
+                "gitseal.httpTimeout",
+                "1.5",
+            ),
+            (
+                &[],
+                &[("GITSEAL_HTTP_TIMEOUT", "30s")],
+                "GITSEAL_HTTP_TIMEOUT",
+                "30s",
+            ),
+            (
+                &[("gitseal.httpTimeout", "4294967296")],
+                &[],
+                "gitseal.httpTimeout",
+                "4294967296",
+            ),
+            (
+                &[("gitseal.httpRetries", "-1")],
+                &[],
+                "gitseal.httpRetries",
+                "-1",
+            ),
+            (
+                &[],
+                &[("GITSEAL_HTTP_RETRIES", "many")],
+                "GITSEAL_HTTP_RETRIES",
+                "many",
+            ),
+            // A good git value does not hide a bad variable, which is the one in force.
+            (
+                &[("gitseal.httpRetries", "2")],
+                &[("GITSEAL_HTTP_RETRIES", " 2")],
+                "GITSEAL_HTTP_RETRIES",
+                " 2",
+            ),
+        ] {
+            for got in both(git, vars) {
+                let e = got.unwrap_err();
+                assert!(e.starts_with(&format!("invalid {named}: {value:?}")), "{e}");
+                assert!(e.contains("expected a whole number, at least"), "{e}");
+            }
+        }
     }
 }
 
