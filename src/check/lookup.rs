@@ -1,7 +1,7 @@
 //! Online-mode signatures (gitsign's default): the signature embeds no Rekor entry, so the
 //! entry is looked up, and entries already verified are kept in an on-disk cache.
 //!
-//! This module owns the lookup orchestration and the cache. The lookup follows gitsign (compat
+//! This module (part of [`crate::check`]) owns the lookup orchestration and the cache. The lookup follows gitsign (compat
 //! §3.1, §3.3): online mode logs a `hashedrekord` over SHA-256 of the object id *string*, so the
 //! log is searched by that hash — for the id of the object as stored, the id git would give it
 //! if the signature were inserted canonically, and for tags also the commit-form id gitsign
