@@ -11,14 +11,15 @@
 //!   outcome word, reason code and JSON, and the per-outcome [`Summary`].
 //! * [`runner`]: [`run_parallel`] (verification on `jobs` threads, reports in the items'
 //!   order whatever the thread timing) and the default thread count.
-//! * [`lookup`]: Rekor lookups for online-mode signatures and the on-disk cache of verified
-//!   entries.
+//! * [`lookup`]: Rekor lookups for online-mode signatures; [`cache`]: the on-disk cache of
+//!   verified entries.
 //!
 //! It owns the mapping from a report to "passes or not" under the rules: a good signature
 //! passes when the signer is trusted fully; unsigned and foreign-format objects pass only when
 //! a policy file says so. It must not parse CMS or decide trust itself (that is `verify` and
 //! `policy`).
 
+pub mod cache;
 pub mod lookup;
 pub mod report;
 pub mod runner;
