@@ -23,7 +23,7 @@
 //! | [`tlv`] | raw DER slices where signatures cover received bytes |
 //! | [`x509`] | facts about certificates: raw TBS, SANs, Fulcio extensions, fingerprints |
 //! | [`verify`] | the verification pipeline, policy-free: typed, sealed evidence ([`verify::Verified`] carries the leaf it proved; no trust level) and reasons |
-//! | [`online`] | Rekor lookups for online-mode signatures and the on-disk cache of verified entries |
+//! | [`check`] | **judging one repository object**, as a library a forge or CI tool can call: [`check::Checker`] (trust root + [`check::Rules`] + lookup; [`check::Checker::check_signature`] for one signature, [`check::Checker::check`] for one object read from a repository, deciding whether it passes); what was found ([`check::report`]: [`check::Verdict`], [`check::Report`] with its outcome word, reason code and JSON, [`check::Summary`]); many objects on all cores in a deterministic order ([`check::runner`]); Rekor lookups for online-mode signatures ([`check::lookup`]) and the on-disk cache of verified entries ([`check::cache`]) |
 //! | [`policy`] | **the trust decision**, made once on verification's evidence for git's path, `gitseal verify` and pre-receive ([`policy::judge`] → [`policy::Judged`]): who may sign and at which trust level ([`policy::Policy::decide`], the committer rule); at signing time, whether the certificate Fulcio issued is the configured committer's (`gitsign.matchCommitter`, [`policy::committer::matches`]); identity matchers; the GitHub claims as an enum ([`policy::GithubClaim`]); identity flags / git config → a policy ([`policy::PolicyArgs::build`]); the TOML policy file with its per-ref allow rules, unsigned and foreign-format objects ([`policy::file`]) |
 //!
 //! The edges of the process each have one owner, and `scripts/clippy.toml` refuses them
@@ -39,6 +39,7 @@
 
 pub mod armor;
 pub mod bundle;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod cms;
@@ -48,7 +49,6 @@ pub mod git;
 pub mod gpg_status;
 pub mod oidc;
 pub mod oids;
-pub mod online;
 pub mod policy;
 pub mod pubkey;
 pub mod rekor;

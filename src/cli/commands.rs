@@ -190,6 +190,18 @@ pub struct ScaleFlags {
     pub jobs: Option<std::num::NonZeroUsize>,
 }
 
+impl ScaleFlags {
+    /// What these flags say about building a [`crate::check::Checker`] (`--jobs` is the
+    /// runner's: [`crate::check::jobs`]).
+    pub fn options(&self) -> crate::check::Options {
+        crate::check::Options {
+            policy: self.policy.clone(),
+            offline: self.offline,
+            no_cache: self.no_cache,
+        }
+    }
+}
+
 /// `gitseal pre-receive`.
 #[derive(Debug, Args)]
 pub struct PreReceiveArgs {

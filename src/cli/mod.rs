@@ -691,18 +691,18 @@ fn git_verify_act(
     let speculative = speculative_inputs
         .load()
         .ok()
-        .map(|trust| crate::online::first_pass(&payload, &sig, &trust));
+        .map(|trust| crate::check::lookup::first_pass(&payload, &sig, &trust));
     let git = pending_config.finish()?;
     // The same rules as `gitseal verify` (identity keys or the policy file; git names no ref,
     // so only rules not limited to refs apply), and the same Rekor lookup for online-mode
     // signatures (gitseal.offline / GITSEAL_OFFLINE turn it off).
-    let checker = verify_cmd::Checker::from_config(
+    let checker = crate::check::Checker::from_config(
         &git,
         &dir,
         trusted_root,
         env,
         None,
-        &commands::ScaleFlags::default(),
+        &crate::check::Options::default(),
     )?;
     let first = speculative.filter(|_| checker.first_pass_applies(&speculative_inputs));
     // Online mode logs the object id (compat §3.1): the id git gives the object it is

@@ -18,8 +18,9 @@
 //! lines.
 
 use super::commands::ScaleFlags;
-use super::verify_cmd::{Checker, Item, Report, Rules, jobs, quarantine_dirs, run_parallel};
+use super::verify_cmd::quarantine_dirs;
 use super::{CommandError, TOOL, cwd, eprint_line, git_config, render};
+use crate::check::{Checker, Item, Report, Rules, jobs, run_parallel};
 use crate::config::Env;
 use crate::git::repo::{ObjectStore, WalkError};
 use gix::ObjectId;
@@ -169,7 +170,7 @@ fn check_push(
     }
     let dir = cwd();
     let git = git_config(&dir)?;
-    let checker = Checker::from_config(&git, &dir, trusted_root, env, None, scale)?;
+    let checker = Checker::from_config(&git, &dir, trusted_root, env, None, &scale.options())?;
     let store = ObjectStore::open(&dir, &quarantine_dirs(env))
         .map_err(|e| CommandError::usage(e.to_string()))?;
     let items = items(&store, checker.rules(), &updates)
@@ -178,7 +179,7 @@ fn check_push(
     let mut rejected = 0usize;
     {
         let rejected = &mut rejected;
-        run_parallel(items, &store, &checker, jobs(scale), move |r| {
+        run_parallel(items, &store, &checker, jobs(scale.jobs), move |r| {
             if !r.pass {
                 *rejected += 1;
                 eprint_line(&rejection_line(r));

@@ -9,9 +9,13 @@
 
 use std::borrow::Cow;
 
+use crate::check::Summary;
+use crate::check::report::OUTCOMES;
 use crate::policy::TrustLevel;
 use crate::policy::{Judged, Trusted};
 use crate::verify::reason::{Class, Reason};
+// The JSON vocabulary is data about a report (`check::report`); re-exported where it was.
+pub use crate::check::report::{json_value, outcome_word};
 use crate::verify::{LogSource, Rejection, SignerSummary};
 
 /// `s` with every control character (C0, DEL, C1: [`char::is_control`]) shown as a Rust-style
@@ -147,48 +151,32 @@ pub fn rejection(r: &Rejection, tool: &str) -> String {
     out
 }
 
-/// The JSON outcome word for an outcome (verification-at-scale vocabulary).
-pub fn outcome_word(o: &Judged) -> &'static str {
-    match o {
-        Judged::Verified(v) => match v.trust.level {
-            TrustLevel::Fully => "good",
-            TrustLevel::Undefined | TrustLevel::Never => "untrusted-signer",
-        },
-        Judged::Rejected(r) => match (r.reason, r.reason.class()) {
-            (Reason::TlogLookupRequired, _) => "unverifiable-offline",
-            (Reason::UnsupportedSignatureFormat, _) => "foreign-format",
-            (_, Class::Bad) => "bad",
-            (_, Class::CannotCheck) => "error",
-        },
-    }
+/// The summary line `gitseal verify` ends with: the object count, the per-outcome breakdown
+/// (in [`OUTCOMES`] order, zero counts left out) and how many passed and failed.
+pub fn summary_line(s: &Summary, tool: &str) -> String {
+    let parts: Vec<String> = OUTCOMES
+        .iter()
+        .filter_map(|w| {
+            let n = s.count(w);
+            (n > 0).then(|| format!("{n} {w}"))
+        })
+        .collect();
+    let breakdown = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    };
+    format!(
+        "{tool}: {} object(s){breakdown}: {} passed, {} failed",
+        s.total(),
+        s.passed,
+        s.failed
+    )
 }
 
 /// One JSON line for an object.
 pub fn json_line(id: &str, kind: &str, o: Option<&Judged>) -> String {
     json_value(id, kind, o).to_string()
-}
-
-/// The JSON object for an object (`None`: unsigned); [`json_line`] prints it.
-pub fn json_value(id: &str, kind: &str, o: Option<&Judged>) -> serde_json::Value {
-    match o {
-        None => serde_json::json!({
-            "object": id, "type": kind, "outcome": "unsigned", "reason": null,
-            "identity": null, "issuer": null, "log_index": null, "integrated_time": null,
-        }),
-        Some(o @ Judged::Verified(v)) => serde_json::json!({
-            "object": id, "type": kind, "outcome": outcome_word(o),
-            "reason": (v.trust.level != TrustLevel::Fully).then_some(Reason::IdentityMismatch.code()),
-            "identity": v.signer.identity, "issuer": v.signer.issuer,
-            "log_index": v.tlog.log_index, "integrated_time": v.tlog.integrated_time,
-        }),
-        Some(o @ Judged::Rejected(r)) => serde_json::json!({
-            "object": id, "type": kind, "outcome": outcome_word(o),
-            "reason": r.reason.code(),
-            "identity": r.signer.as_ref().and_then(|s| s.identity.clone()),
-            "issuer": r.signer.as_ref().and_then(|s| s.issuer.clone()),
-            "log_index": null, "integrated_time": null,
-        }),
-    }
 }
 
 #[cfg(test)]

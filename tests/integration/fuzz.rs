@@ -11,7 +11,7 @@ use gitseal::rekor::{checkpoint::Checkpoint, entry::LogEntry};
 use gitseal::trust::TrustRoot;
 use gitseal::verify::{Context, Outcome, verify_detached};
 use gitseal::{armor, cms, x509};
-use gitseal::{online, rekor::client, rekor::entry, rekor::merkle};
+use gitseal::{check::lookup, rekor::client, rekor::entry, rekor::merkle};
 use serde_json::json;
 
 struct Rng(u64);
@@ -110,8 +110,8 @@ pub fn parse_rekor_answer(data: &[u8]) {
     let requested = [REKOR_UUID_PREFIX.repeat(8), "€".repeat(22)];
     let _ = client::parse_entry_list(URL, data, &requested);
     if let Ok((_, e)) = client::parse_entry_response(URL, data) {
-        let _ = online::logged_candidate(&e, &["0".repeat(40)], b"leaf");
-        let _ = online::to_anon(&e);
+        let _ = lookup::logged_candidate(&e, &["0".repeat(40)], b"leaf");
+        let _ = lookup::to_anon(&e);
         let body = e.body.clone().unwrap_or_default();
         let _ = entry::set_payload(&body, e.integrated_time, &e.log_id, e.log_index);
         if let Some(p) = &e.inclusion_proof {
@@ -148,7 +148,7 @@ fn rekor_answer_seeds() -> Vec<Vec<u8>> {
     let body = entry::hashedrekord_body(&[0x5a; 32], &signer.signature, &cms.certificates[0]);
     e.body = Some(body.clone());
     let uuid = hex::encode(merkle::leaf_hash(&body));
-    let anon = serde_json::to_value(online::to_anon(&e)).unwrap();
+    let anon = serde_json::to_value(lookup::to_anon(&e)).unwrap();
     let one = json!({ uuid.clone(): anon.clone() });
     let with = |field: &str, v: serde_json::Value| {
         let mut a = anon.clone();

@@ -1,0 +1,105 @@
+//! Judging many objects: [`run_parallel`] reads each object on the caller's thread (the
+//! repository handle is not shared), verifies on worker threads and hands back reports in the
+//! items' order, whatever the thread timing; [`jobs`] is the default thread count.
+
+use super::Checker;
+use super::report::Report;
+use crate::git::object::{Kind, RawObject};
+use crate::git::repo::ObjectStore;
+use crate::git::walk::Target;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// One unit of work: an object and the ref it is judged for.
+pub type Item = (Target, Option<String>);
+
+/// Reads each item's object (on this thread: the repository handle is not shared), verifies
+/// on `jobs` threads, and calls `emit` with every report in the items' order, as soon as all
+/// earlier ones are done. Items are taken from `items` only as workers free up (a bounded
+/// queue), so a streamed walk is never held in memory whole.
+pub fn run_parallel<F>(
+    items: impl IntoIterator<Item = Item>,
+    store: &ObjectStore,
+    checker: &Checker,
+    jobs: usize,
+    emit: F,
+) where
+    F: FnMut(&Report) + Send,
+{
+    use std::sync::mpsc;
+    let hash = store.hash_kind();
+    let jobs = jobs.max(1);
+    type Work = (usize, Target, Option<String>, Result<RawObject, String>);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Work>(jobs * 4);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Report)>();
+    // At most this many items between being read and being emitted: one slow item (a Rekor
+    // lookup) must not let the reports after it pile up without bound. A token is sent for
+    // each item read and taken back for each report emitted.
+    let (token_tx, token_rx) = mpsc::sync_channel::<()>(jobs * 64);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            let done_tx = done_tx.clone();
+            let work_rx = &work_rx;
+            s.spawn(move || {
+                loop {
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    let Ok((i, target, ref_name, object)) = next else {
+                        break;
+                    };
+                    let report = checker.check(&target, object, hash, ref_name.as_deref());
+                    if done_tx.send((i, report)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut emit = emit;
+        s.spawn(move || {
+            let mut pending = BTreeMap::new();
+            let mut next = 0usize;
+            for (i, report) in done_rx {
+                pending.insert(i, report);
+                while let Some(r) = pending.remove(&next) {
+                    emit(&r);
+                    let _ = token_rx.recv();
+                    next += 1;
+                }
+            }
+        });
+        for (i, (target, ref_name)) in items.into_iter().enumerate() {
+            if token_tx.send(()).is_err() {
+                break;
+            }
+            let object = match (&target.problem, target.kind) {
+                (Some(p), _) => Err(p.clone()),
+                // Trees and blobs are judged by kind alone (Checker::check); never read.
+                (None, Kind::Tree | Kind::Blob) => Ok(RawObject {
+                    id: target.id.to_string(),
+                    kind: target.kind,
+                    data: Vec::new(),
+                }),
+                (None, _) => store.read(&target.id),
+            };
+            if work_tx.send((i, target, ref_name, object)).is_err() {
+                break;
+            }
+        }
+        drop(work_tx);
+    });
+}
+
+/// The thread count: `requested` (`--jobs`), else every core.
+pub fn jobs(requested: Option<std::num::NonZeroUsize>) -> usize {
+    requested
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(std::num::NonZeroUsize::get)
+                .unwrap_or(1)
+        })
+}
