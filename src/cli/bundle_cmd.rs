@@ -2,7 +2,7 @@
 //! signature as a Sigstore bundle v0.3 plus the artifact it signs, so cosign or sigstore-python
 //! can check it independently. Only a signature that gitseal itself verifies is exported.
 
-use super::{CommandError, TOOL, cwd, eprint_line, git_config, reported};
+use super::{CommandError, TOOL, cwd, eprint_line, git_config};
 use crate::bundle;
 use crate::config::{self, Env};
 use crate::git::object::{self, Kind};
@@ -13,18 +13,8 @@ use crate::verify::{self, Context, LogSource, Outcome};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// Runs the export.
+/// Runs the export; `cli::execute` reports its error.
 pub(super) fn run(
-    rev: &str,
-    bundle_path: &Path,
-    artifact_path: &Path,
-    trusted_root: Option<&Path>,
-    env: &Env,
-) -> Result<(), CommandError> {
-    reported(export(rev, bundle_path, artifact_path, trusted_root, env))
-}
-
-fn export(
     rev: &str,
     bundle_path: &Path,
     artifact_path: &Path,

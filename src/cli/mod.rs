@@ -442,13 +442,19 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
             Ok(())
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
-        Plan::Config => sign_cmd::print_config(env),
+        Plan::Config => reported(sign_cmd::print_config(env)),
         Plan::Bundle {
             rev,
             bundle,
             artifact,
             trusted_root,
-        } => bundle_cmd::run(&rev, &bundle, &artifact, trusted_root.as_deref(), env),
+        } => reported(bundle_cmd::run(
+            &rev,
+            &bundle,
+            &artifact,
+            trusted_root.as_deref(),
+            env,
+        )),
         Plan::GitVerify {
             status_fd,
             signature,

@@ -9,7 +9,7 @@
 //! "gpg failed to sign the data". A signature is written only after it passed gitseal's own
 //! verifier.
 
-use super::{CommandError, TOOL, cwd, git_config, reported, status_writer};
+use super::{CommandError, TOOL, cwd, git_config, status_writer};
 use crate::cms::encode::IncludeCerts;
 use crate::config::{self, Env, GitConfig, SignSettings};
 use crate::fulcio::FulcioClient;
@@ -357,12 +357,9 @@ fn emit(
     Ok(())
 }
 
-/// `gitseal config`: the effective signing and verification configuration, without secrets.
+/// `gitseal config`: the effective signing and verification configuration, without secrets;
+/// `cli::execute` reports its error.
 pub(super) fn print_config(env: &Env) -> Result<(), CommandError> {
-    reported(describe_config(env))
-}
-
-fn describe_config(env: &Env) -> Result<(), CommandError> {
     let git = git_config(&cwd())?;
     let mut out = super::stdout().lock();
     let s = SignSettings::resolve(&git, env)?;
