@@ -15,8 +15,8 @@
 //! on the backend: aws-lc only ever sees inputs RustCrypto already accepted.
 
 use crate::oids;
-use const_oid::ObjectIdentifier as Oid;
 use aws_lc_rs::signature as lc;
+use const_oid::ObjectIdentifier as Oid;
 use sha2::{Digest, Sha256, Sha384};
 use spki::{DecodePublicKey as _, SubjectPublicKeyInfoRef};
 
