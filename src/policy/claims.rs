@@ -45,6 +45,18 @@ impl GithubClaim {
         }
     }
 
+    /// The certificate claim it is (`x509::claims`, which reads it).
+    pub fn claim(self) -> crate::x509::claims::Claim {
+        use crate::x509::claims::Claim;
+        match self {
+            Self::Trigger => Claim::GithubWorkflowTrigger,
+            Self::Sha => Claim::GithubWorkflowSha,
+            Self::Name => Claim::GithubWorkflowName,
+            Self::Repository => Claim::GithubWorkflowRepository,
+            Self::Ref => Claim::GithubWorkflowRef,
+        }
+    }
+
     /// The name in the flag `--certificate-github-workflow-<name>` (cosign's flag names).
     pub fn flag_name(self) -> &'static str {
         match self {

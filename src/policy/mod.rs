@@ -163,8 +163,12 @@ impl Policy {
                 want.join(", ")
             ));
         }
+        let claims = leaf.claims().ok();
         for (claim, want) in &self.claims {
-            let got = leaf.fulcio_string(claim.oid()).ok().flatten();
+            let got = claims
+                .as_ref()
+                .and_then(|c| c.get(claim.claim()))
+                .map(str::to_string);
             if got.as_deref() != Some(want.as_str()) {
                 return never(format!(
                     "certificate claim {} is {:?}, the policy requires {want:?}",
