@@ -313,7 +313,14 @@ fn principal(claims: Map<String, Value>) -> Result<Principal, String> {
         });
     }
     let sub = claim_str(&claims, "sub").ok_or("sub missing")?.to_owned();
-    let uri = if claim_str(&claims, "ci_config_ref_uri").is_some() {
+    let uri = if let (Some(org), Some(pipeline)) = (
+        claim_str(&claims, "organization_slug"),
+        claim_str(&claims, "pipeline_slug"),
+    ) {
+        // Buildkite: the SAN is the pipeline; Fulcio's `buildkite` principal adds only the
+        // issuer extensions.
+        format!("https://buildkite.com/{org}/{pipeline}")
+    } else if claim_str(&claims, "ci_config_ref_uri").is_some() {
         // GitLab CI: the SAN is the pipeline definition (`gitlabcom` principal).
         gitlab_claims(&claims)?.config_uri
     } else if let Some(wf) = claim_str(&claims, "job_workflow_ref") {

@@ -300,6 +300,35 @@ impl TokenRequest {
         }
     }
 
+    /// A Buildkite job token (`buildkite-agent oidc request-token`) for pipeline
+    /// `organization/pipeline` building `git_ref`. Fulcio's `buildkite` principal makes the SAN
+    /// `https://buildkite.com/<organization>/<pipeline>` and adds only the issuer extensions.
+    pub fn buildkite_job(organization: &str, pipeline: &str, git_ref: &str) -> TokenRequest {
+        let mut claims = Map::new();
+        for (k, v) in [
+            ("organization_slug", organization),
+            ("pipeline_slug", pipeline),
+            (
+                "build_branch",
+                git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref),
+            ),
+            ("build_commit", "0123456789abcdef0123456789abcdef01234567"),
+            ("build_number", "42"),
+            ("step_key", "sign"),
+            ("job_id", "0190-job"),
+            ("agent_id", "0190-agent"),
+        ] {
+            claims.insert(k.into(), Value::String(v.into()));
+        }
+        TokenRequest {
+            subject: Some(format!(
+                "organization:{organization}:pipeline:{pipeline}:ref:{git_ref}:commit:0123456789abcdef0123456789abcdef01234567:step:sign"
+            )),
+            claims,
+            ..TokenRequest::default()
+        }
+    }
+
     /// Add or replace a claim.
     pub fn with_claim(mut self, name: &str, value: Value) -> TokenRequest {
         self.claims.insert(name.to_owned(), value);

@@ -345,3 +345,86 @@ fn fulcio_refuses_an_incomplete_gitlab_token() {
         );
     }
 }
+
+/// A Buildkite job: `BUILDKITE=true` and a `buildkite-agent` on PATH (a fake that prints a
+/// testbed Buildkite token and records its arguments). `git commit -S` signs with the
+/// pipeline's identity, which verifies as `https://buildkite.com/<org>/<pipeline>`; without
+/// `BUILDKITE=true` the agent is not run.
+#[test]
+fn buildkite_agent_token_signs_a_commit() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let ci = Ci::new();
+    let token = ci
+        .tb
+        .mint_token(&TokenRequest::buildkite_job(
+            "acme",
+            "app",
+            "refs/heads/main",
+        ))
+        .unwrap();
+    let bin = ci.dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let agent = bin.join("buildkite-agent");
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> \"{}\"\necho '{token}'\n",
+            ci.dir.join("agent-args").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    // Not a Buildkite job: the agent is not run, even when named as the provider.
+    std::fs::write(ci.repo.path().join("file"), "not buildkite\n").unwrap();
+    ci.repo.git_ok(&["add", "file"]);
+    let o = ci.run(
+        "git",
+        &["commit", "-q", "-S", "-m", "no"],
+        &[
+            ("PATH", &path),
+            ("GITSIGN_TOKEN_PROVIDER", "buildkite-agent"),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not a Buildkite job"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!ci.dir.join("agent-args").exists());
+
+    let o = ci.run(
+        "git",
+        &["commit", "-q", "-S", "-m", "buildkite"],
+        &[("PATH", &path), ("BUILDKITE", "true")],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(ci.dir.join("agent-args")).unwrap(),
+        "oidc request-token --audience sigstore\n"
+    );
+    let o = ci.gitseal(&[
+        "verify",
+        "--certificate-identity",
+        "https://buildkite.com/acme/app",
+        "--certificate-oidc-issuer",
+        &ci.tb.issuer_url(),
+        "HEAD",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = ci.gitseal(&[
+        "verify",
+        "--certificate-identity",
+        "https://buildkite.com/acme/other",
+        "--certificate-oidc-issuer",
+        &ci.tb.issuer_url(),
+        "HEAD",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}
