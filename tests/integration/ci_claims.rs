@@ -428,3 +428,218 @@ fn buildkite_agent_token_signs_a_commit() {
     ]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// The script of job `job` in `scripts/ci/gitlab-ci.yml` as one shell text: the `.gitseal`
+/// template's `before_script` (minus `cargo install`: the binary under test is on PATH) and the
+/// job's `script`. A reader for the subset of YAML the file uses (list items that are plain,
+/// `|` literal or `>-` folded scalars); the file's full YAML validity is not this test's
+/// business, its shell is.
+fn gitlab_job_script(job: &str) -> String {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ci/gitlab-ci.yml"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let items = |job: &str, key: &str| -> Vec<String> {
+        let start = lines
+            .iter()
+            .position(|l| *l == format!("{job}:"))
+            .unwrap_or_else(|| panic!("no job {job}"));
+        let end = lines[start + 1..]
+            .iter()
+            .position(|l| !l.is_empty() && !l.starts_with(' ') && !l.starts_with('#'))
+            .map_or(lines.len(), |n| start + 1 + n);
+        let Some(k) = lines[start..end]
+            .iter()
+            .position(|l| *l == format!("  {key}:"))
+            .map(|n| start + n)
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut i = k + 1;
+        while i < end && lines[i].starts_with("    ") {
+            if lines[i].trim_start().starts_with('#') {
+                i += 1;
+                continue;
+            }
+            let item = lines[i]
+                .strip_prefix("    - ")
+                .unwrap_or_else(|| panic!("line {}: {:?}", i + 1, lines[i]));
+            i += 1;
+            let mut body = Vec::new();
+            while i < end && (lines[i].starts_with("      ") || lines[i].is_empty()) {
+                body.push(lines[i].get(6..).unwrap_or(""));
+                i += 1;
+            }
+            out.push(match item {
+                "|" => body.join("\n"),
+                ">-" => body.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" "),
+                plain => plain.to_string(),
+            });
+        }
+        out
+    };
+    let mut script: Vec<String> = items(".gitseal", "before_script")
+        .into_iter()
+        .filter(|s| !s.starts_with("cargo install"))
+        .collect();
+    assert!(!script.is_empty());
+    script.extend(items(job, "script"));
+    assert!(script.len() > 2, "{job}: {script:?}");
+    script.join("\n")
+}
+
+/// `scripts/ci/gitlab-ci.yml` runs: its jobs' shell, with GitLab's variables set as a pipeline
+/// would, against a repository whose `origin` is a local bare repository and the testbed as
+/// Sigstore. The release job signs a tag with `git tag -s` and the pipeline's ambient token,
+/// checks it and pushes it; the tag job verifies it; the merge request job verifies the range.
+/// A self-hosted runner's signature fails each job with the reason, and nothing is pushed.
+#[test]
+fn gitlab_ci_pipeline_signs_and_verifies() {
+    let ci = Ci::new();
+    let origin = ci.dir.join("origin.git");
+    ci.repo
+        .git_ok(&["init", "-q", "--bare", origin.to_str().unwrap()]);
+    let policy = format!(
+        "[[allow]]\nname = \"release pipeline\"\nidentity = \"{SAN}\"\nissuer = \"{}\"\n\
+         claims = {GOOD}\nrefs = [\"refs/heads/*\", \"refs/tags/*\"]\n",
+        ci.tb.issuer_url()
+    );
+    std::fs::create_dir_all(ci.repo.path().join(".gitseal")).unwrap();
+    std::fs::write(ci.repo.path().join(".gitseal/policy.toml"), policy).unwrap();
+    ci.repo.git_ok(&["add", ".gitseal/policy.toml"]);
+    let token = |runner: &str| {
+        ci.tb
+            .mint_token(&TokenRequest::gitlab_pipeline(
+                "acme/app",
+                "refs/heads/main",
+                runner,
+            ))
+            .unwrap()
+    };
+    let hosted = token("gitlab-hosted");
+    let o = ci.run(
+        "git",
+        &["commit", "-q", "-S", "-m", "policy"],
+        &[("SIGSTORE_ID_TOKEN", &hosted)],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ci.repo.git_ok(&["branch", "-M", "main"]);
+    ci.repo
+        .git_ok(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    ci.repo.git_ok(&["push", "-q", "origin", "main"]);
+    let main = ci.repo.git_ok(&["rev-parse", "HEAD"]).trim().to_string();
+
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_gitseal"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
+    let job = |name: &str, vars: &[(&str, &str)]| {
+        let mut all = vec![
+            ("PATH", path.as_str()),
+            ("GITSEAL_POLICY_PATH", ".gitseal/policy.toml"),
+            ("CI_DEFAULT_BRANCH", "main"),
+            ("GITLAB_USER_NAME", "Release Bot"),
+            ("GITLAB_USER_EMAIL", "release-bot@example.com"),
+        ];
+        all.extend_from_slice(vars);
+        let o = ci.run("sh", &["-e", "-c", &gitlab_job_script(name)], &all);
+        let text =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        (o.status.code(), text)
+    };
+    let remote_tags = || {
+        let dir = format!("--git-dir={}", origin.display());
+        ci.repo.git_ok(&[&dir, "tag", "--list"])
+    };
+
+    // A self-hosted runner's release: signed, refused by the policy, not pushed.
+    let self_hosted = token("self-hosted");
+    let (code, text) = job(
+        "gitseal-release",
+        &[
+            ("RELEASE_TAG", "v2.0.0"),
+            ("CI_COMMIT_SHA", &main),
+            ("SIGSTORE_ID_TOKEN", &self_hosted),
+            ("RELEASE_REMOTE", origin.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("gitseal: not allowed (exit 1)"), "{text}");
+    assert!(text.contains("runner-environment"), "{text}");
+    assert_eq!(remote_tags(), "");
+    ci.repo.git_ok(&["tag", "-d", "v2.0.0"]);
+
+    // The GitLab-hosted release: signed, checked, pushed.
+    let (code, text) = job(
+        "gitseal-release",
+        &[
+            ("RELEASE_TAG", "v2.0.0"),
+            ("CI_COMMIT_SHA", &main),
+            ("SIGSTORE_ID_TOKEN", &hosted),
+            ("RELEASE_REMOTE", origin.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(remote_tags().trim(), "v2.0.0");
+    let report = std::fs::read_to_string(ci.repo.path().join("gitseal-release.jsonl")).unwrap();
+    assert!(report.contains("\"pass\":true"), "{report}");
+    assert!(
+        report.contains("\"runner-environment\":\"gitlab-hosted\""),
+        "{report}"
+    );
+
+    // The tag pipeline verifies it under main's policy.
+    let (code, text) = job("gitseal-verify-tag", &[("CI_COMMIT_TAG", "v2.0.0")]);
+    assert_eq!(code, Some(0), "{text}");
+
+    // A merge request: one commit from the hosted pipeline passes; one more from a
+    // self-hosted runner fails the job with its reason, and the report stays.
+    // (The release job set `gpg.x509.program gitseal`, for its PATH; back to the binary's path.)
+    ci.repo
+        .git_ok(&["config", "gpg.x509.program", env!("CARGO_BIN_EXE_gitseal")]);
+    ci.repo.git_ok(&["checkout", "-q", "-b", "feature"]);
+    let mr_commit = |msg: &str, token: &str| {
+        std::fs::write(ci.repo.path().join("file"), msg).unwrap();
+        ci.repo.git_ok(&["add", "file"]);
+        let o = ci.run(
+            "git",
+            &["commit", "-q", "-S", "-m", msg],
+            &[("SIGSTORE_ID_TOKEN", token)],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        ci.repo.git_ok(&["rev-parse", "HEAD"]).trim().to_string()
+    };
+    let mr_vars = |head: &str| {
+        vec![
+            ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main".to_string()),
+            ("CI_MERGE_REQUEST_DIFF_BASE_SHA", main.clone()),
+            ("CI_COMMIT_SHA", head.to_string()),
+        ]
+    };
+    let run_mr = |head: &str| {
+        let vars = mr_vars(head);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        job("gitseal-verify-mr", &vars)
+    };
+    let good = mr_commit("feature one\n", &hosted);
+    let (code, text) = run_mr(&good);
+    assert_eq!(code, Some(0), "{text}");
+    let bad = mr_commit("feature two\n", &self_hosted);
+    let (code, text) = run_mr(&bad);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(&bad), "{text}");
+    assert!(
+        !text.contains(&format!("\"object\":\"{good}\"")),
+        "only failures are printed: {text}"
+    );
+    let report = std::fs::read_to_string(ci.repo.path().join("gitseal.jsonl")).unwrap();
+    assert_eq!(
+        report.lines().count(),
+        3,
+        "two commits and the summary: {report}"
+    );
+}
