@@ -10,7 +10,7 @@
 //! * `open-url [--deny] URL` completes a browser login without a human: it fetches the
 //!   authorization URL, approves (or denies) the testbed's consent page if one is shown, and
 //!   follows the redirect to the loopback callback (this is what `GITSEAL_URL_OPENER` runs).
-//! * `mint-token --dir DIR (--email E | --subject URI | --ci gitlab|github --project P --ref R
+//! * `mint-token --dir DIR (--email E | --subject URI | --ci gitlab|github|buildkite --project P --ref R
 //!   [--runner gitlab-hosted|self-hosted]) [...]` prints an ID token from a running testbed; with
 //!   `--ci`, one with the claims that forge's tokens carry, which the testbed's Fulcio maps to
 //!   certificate extensions as Fulcio does.
@@ -93,10 +93,11 @@ enum Cmd {
         #[arg(long = "claim", value_name = "NAME=VALUE")]
         claims: Vec<String>,
         /// A CI token with the claims that forge's real tokens carry (`gitlab`: GitLab CI
-        /// `id_tokens`; `github`: GitHub Actions), for --project at --ref; replaces --subject.
+        /// `id_tokens`; `github`: GitHub Actions; `buildkite`: a Buildkite job, --project
+        /// ORG/PIPELINE), for --project at --ref; replaces --subject.
         #[arg(long, value_name = "FORGE", requires_all = ["project", "git_ref"], conflicts_with_all = ["email", "subject"])]
         ci: Option<String>,
-        /// `group/name` (GitLab) or `owner/name` (GitHub), with --ci.
+        /// `group/name` (GitLab), `owner/name` (GitHub) or `org/pipeline` (Buildkite), with --ci.
         #[arg(long, requires = "ci")]
         project: Option<String>,
         /// The full ref the pipeline runs on (refs/heads/main, refs/tags/v1), with --ci.
@@ -437,7 +438,13 @@ fn ci_token(
             &git_ref,
             "0123456789abcdef0123456789abcdef01234567",
         ),
-        other => return Err(format!("--ci {other:?}: use gitlab or github")),
+        "buildkite" => {
+            let (org, pipeline) = project
+                .split_once('/')
+                .ok_or("--ci buildkite takes --project ORGANIZATION/PIPELINE")?;
+            TokenRequest::buildkite_job(org, pipeline, &git_ref)
+        }
+        other => return Err(format!("--ci {other:?}: use gitlab, github or buildkite")),
     };
     let subject = req.subject.ok_or("no subject")?;
     Ok(Some((subject, req.claims)))

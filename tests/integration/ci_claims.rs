@@ -643,3 +643,121 @@ fn gitlab_ci_pipeline_signs_and_verifies() {
         "two commits and the summary: {report}"
     );
 }
+
+/// Interop: sigstore-python verifies the exported bundle of a commit signed by the GitLab
+/// pipeline with the pipeline's identity and issuer (its own reading of the certificate), and
+/// refuses another project's identity.
+#[test]
+fn sigstore_python_verifies_a_gitlab_signed_commit() {
+    let cli = super::common::sigstore_python();
+    let ci = Ci::new();
+    let o = ci.gitseal(&[
+        "bundle",
+        "HEAD",
+        "--bundle",
+        "b.sigstore.json",
+        "--artifact",
+        "artifact",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = ci.repo.path();
+    let xdg = dir.join("xdg");
+    let verify = |identity: &str| {
+        std::process::Command::new(&cli)
+            .current_dir(dir)
+            .env("XDG_CACHE_HOME", &xdg)
+            .env("XDG_DATA_HOME", &xdg)
+            .arg("--trust-config")
+            .arg(ci.tb.client_trust_config_path())
+            .args([
+                "verify",
+                "identity",
+                "--offline",
+                "--bundle",
+                "b.sigstore.json",
+                "--cert-identity",
+                identity,
+                "--cert-oidc-issuer",
+                &ci.tb.issuer_url(),
+                "artifact",
+            ])
+            .output()
+            .unwrap()
+    };
+    let good = verify(SAN);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let other = verify("https://gitlab.com/acme/other//.gitlab-ci.yml@refs/heads/main");
+    assert!(
+        !other.status.success(),
+        "sigstore-python accepted another project"
+    );
+}
+
+/// The same for a GitHub Actions workflow: its claims (both encodings) under a claims policy,
+/// allowed, and refused for another ref or runner; cosign's GitHub flag reads the raw .1.5.
+#[test]
+fn github_workflow_claims_policy() {
+    let ci = Ci::new();
+    let req = TokenRequest::github_workflow(
+        "acme/app",
+        "release.yml",
+        "refs/heads/main",
+        "0123456789abcdef0123456789abcdef01234567",
+    );
+    let token = ci.tb.mint_token(&req).unwrap();
+    std::fs::write(ci.repo.path().join("file"), "github\n").unwrap();
+    ci.repo.git_ok(&["add", "file"]);
+    let o = ci.run(
+        "git",
+        &["commit", "-q", "-S", "-m", "github"],
+        &[("SIGSTORE_ID_TOKEN", &token)],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let san = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+    let issuer = ci.tb.issuer_url();
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "verify",
+            "--format",
+            "json",
+            "--certificate-identity",
+            san,
+            "--certificate-oidc-issuer",
+            &issuer,
+        ];
+        a.extend_from_slice(extra);
+        a.push("HEAD");
+        ci.gitseal(&a)
+    };
+    let o = run(&[
+        "--certificate-claim",
+        "source-repository-uri=https://github.com/acme/app",
+        "--certificate-claim",
+        "runner-environment=github-hosted",
+        "--certificate-github-workflow-repository",
+        "acme/app",
+        "--certificate-github-workflow-trigger",
+        "push",
+    ]);
+    let line: Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().next().unwrap()).unwrap();
+    assert!(o.status.success(), "{line}");
+    assert_eq!(line["claims"]["github-workflow-repository"], "acme/app");
+    assert_eq!(line["claims"]["github-workflow-name"], "release");
+    assert_eq!(line["claims"]["source-repository-ref"], "refs/heads/main");
+    for (flag, value) in [
+        (
+            "--certificate-claim",
+            "source-repository-ref=refs/heads/dev",
+        ),
+        ("--certificate-claim", "runner-environment=self-hosted"),
+        ("--certificate-github-workflow-repository", "acme/other"),
+        ("--certificate-github-workflow-ref", "refs/heads/dev"),
+    ] {
+        assert_eq!(run(&[flag, value]).status.code(), Some(1), "{flag} {value}");
+    }
+}
