@@ -559,4 +559,30 @@ pub(crate) mod tests {
             Err(CertError::Claims(claims::ClaimsError::NotText { .. }))
         ));
     }
+
+    /// A claim extension that is not a DER UTF8String makes the certificate malformed (as
+    /// sigstore-go's `ParseExtensions` fails it), even where the other issuer extension holds.
+    #[test]
+    fn a_malformed_claim_extension_is_refused() {
+        let (_, leaf) = real_signature();
+        let issuer = leaf.oidc_issuer().unwrap().unwrap();
+        leaf.claims().unwrap();
+        // The .1.8 issuer's UTF8String (tag 0x0c) retagged PrintableString (0x13).
+        let mut utf8 = vec![0x0c, u8::try_from(issuer.len()).unwrap()];
+        utf8.extend_from_slice(issuer.as_bytes());
+        let at = leaf
+            .der
+            .windows(utf8.len())
+            .position(|w| w == utf8.as_slice())
+            .unwrap();
+        let mut der = leaf.der.clone();
+        der[at] = 0x13;
+        let cert = Cert::from_der(&der).unwrap();
+        assert!(matches!(
+            cert.check_identity_text(),
+            Err(CertError::Claims(claims::ClaimsError::NotUtf8String { .. }))
+        ));
+        assert!(cert.claims().is_err());
+        assert!(cert.oidc_issuer().is_err());
+    }
 }

@@ -175,7 +175,8 @@ impl AmbientProvider {
                 }
                 let agent = buildkite_agent(env)
                     .ok_or_else(|| unavailable("no executable buildkite-agent on PATH"))?;
-                request_buildkite_token(&agent, audience).map_err(|reason| unavailable(&reason))
+                request_buildkite_token(&agent, audience, BUILDKITE_AGENT_TIMEOUT)
+                    .map_err(|reason| unavailable(&reason))
             }
             AmbientProvider::EnvVar => {
                 let v = env
@@ -257,28 +258,77 @@ fn is_executable(p: &std::path::Path) -> bool {
     p.is_file()
 }
 
+/// How long the agent may take: it asks the Buildkite agent API over the network, which
+/// answers in well under a second; a hung agent must not hang `git commit`.
+const BUILDKITE_AGENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs `agent oidc request-token --audience <audience>` and parses the token it prints. The
 /// token never leaves memory (zeroized); the agent's stderr (no token in it) is quoted,
-/// shortened, in the error.
+/// shortened, in the error. The agent is killed after [`BUILDKITE_AGENT_TIMEOUT`].
 fn request_buildkite_token(
     agent: &std::path::Path,
     audience: &str,
+    timeout: std::time::Duration,
 ) -> Result<IdentityToken, String> {
+    use std::io::Read;
+    use std::process::Stdio;
     // Starting the Buildkite agent is this provider's job: one of the places gitseal starts a
     // process (scripts/clippy.toml; pinned in tests/integration/docs.rs).
     #[allow(clippy::disallowed_methods)]
-    let out = std::process::Command::new(agent)
+    let mut child = std::process::Command::new(agent)
         .args(["oidc", "request-token", "--audience", audience])
-        .stdin(std::process::Stdio::null())
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run {}: {e}", agent.display()))?;
-    let stdout = Zeroizing::new(out.stdout);
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
+    // Drain both pipes on threads so a chatty agent cannot block on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Zeroizing::new(Vec::new());
+            if let Some(p) = pipe {
+                let _ = p.take(64 * 1024).read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "`buildkite-agent oidc request-token` did not finish within {} ms",
+                    timeout.as_millis()
+                ));
+            }
+            Err(e) => return Err(format!("waiting for buildkite-agent: {e}")),
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    if !status.success() {
+        let err = String::from_utf8_lossy(&stderr);
         let err: String = err.trim().chars().take(300).collect();
         return Err(format!(
-            "`buildkite-agent oidc request-token` failed ({}): {err}",
-            out.status
+            "`buildkite-agent oidc request-token` failed ({status}): {err}"
         ));
     }
     let text = std::str::from_utf8(&stdout)
@@ -484,6 +534,20 @@ mod tests {
             !e.contains("not a token"),
             "the agent's output is not echoed: {e}"
         );
+        // A hung agent is killed at the deadline.
+        let dir3 = fake_agent("hang", "exec sleep 30");
+        let started = std::time::Instant::now();
+        let e = request_buildkite_token(
+            &dir3.join("buildkite-agent"),
+            "sigstore",
+            std::time::Duration::from_millis(300),
+        )
+        .unwrap_err();
+        assert!(e.contains("did not finish within 300 ms"), "{e}");
+        let took = started.elapsed();
+        assert!(took >= std::time::Duration::from_millis(300), "{took:?}");
+        assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+        let _ = std::fs::remove_dir_all(&dir3);
         let _ = std::fs::remove_dir_all(&dir);
         let _ = std::fs::remove_dir_all(&dir2);
     }

@@ -231,6 +231,26 @@ pub(crate) mod tests {
     /// A leaf with a URI SAN, issuer `https://gitlab.com` (.1.1 and .1.8) and `claims` as
     /// Fulcio encodes them (raw for .1.2–.1.6, DER UTF8String after).
     pub(crate) fn ci_leaf(san: &str, claims: &[(Claim, &str)]) -> Cert {
+        let utf8 = |s: &str| {
+            let mut v = crate::tlv::header(0x0c, s.len());
+            v.extend_from_slice(s.as_bytes());
+            v
+        };
+        let raw: Vec<(const_oid::ObjectIdentifier, Vec<u8>)> = claims
+            .iter()
+            .map(|(c, v)| {
+                let value = match c.encoding() {
+                    crate::x509::claims::Encoding::Raw => v.as_bytes().to_vec(),
+                    crate::x509::claims::Encoding::Der => utf8(v),
+                };
+                (c.oid(), value)
+            })
+            .collect();
+        leaf_with(san, &raw)
+    }
+
+    /// A leaf with a URI SAN, issuer `https://gitlab.com` and extensions `exts` as given.
+    fn leaf_with(san: &str, exts_in: &[(const_oid::ObjectIdentifier, Vec<u8>)]) -> Cert {
         use x509_cert::ext::ToExtension as _;
         use x509_cert::ext::pkix::{SubjectAltName, name::GeneralName};
         let ext = |oid, value: Vec<u8>| x509_cert::ext::Extension {
@@ -253,12 +273,8 @@ pub(crate) mod tests {
             ext(crate::oids::FULCIO_ISSUER_V1, issuer.as_bytes().to_vec()),
             ext(crate::oids::FULCIO_ISSUER_V2, utf8(issuer)),
         ];
-        for (c, v) in claims {
-            let value = match c.encoding() {
-                crate::x509::claims::Encoding::Raw => v.as_bytes().to_vec(),
-                crate::x509::claims::Encoding::Der => utf8(v),
-            };
-            exts.push(ext(c.oid(), value));
+        for (oid, value) in exts_in {
+            exts.push(ext(*oid, value.clone()));
         }
         let key = p256::ecdsa::SigningKey::generate();
         let spki = spki::SubjectPublicKeyInfoOwned::from_key(key.verifying_key()).unwrap();
@@ -412,5 +428,23 @@ pub(crate) mod tests {
         assert_eq!(p.decide(&leaf, None).level, TrustLevel::Fully);
         p.claims[1].1 = Matcher::Exact("pull_request".into());
         assert_eq!(p.decide(&leaf, None).level, TrustLevel::Never);
+    }
+
+    /// A certificate whose claims cannot be read satisfies no claim rule (verification refuses
+    /// it before; the policy fails closed on its own too).
+    #[test]
+    fn unreadable_claims_are_never_trusted() {
+        let bad = leaf_with(
+            GITLAB_SAN,
+            &[(Claim::RunnerEnvironment.oid(), b"gitlab-hosted".to_vec())],
+        );
+        let mut p = policy(&[("runner-environment", "gitlab-hosted")]);
+        assert_eq!(p.decide(&bad, None).level, TrustLevel::Never);
+        // (The issuer is unreadable too, which already fails; without an issuer rule the claim
+        // rule itself refuses.)
+        p.issuers.clear();
+        let d = p.decide(&bad, None);
+        assert_eq!(d.level, TrustLevel::Never);
+        assert!(d.why.contains("cannot be read"), "{}", d.why);
     }
 }

@@ -26,7 +26,9 @@
 //!   take any bytes; no real token claim is anything else).
 //!
 //! Pure: extension values in, [`Claims`] out. It decides nothing: which claims a signer must
-//! have is `policy`'s; how they are shown is the renderers'.
+//! have is `policy`'s. Besides the facts it offers one plain summary of them,
+//! [`Claims::pipeline`] (forge, project, build config, runner), which the JSON detail and the
+//! human renderers quote; their layout stays theirs.
 
 use crate::oids;
 use crate::tlv;
