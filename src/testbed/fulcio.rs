@@ -18,7 +18,8 @@
 //! Requests are checked as Fulcio checks them: the ID token against the issuer's key and the
 //! `sigstore` audience — the testbed's own issuer, or one of the configured extra issuers
 //! (Fulcio's `OIDCIssuers`, `federation.rs`), whose `Type` decides the identity: `email` (the
-//! verified email), `uri` (`sub` on the `SubjectDomain`) or `github-workflow` — then proof of
+//! verified email), `uri` (`sub` on the `SubjectDomain`), `github-workflow`, `gitlab-pipeline`
+//! or `buildkite-job` — then proof of
 //! possession (ECDSA over SHA-256 of the email, or of `sub`
 //! for non-email identities) or a self-signed PKCS#10 CSR. It does not accept keys other than
 //! ECDSA P-256.
@@ -385,6 +386,32 @@ fn principal_for(cfg: &OidcIssuerConfig, claims: Map<String, Value>) -> Result<P
                 ));
             }
             let ia5 = Ia5String::new(sub).map_err(|_| "subject URI is not IA5")?;
+            Ok(Principal {
+                san: GeneralName::UniformResourceIdentifier(ia5),
+                challenge: sub.to_owned(),
+                issuer,
+                claims: Map::new(),
+            })
+        }
+        IssuerType::GitlabPipeline => {
+            let sub = claim_str(&claims, "sub").ok_or("token missing sub claim")?;
+            let uri = gitlab_claims(&claims)?.config_uri;
+            let ia5 = Ia5String::new(&uri).map_err(|_| "pipeline URI is not IA5")?;
+            Ok(Principal {
+                san: GeneralName::UniformResourceIdentifier(ia5),
+                challenge: sub.to_owned(),
+                issuer,
+                claims,
+            })
+        }
+        IssuerType::BuildkiteJob => {
+            let sub = claim_str(&claims, "sub").ok_or("token missing sub claim")?;
+            let org = claim_str(&claims, "organization_slug")
+                .ok_or("missing organization_slug claim in ID token")?;
+            let pipeline = claim_str(&claims, "pipeline_slug")
+                .ok_or("missing pipeline_slug claim in ID token")?;
+            let uri = format!("https://buildkite.com/{org}/{pipeline}");
+            let ia5 = Ia5String::new(&uri).map_err(|_| "pipeline URI is not IA5")?;
             Ok(Principal {
                 san: GeneralName::UniformResourceIdentifier(ia5),
                 challenge: sub.to_owned(),

@@ -26,6 +26,18 @@ impl Ci {
     /// acme/app on main, on a GitLab-hosted runner.
     fn new() -> Self {
         let tb = Testbed::start(TestbedConfig::default()).unwrap();
+        let token = tb
+            .mint_token(&TokenRequest::gitlab_pipeline(
+                "acme/app",
+                "refs/heads/main",
+                "gitlab-hosted",
+            ))
+            .unwrap();
+        Self::signed(tb, &token)
+    }
+
+    /// [`Ci::new`] against `tb`, signing with `token`.
+    fn signed(tb: Testbed, token: &str) -> Self {
         let repo = TestRepo::new();
         repo.git_ok(&["config", "user.name", "Release Bot"]);
         repo.git_ok(&["config", "user.email", "release-bot@example.com"]);
@@ -36,17 +48,9 @@ impl Ci {
             dir: dir.path().to_path_buf(),
             _dir: dir,
         };
-        let token = ci
-            .tb
-            .mint_token(&TokenRequest::gitlab_pipeline(
-                "acme/app",
-                "refs/heads/main",
-                "gitlab-hosted",
-            ))
-            .unwrap();
         std::fs::write(ci.repo.path().join("file"), "release\n").unwrap();
         ci.repo.git_ok(&["add", "file"]);
-        let env = [("SIGSTORE_ID_TOKEN", token.as_str())];
+        let env = [("SIGSTORE_ID_TOKEN", token)];
         let o = ci.run("git", &["commit", "-q", "-S", "-m", "release"], &env);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let o = ci.run("git", &["tag", "-s", "v1.0.0", "-m", "v1.0.0"], &env);
@@ -760,4 +764,46 @@ fn github_workflow_claims_policy() {
     ] {
         assert_eq!(run(&[flag, value]).status.code(), Some(1), "{flag} {value}");
     }
+}
+
+/// Fulcio's `gitlab-pipeline` issuer type: a Fulcio that trusts another issuer (here a second
+/// testbed standing in for gitlab.com) as a GitLab issuer certifies its pipeline tokens with
+/// that issuer and the CI claims; the claims policy names that issuer.
+#[test]
+fn federated_gitlab_pipeline_issuer() {
+    use gitseal::testbed::{IssuerType, OidcIssuerConfig};
+    let gitlab = Testbed::start(TestbedConfig::default()).unwrap();
+    let tb = Testbed::start(TestbedConfig {
+        extra_issuers: vec![OidcIssuerConfig {
+            issuer_url: gitlab.issuer_url(),
+            client_id: "sigstore".into(),
+            issuer_type: IssuerType::GitlabPipeline,
+            subject_domain: None,
+        }],
+        ..TestbedConfig::default()
+    })
+    .unwrap();
+    let token = gitlab
+        .mint_token(&TokenRequest::gitlab_pipeline(
+            "acme/app",
+            "refs/heads/main",
+            "self-hosted",
+        ))
+        .unwrap();
+    let ci = Ci::signed(tb, &token);
+    let run = |runner: &str| {
+        ci.gitseal(&[
+            "verify",
+            "--certificate-identity",
+            SAN,
+            "--certificate-oidc-issuer",
+            &gitlab.issuer_url(),
+            "--certificate-claim",
+            &format!("runner-environment={runner}"),
+            "HEAD",
+        ])
+    };
+    let o = run("self-hosted");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(run("gitlab-hosted").status.code(), Some(1));
 }
