@@ -11,6 +11,7 @@
 )]
 mod integration {
     pub mod attacks;
+    pub mod ci_claims;
     pub mod common;
     pub mod corpus;
     pub mod docs;

@@ -10,8 +10,10 @@
 //! * `open-url [--deny] URL` completes a browser login without a human: it fetches the
 //!   authorization URL, approves (or denies) the testbed's consent page if one is shown, and
 //!   follows the redirect to the loopback callback (this is what `GITSEAL_URL_OPENER` runs).
-//! * `mint-token --dir DIR (--email E | --subject URI) [...]` prints an ID token from a running
-//!   testbed.
+//! * `mint-token --dir DIR (--email E | --subject URI | --ci gitlab|github|buildkite --project P --ref R
+//!   [--runner gitlab-hosted|self-hosted]) [...]` prints an ID token from a running testbed; with
+//!   `--ci`, one with the claims that forge's tokens carry, which the testbed's Fulcio maps to
+//!   certificate extensions as Fulcio does.
 //! * `fault --dir DIR ...` sets, lists or clears fault switches of a running testbed.
 //!
 //! This binary only wires the `gitseal::testbed` library to a command line; it never talks to
@@ -27,7 +29,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use gitseal::testbed::{OidcIssuerConfig, Testbed, TestbedConfig};
+use gitseal::testbed::{OidcIssuerConfig, Testbed, TestbedConfig, TokenRequest};
 use serde_json::{Map, Value, json};
 
 #[derive(Parser)]
@@ -90,6 +92,20 @@ enum Cmd {
         /// Extra claim NAME=VALUE (repeatable).
         #[arg(long = "claim", value_name = "NAME=VALUE")]
         claims: Vec<String>,
+        /// A CI token with the claims that forge's real tokens carry (`gitlab`: GitLab CI
+        /// `id_tokens`; `github`: GitHub Actions; `buildkite`: a Buildkite job, --project
+        /// ORG/PIPELINE), for --project at --ref; replaces --subject.
+        #[arg(long, value_name = "FORGE", requires_all = ["project", "git_ref"], conflicts_with_all = ["email", "subject"])]
+        ci: Option<String>,
+        /// `group/name` (GitLab), `owner/name` (GitHub) or `org/pipeline` (Buildkite), with --ci.
+        #[arg(long, requires = "ci")]
+        project: Option<String>,
+        /// The full ref the pipeline runs on (refs/heads/main, refs/tags/v1), with --ci.
+        #[arg(long = "ref", requires = "ci")]
+        git_ref: Option<String>,
+        /// GitLab runner environment (`gitlab-hosted` or `self-hosted`), with --ci gitlab.
+        #[arg(long, default_value = "gitlab-hosted")]
+        runner: String,
         /// Audience (default: the client id).
         #[arg(long)]
         audience: Option<String>,
@@ -150,9 +166,21 @@ fn main() -> ExitCode {
             email,
             subject,
             claims,
+            ci,
+            project,
+            git_ref,
+            runner,
             audience,
             expires_in,
-        } => mint_token(&dir, email, subject, &claims, audience, expires_in),
+        } => ci_token(ci.as_deref(), project, git_ref, &runner).and_then(|ci| {
+            let (subject, ci_claims) = match ci {
+                Some((s, c)) => (Some(s), c),
+                None => (subject, Map::new()),
+            };
+            mint_token(
+                &dir, email, subject, &ci_claims, &claims, audience, expires_in,
+            )
+        }),
         Cmd::Fault {
             dir,
             endpoint,
@@ -386,18 +414,55 @@ fn admin_call(method: &str, url: &str, body: Option<&Value>) -> Result<Value, St
     serde_json::from_str(&text).map_err(|e| format!("{url}: {e}"))
 }
 
+/// A CI token's `sub` and other claims.
+type CiToken = (String, Map<String, Value>);
+
+/// The subject and claims of a `--ci` token (`None` without `--ci`).
+fn ci_token(
+    ci: Option<&str>,
+    project: Option<String>,
+    git_ref: Option<String>,
+    runner: &str,
+) -> Result<Option<CiToken>, String> {
+    let Some(forge) = ci else {
+        return Ok(None);
+    };
+    let (Some(project), Some(git_ref)) = (project, git_ref) else {
+        return Err("--ci needs --project and --ref".into());
+    };
+    let req = match forge {
+        "gitlab" => TokenRequest::gitlab_pipeline(&project, &git_ref, runner),
+        "github" => TokenRequest::github_workflow(
+            &project,
+            "release.yml",
+            &git_ref,
+            "0123456789abcdef0123456789abcdef01234567",
+        ),
+        "buildkite" => {
+            let (org, pipeline) = project
+                .split_once('/')
+                .ok_or("--ci buildkite takes --project ORGANIZATION/PIPELINE")?;
+            TokenRequest::buildkite_job(org, pipeline, &git_ref)
+        }
+        other => return Err(format!("--ci {other:?}: use gitlab, github or buildkite")),
+    };
+    let subject = req.subject.ok_or("no subject")?;
+    Ok(Some((subject, req.claims)))
+}
+
 fn mint_token(
     dir: &Path,
     email: Option<String>,
     subject: Option<String>,
+    ci_claims: &Map<String, Value>,
     claims: &[String],
     audience: Option<String>,
     expires_in: Option<u64>,
 ) -> Result<(), String> {
     if email.is_none() && subject.is_none() {
-        return Err("give --email or --subject".into());
+        return Err("give --email, --subject or --ci".into());
     }
-    let mut extra = Map::new();
+    let mut extra = ci_claims.clone();
     for c in claims {
         let (k, v) = c
             .split_once('=')

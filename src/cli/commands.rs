@@ -103,6 +103,19 @@ pub struct IdentityFlags {
     /// Regular expression the OIDC issuer must match; repeatable.
     #[arg(long, value_name = "REGEX")]
     pub certificate_oidc_issuer_regexp: Vec<String>,
+    /// `--certificate-github-workflow-*`, `--certificate-claim[-regexp]` (boxed: `cli::Plan`
+    /// stays small).
+    #[command(flatten)]
+    pub claims: Box<ClaimFlags>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Certificate claim rules: cosign's GitHub workflow flags, and any claim by its Sigstore
+/// name (issue 16), any forge.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ClaimFlags {
     /// Required GitHub workflow trigger claim.
     #[arg(long, value_name = "VALUE")]
     pub certificate_github_workflow_trigger: Option<String>,
@@ -118,9 +131,14 @@ pub struct IdentityFlags {
     /// Required GitHub workflow ref claim.
     #[arg(long, value_name = "VALUE")]
     pub certificate_github_workflow_ref: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    /// Required certificate claim by its Sigstore name, e.g. source-repository-ref=refs/heads/main
+    /// or runner-environment=gitlab-hosted (exact); repeatable, all must hold.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub certificate_claim: Vec<String>,
+    /// Regular expression a certificate claim must match (unanchored, as cosign), e.g.
+    /// source-repository-ref='^refs/tags/v'; repeatable, all must hold.
+    #[arg(long, value_name = "NAME=REGEX")]
+    pub certificate_claim_regexp: Vec<String>,
 }
 
 /// `gitseal verify`.
@@ -247,15 +265,24 @@ impl IdentityFlags {
         for (claim, v) in [
             (
                 GithubClaim::Trigger,
-                &self.certificate_github_workflow_trigger,
+                &self.claims.certificate_github_workflow_trigger,
             ),
-            (GithubClaim::Sha, &self.certificate_github_workflow_sha),
-            (GithubClaim::Name, &self.certificate_github_workflow_name),
+            (
+                GithubClaim::Sha,
+                &self.claims.certificate_github_workflow_sha,
+            ),
+            (
+                GithubClaim::Name,
+                &self.claims.certificate_github_workflow_name,
+            ),
             (
                 GithubClaim::Repository,
-                &self.certificate_github_workflow_repository,
+                &self.claims.certificate_github_workflow_repository,
             ),
-            (GithubClaim::Ref, &self.certificate_github_workflow_ref),
+            (
+                GithubClaim::Ref,
+                &self.claims.certificate_github_workflow_ref,
+            ),
         ] {
             if let Some(v) = v {
                 github.push((claim, v.clone()));
@@ -268,6 +295,8 @@ impl IdentityFlags {
             issuers: self.certificate_oidc_issuer.clone(),
             issuer_regexps: self.certificate_oidc_issuer_regexp.clone(),
             github,
+            claims: self.claims.certificate_claim.clone(),
+            claim_regexps: self.claims.certificate_claim_regexp.clone(),
         }
     }
 }

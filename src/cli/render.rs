@@ -83,6 +83,7 @@ pub fn verified_summary(v: &Trusted, tool: &str) -> String {
          Validated Rekor entry: true ({source}, {log}, integrated {time})\n\
          Validated certificate transparency: {ct}\n\
          Validated Certificate claims: {claims}\n\
+         {pipeline}\
          {tool}: trust {trust}: {why}\n",
         index = v.tlog.log_index,
         fpr = s.fingerprint,
@@ -96,6 +97,16 @@ pub fn verified_summary(v: &Trusted, tool: &str) -> String {
             |u| format!("true ({})", printable(u))
         ),
         claims = v.trust.level == TrustLevel::Fully,
+        // The CI pipeline a certificate's claims name (issue 16), on a line of its own.
+        pipeline =
+            v.leaf()
+                .claims()
+                .ok()
+                .and_then(|c| c.pipeline())
+                .map_or(String::new(), |p| format!(
+                    "{tool}: signed by {}\n",
+                    printable(&p)
+                )),
         why = printable(&v.trust.why),
     )
 }

@@ -412,6 +412,10 @@ mod tests {
             choose_source(&cfg_with("spiffe", no_file())),
             Err(OidcError::UnsupportedProvider(_))
         ));
+        assert_eq!(
+            choose_source(&cfg_with("buildkite-agent", no_file())).unwrap(),
+            TokenSource::Ambient(vec![AmbientProvider::Buildkite])
+        );
     }
 
     #[test]

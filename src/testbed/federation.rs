@@ -46,6 +46,12 @@ pub enum IssuerType {
     /// `github-workflow`: GitHub Actions claims (`job_workflow_ref` …) become the SAN and the
     /// workflow extensions; the proof of possession signs `sub`.
     GithubWorkflow,
+    /// `gitlab-pipeline`: GitLab CI claims (`ci_config_ref_uri`, `project_path` …) become the
+    /// SAN and the CI extensions (Fulcio's `gitlabcom` principal); the proof signs `sub`.
+    GitlabPipeline,
+    /// `buildkite-job`: `https://buildkite.com/<organization_slug>/<pipeline_slug>` is the SAN
+    /// (Fulcio's `buildkite` principal, no CI extensions); the proof signs `sub`.
+    BuildkiteJob,
 }
 
 impl IssuerType {
@@ -55,6 +61,8 @@ impl IssuerType {
             IssuerType::Email => "email",
             IssuerType::Uri => "uri",
             IssuerType::GithubWorkflow => "github-workflow",
+            IssuerType::GitlabPipeline => "gitlab-pipeline",
+            IssuerType::BuildkiteJob => "buildkite-job",
         }
     }
 }
@@ -66,8 +74,10 @@ impl std::str::FromStr for IssuerType {
             "email" => Ok(IssuerType::Email),
             "uri" => Ok(IssuerType::Uri),
             "github-workflow" => Ok(IssuerType::GithubWorkflow),
+            "gitlab-pipeline" => Ok(IssuerType::GitlabPipeline),
+            "buildkite-job" => Ok(IssuerType::BuildkiteJob),
             other => Err(TestbedError::Config(format!(
-                "issuer type {other:?} is not supported by the testbed (email, uri, github-workflow)"
+                "issuer type {other:?} is not supported by the testbed (email, uri, github-workflow, gitlab-pipeline, buildkite-job)"
             ))),
         }
     }
@@ -569,6 +579,12 @@ mod tests {
         let c = OidcIssuerConfig::parse_cli("http://[::1]:1/p,other,github-workflow").unwrap();
         assert_eq!(c.client_id, "other");
         assert_eq!(c.issuer_type, IssuerType::GithubWorkflow);
+        for t in [IssuerType::GitlabPipeline, IssuerType::BuildkiteJob] {
+            let c =
+                OidcIssuerConfig::parse_cli(&format!("http://[::1]:1/p,sigstore,{}", t.as_str()))
+                    .unwrap();
+            assert_eq!(c.issuer_type, t);
+        }
         assert!(OidcIssuerConfig::parse_cli("http://127.0.0.1:1,a,uri").is_err());
         assert!(OidcIssuerConfig::parse_cli("http://127.0.0.1:1,a,spiffe").is_err());
         assert!(OidcIssuerConfig::parse_cli("http://127.0.0.1:1,a,email,x").is_err());

@@ -156,8 +156,9 @@ impl Default for TestbedConfig {
 /// What to put in a token minted directly by a test (no browser flow).
 ///
 /// `TokenRequest::email(..)` gives an email identity (`email_verified: true`); `subject(..)` a
-/// CI-style URI subject; `github_workflow(..)` a GitHub Actions-shaped token whose claims Fulcio
-/// turns into the workflow extensions. The other fields override defaults to make bad tokens.
+/// CI-style URI subject; `github_workflow(..)` a GitHub Actions-shaped token and
+/// `gitlab_pipeline(..)` a GitLab CI-shaped one, whose claims Fulcio turns into the CI
+/// extensions. The other fields override defaults to make bad tokens.
 /// Also accepted as JSON by `POST /__testbed/token` (camelCase field names).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -242,6 +243,87 @@ impl TokenRequest {
         }
         TokenRequest {
             subject: Some(format!("repo:{repository}:ref:{git_ref}")),
+            claims,
+            ..TokenRequest::default()
+        }
+    }
+
+    /// A GitLab CI `id_tokens` token (`aud: sigstore`) for project `project` (`group/name`)
+    /// running `.gitlab-ci.yml` on `git_ref` (`refs/heads/…` or `refs/tags/…`) on a
+    /// `runner_environment` runner (`gitlab-hosted` or `self-hosted`), with the claims GitLab's
+    /// tokens carry and Fulcio's `gitlabcom` principal requires
+    /// (`pkg/identity/gitlabcom/principal.go`). The certificate's URI SAN becomes
+    /// `https://gitlab.com/<project>//.gitlab-ci.yml@<git_ref>`.
+    pub fn gitlab_pipeline(project: &str, git_ref: &str, runner_environment: &str) -> TokenRequest {
+        let namespace = project.rsplit_once('/').map_or(project, |(ns, _)| ns);
+        let (ref_type, short_ref) = match git_ref.strip_prefix("refs/tags/") {
+            Some(t) => ("tag", t),
+            None => (
+                "branch",
+                git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref),
+            ),
+        };
+        let mut claims = Map::new();
+        for (k, v) in [
+            ("namespace_id", "4000"),
+            ("namespace_path", namespace),
+            ("project_id", "5000"),
+            ("project_path", project),
+            ("user_id", "6000"),
+            ("user_login", "release-bot"),
+            ("pipeline_id", "7000"),
+            ("pipeline_source", "push"),
+            ("job_id", "8000"),
+            ("ref", short_ref),
+            ("ref_type", ref_type),
+            ("ref_path", git_ref),
+            ("ref_protected", "true"),
+            ("runner_environment", runner_environment),
+            ("sha", "0123456789abcdef0123456789abcdef01234567"),
+            ("project_visibility", "private"),
+            (
+                "ci_config_ref_uri",
+                &format!("gitlab.com/{project}//.gitlab-ci.yml@{git_ref}"),
+            ),
+            ("ci_config_sha", "89abcdef0123456789abcdef0123456789abcdef"),
+        ] {
+            claims.insert(k.into(), Value::String(v.into()));
+        }
+        // GitLab sends runner_id as a number (Fulcio reads an int64).
+        claims.insert("runner_id".into(), Value::from(9000));
+        TokenRequest {
+            subject: Some(format!(
+                "project_path:{project}:ref_type:{ref_type}:ref:{short_ref}"
+            )),
+            claims,
+            ..TokenRequest::default()
+        }
+    }
+
+    /// A Buildkite job token (`buildkite-agent oidc request-token`) for pipeline
+    /// `organization/pipeline` building `git_ref`. Fulcio's `buildkite` principal makes the SAN
+    /// `https://buildkite.com/<organization>/<pipeline>` and adds only the issuer extensions.
+    pub fn buildkite_job(organization: &str, pipeline: &str, git_ref: &str) -> TokenRequest {
+        let mut claims = Map::new();
+        for (k, v) in [
+            ("organization_slug", organization),
+            ("pipeline_slug", pipeline),
+            (
+                "build_branch",
+                git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref),
+            ),
+            ("build_commit", "0123456789abcdef0123456789abcdef01234567"),
+            ("build_number", "42"),
+            ("step_key", "sign"),
+            ("job_id", "0190-job"),
+            ("agent_id", "0190-agent"),
+        ] {
+            claims.insert(k.into(), Value::String(v.into()));
+        }
+        TokenRequest {
+            subject: Some(format!(
+                "organization:{organization}:pipeline:{pipeline}:ref:{git_ref}:commit:0123456789abcdef0123456789abcdef01234567:step:sign"
+            )),
             claims,
             ..TokenRequest::default()
         }

@@ -82,6 +82,7 @@ fn edges_are_banned_and_allowed_only_by_their_owners() {
         ("src/config.rs", 2),              // Env::from_process; the `git config` process
         ("src/clock.rs", 1),               // SystemClock::now
         ("src/oidc/opener.rs", 1),         // the user's URL opener process
+        ("src/oidc/ambient.rs", 1),        // `buildkite-agent oidc request-token` (issue 16)
         ("src/cli/mod.rs", 2),             // cli::stdout, cli::stderr
         ("src/lib.rs", 2),                 // unit tests (cfg(test)); the testbed module
         ("src/bin/gitseal-testbed.rs", 1), // the testbed program
