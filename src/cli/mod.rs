@@ -13,6 +13,7 @@
 
 mod bundle_cmd;
 pub mod commands;
+pub mod config_cmd;
 mod prereceive;
 pub mod render;
 pub mod sign_cmd;
@@ -442,7 +443,7 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
             Ok(())
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
-        Plan::Config => reported(sign_cmd::print_config(env)),
+        Plan::Config => reported(config_cmd::run(env)),
         Plan::Bundle {
             rev,
             bundle,

@@ -356,15 +356,3 @@ fn emit(
     let _ = status.flush();
     Ok(())
 }
-
-/// `gitseal config`: the effective signing and verification configuration, without secrets;
-/// `cli::execute` reports its error.
-pub(super) fn print_config(env: &Env) -> Result<(), CommandError> {
-    let git = git_config(&cwd())?;
-    let mut out = super::stdout().lock();
-    let s = SignSettings::resolve(&git, env)?;
-    let _ = write!(out, "{}", s.describe());
-    let t = config::load_trust_root(None, env, &git)?;
-    let _ = writeln!(out, "trustedRoot = {}", t.source);
-    Ok(())
-}
