@@ -637,6 +637,12 @@ fn git_verify(
     }
 }
 
+/// The hint under git for an unusable policy file: nothing is verified until it is fixed.
+const POLICY_HINT: &str = "nothing can be verified until the policy file is fixed: it is named by \
+     GITSEAL_POLICY or git config gitseal.policy; `gitseal config` shows which and checks it";
+/// The hint under git for any other unusable configuration.
+const CONFIG_HINT: &str = "`gitseal config` shows every setting, where it is set, and checks them";
+
 /// Reads the signature and payload, reads the configuration (once, overlapped with the
 /// configuration-free first pass) and checks the signature.
 fn git_verify_act(
@@ -703,6 +709,8 @@ fn git_verify_act(
     // The same rules as `gitseal verify` (identity keys or the policy file; git names no ref,
     // so only rules not limited to refs apply), and the same Rekor lookup for online-mode
     // signatures (gitseal.offline / GITSEAL_OFFLINE turn it off).
+    // git shows only what gitseal writes to stderr (`%GG`, `--show-signature`,
+    // `verify-commit`); `%G?` is just `E`. So the message names the file and the setting.
     let checker = crate::check::Checker::from_config(
         &git,
         &dir,
@@ -710,7 +718,14 @@ fn git_verify_act(
         env,
         None,
         &crate::check::Options::default(),
-    )?;
+    )
+    .map_err(|e| {
+        let hint = match e {
+            crate::check::LoadError::Policy(_) => POLICY_HINT,
+            _ => CONFIG_HINT,
+        };
+        CommandError::from(e).with_hint(hint)
+    })?;
     let first = speculative.filter(|_| checker.first_pass_applies(&speculative_inputs));
     // Online mode logs the object id (compat §3.1): the id git gives the object it is
     // verifying is that of the signature inserted back into the payload, in the object

@@ -2,7 +2,7 @@
 //! from and checks the policy file; a broken policy file is explained where git shows
 //! gitseal's messages; shell completions; `gitseal setup`.
 
-use super::common::TestRepo;
+use super::common::{TestRepo, shared_dir};
 use std::process::Output;
 
 fn text(o: &Output) -> (String, String) {
@@ -114,4 +114,51 @@ fn config_checks_the_policy_file_it_names() {
         "{:?}",
         text(&o)
     );
+}
+
+/// A commit carrying a real gitsign signature (it need not verify: the configuration is read
+/// first), with no parent so git can show it on its own.
+fn signed_commit(repo: &TestRepo) -> String {
+    let raw =
+        std::fs::read(shared_dir().join("corpus/dc68e8ce155fe12ab8fd7c55de6ef336ce716ee8.commit"))
+            .unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let empty_tree = repo.write_object("tree", b"");
+    let mut lines: Vec<String> = Vec::new();
+    for l in raw.lines() {
+        if l.starts_with("parent ") {
+            continue;
+        }
+        if l.starts_with("tree ") {
+            lines.push(format!("tree {empty_tree}"));
+        } else {
+            lines.push(l.to_string());
+        }
+    }
+    repo.write_object("commit", (lines.join("\n") + "\n").as_bytes())
+}
+
+#[test]
+fn a_broken_policy_file_is_explained_where_git_shows_gitseals_messages() {
+    let repo = TestRepo::new();
+    let id = signed_commit(&repo);
+    std::fs::write(repo.path().join("policy.toml"), "[[allow]\n").unwrap();
+    repo.git_ok(&["config", "gitseal.policy", "policy.toml"]);
+    let cause = |s: &str| {
+        s.contains("policy file")
+            && s.contains("policy.toml")
+            && s.contains("hint: nothing can be verified until the policy file is fixed")
+            && s.contains("gitseal.policy")
+    };
+    // `%G?` alone is only `E`; `%GG` carries the cause.
+    let o = repo.git(&["show", "-s", "--format=%G?%n%GG", &id]);
+    let (out, err) = text(&o);
+    assert!(out.starts_with("E\n"), "{out}{err}");
+    assert!(cause(&out), "%GG: {out}");
+    let o = repo.git(&["show", "-s", "--show-signature", &id]);
+    let (out, err) = text(&o);
+    assert!(cause(&out) || cause(&err), "--show-signature: {out}{err}");
+    let o = repo.git(&["verify-commit", &id]);
+    assert!(!o.status.success());
+    assert!(cause(&text(&o).1), "verify-commit: {:?}", text(&o));
 }
