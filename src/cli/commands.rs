@@ -76,6 +76,26 @@ pub enum Command {
     Bundle(BundleArgs),
     /// Verify what a push brings onto each ref, under that ref's rules (pre-receive hook input on stdin).
     PreReceive(PreReceiveArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(CompletionsArgs),
+    /// Configure git to sign and verify with gitseal (gpg.format, gpg.x509.program).
+    Setup(SetupArgs),
+}
+
+/// `gitseal completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `gitseal setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Write your global git config (~/.gitconfig) instead of this repository's.
+    #[arg(long)]
+    pub global: bool,
 }
 
 /// Output formats.

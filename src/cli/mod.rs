@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config_cmd;
 mod prereceive;
 pub mod render;
+mod setup_cmd;
 pub mod sign_cmd;
 mod verify_cmd;
 
@@ -202,6 +203,13 @@ pub enum Plan {
     },
     /// Print the version.
     Version,
+    /// `gitseal completions SHELL`.
+    Completions(clap_complete::Shell),
+    /// `gitseal setup [--global]`.
+    Setup {
+        /// `--global`.
+        global: bool,
+    },
 }
 
 /// A usage error (exit 2), in gitsign's words where gitsign has them (compat §1.2).
@@ -283,6 +291,8 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
                 trusted_root: cli.trusted_root,
             },
             Command::Version => Plan::Version,
+            Command::Completions(a) => Plan::Completions(a.shell),
+            Command::Setup(a) => Plan::Setup { global: a.global },
             Command::Config => Plan::Config,
             Command::Bundle(a) => Plan::Bundle {
                 rev: a.rev,
@@ -444,6 +454,12 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
         Plan::Config => reported(config_cmd::run(env)),
+        Plan::Completions(shell) => {
+            let mut out = stdout().lock();
+            clap_complete::generate(shell, &mut commands::command(), TOOL, &mut out);
+            Ok(())
+        }
+        Plan::Setup { global } => reported(setup_cmd::run(global, env)),
         Plan::Bundle {
             rev,
             bundle,

@@ -162,3 +162,103 @@ fn a_broken_policy_file_is_explained_where_git_shows_gitseals_messages() {
     assert!(!o.status.success());
     assert!(cause(&text(&o).1), "verify-commit: {:?}", text(&o));
 }
+
+#[test]
+fn completions_parse_and_register_in_bash() {
+    let repo = TestRepo::new();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = repo.gitseal(&["completions", shell]);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{shell}: {err}");
+        assert!(
+            out.contains("gitseal") && out.contains("verify-tag"),
+            "{shell}"
+        );
+    }
+    let script = repo.path().join("gitseal.bash");
+    std::fs::write(&script, repo.gitseal(&["completions", "bash"]).stdout).unwrap();
+    let o = repo.cmd("bash").arg("-n").arg(&script).output().unwrap();
+    assert!(o.status.success(), "bash -n: {}", text(&o).1);
+    let o = repo
+        .cmd("bash")
+        .arg("-c")
+        .arg(format!(". '{}' && complete -p gitseal", script.display()))
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("-F _gitseal gitseal"), "{out}");
+    // An unknown shell is a usage error.
+    assert_eq!(
+        repo.gitseal(&["completions", "tcsh"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn setup_writes_what_install_asks_for_once() {
+    let repo = TestRepo::new();
+    repo.git_ok(&["config", "--unset", "gpg.format"]);
+    repo.git_ok(&["config", "--unset", "gpg.x509.program"]);
+    // PATH without the built binary (whatever the caller's PATH holds).
+    let setup = || {
+        repo.cmd(env!("CARGO_BIN_EXE_gitseal"))
+            .arg("setup")
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap()
+    };
+    let o = setup();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("gpg.format: (unset) -> x509"), "{out}");
+    // PATH does not lead to the built binary here: the absolute path is written.
+    let exe = env!("CARGO_BIN_EXE_gitseal");
+    assert!(
+        out.contains(&format!("gpg.x509.program: (unset) -> {exe}")),
+        "{out}"
+    );
+    assert_eq!(
+        repo.git_ok(&["config", "--local", "gpg.format"]).trim(),
+        "x509"
+    );
+    assert_eq!(
+        repo.git_ok(&["config", "--local", "gpg.x509.program"])
+            .trim(),
+        exe
+    );
+    // Idempotent.
+    let (again, _) = text(&setup());
+    assert!(again.contains("nothing changed"), "{again}");
+    // Only what differs is changed.
+    repo.git_ok(&["config", "gpg.format", "openpgp"]);
+    let (out, _) = text(&setup());
+    assert!(out.contains("gpg.format: openpgp -> x509"), "{out}");
+    assert!(!out.contains("gpg.x509.program"), "{out}");
+    // With this binary first on PATH, the name alone.
+    let bin = std::path::Path::new(exe).parent().unwrap();
+    let global = repo.path().join("global.gitconfig");
+    let o = repo
+        .cmd(exe)
+        .args(["setup", "--global"])
+        .env("GIT_CONFIG_GLOBAL", &global)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("changed global git config"), "{out}");
+    let written = std::fs::read_to_string(&global).unwrap();
+    assert!(written.contains("program = gitseal"), "{written}");
+    // Outside a repository, without --global: a usage error naming the way out.
+    let outside = tempfile::tempdir().unwrap();
+    let o = repo
+        .cmd(exe)
+        .arg("setup")
+        .current_dir(outside.path())
+        .env("GIT_CEILING_DIRECTORIES", outside.path().parent().unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("use --global"), "{:?}", text(&o));
+}
