@@ -14,6 +14,7 @@ mod integration {
     pub mod common;
     pub mod corpus;
     pub mod docs;
+    pub mod docs_man;
     pub mod fuzz;
     pub mod git_verify;
     pub mod newcomer;
