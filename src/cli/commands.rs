@@ -80,6 +80,16 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Configure git to sign and verify with gitseal (gpg.format, gpg.x509.program).
     Setup(SetupArgs),
+    /// Check that signing would work here: git, its config, the trust root, the services.
+    Doctor(DoctorArgs),
+}
+
+/// `gitseal doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Do not contact Fulcio, Rekor or the OIDC issuer (and do not compare the clock).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// `gitseal completions`.

@@ -14,6 +14,7 @@
 mod bundle_cmd;
 pub mod commands;
 pub mod config_cmd;
+mod doctor_cmd;
 mod prereceive;
 pub mod render;
 mod setup_cmd;
@@ -210,6 +211,11 @@ pub enum Plan {
         /// `--global`.
         global: bool,
     },
+    /// `gitseal doctor [--offline]`.
+    Doctor {
+        /// `--offline`.
+        offline: bool,
+    },
 }
 
 /// A usage error (exit 2), in gitsign's words where gitsign has them (compat §1.2).
@@ -293,6 +299,7 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
             Command::Version => Plan::Version,
             Command::Completions(a) => Plan::Completions(a.shell),
             Command::Setup(a) => Plan::Setup { global: a.global },
+            Command::Doctor(a) => Plan::Doctor { offline: a.offline },
             Command::Config => Plan::Config,
             Command::Bundle(a) => Plan::Bundle {
                 rev: a.rev,
@@ -460,6 +467,7 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
             Ok(())
         }
         Plan::Setup { global } => reported(setup_cmd::run(global, env)),
+        Plan::Doctor { offline } => reported(doctor_cmd::run(offline, env)),
         Plan::Bundle {
             rev,
             bundle,

@@ -262,3 +262,149 @@ fn setup_writes_what_install_asks_for_once() {
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
     assert!(text(&o).1.contains("use --global"), "{:?}", text(&o));
 }
+
+#[cfg(feature = "testbed")]
+mod doctor {
+    use super::*;
+    use gitseal::testbed::{Testbed, TestbedConfig};
+
+    struct Env {
+        tb: Testbed,
+        repo: TestRepo,
+    }
+
+    fn setup() -> Env {
+        let tb = Testbed::start(TestbedConfig {
+            identity: "alice@example.com".into(),
+            ..TestbedConfig::default()
+        })
+        .unwrap();
+        let repo = TestRepo::new();
+        repo.git_ok(&["config", "user.email", "alice@example.com"]);
+        Env { tb, repo }
+    }
+
+    impl Env {
+        fn doctor(&self, args: &[&str], vars: &[(&str, String)]) -> (Option<i32>, String) {
+            let mut c = self.repo.cmd(env!("CARGO_BIN_EXE_gitseal"));
+            c.arg("doctor").args(args);
+            c.env("GITSEAL_FULCIO_URL", self.tb.fulcio_url())
+                .env("GITSEAL_REKOR_URL", self.tb.rekor_url())
+                .env("GITSEAL_OIDC_ISSUER", self.tb.issuer_url())
+                .env("GITSEAL_TRUSTED_ROOT", self.tb.trusted_root_path());
+            for (k, v) in vars {
+                c.env(k, v);
+            }
+            let o = c.output().unwrap();
+            let (out, err) = text(&o);
+            (o.status.code(), out + &err)
+        }
+    }
+
+    fn line<'a>(out: &'a str, name: &str) -> &'a str {
+        out.lines()
+            .find(|l| l[6..].starts_with(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no {name} line:\n{out}"))
+    }
+
+    #[test]
+    fn all_good_against_the_testbed() {
+        let e = setup();
+        let (code, out) = e.doctor(&[], &[]);
+        assert_eq!(code, Some(0), "{out}");
+        for name in [
+            "git",
+            "gpg.format",
+            "gpg.x509.program",
+            "user.email",
+            "trust root",
+            "Fulcio",
+            "Fulcio in trust root",
+            "Rekor",
+            "Rekor in trust root",
+            "OIDC issuer",
+            "credential cache",
+        ] {
+            assert!(line(&out, name).starts_with("ok"), "{name}:\n{out}");
+        }
+        assert!(
+            line(&out, "gpg.x509.program").contains("is this gitseal"),
+            "{out}"
+        );
+        assert!(
+            line(&out, "gpg.format").contains("local git config"),
+            "{out}"
+        );
+        assert!(out.contains("signing should work"), "{out}");
+        assert!(!line(&out, "clock").starts_with("FAIL"), "{out}");
+        // --offline contacts nothing.
+        let (code, out) = e.doctor(&["--offline"], &[]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(!out.lines().any(|l| l[6..].starts_with("Fulcio")), "{out}");
+        assert!(line(&out, "network").contains("skipped"), "{out}");
+    }
+
+    #[test]
+    fn program_not_on_path() {
+        let e = setup();
+        e.repo.git_ok(&["config", "gpg.x509.program", "gitseal"]);
+        let (code, out) = e.doctor(&["--offline"], &[("PATH", "/usr/bin:/bin".into())]);
+        assert_eq!(code, Some(1), "{out}");
+        let l = line(&out, "gpg.x509.program");
+        assert!(l.starts_with("FAIL") && l.contains("not on PATH"), "{l}");
+        assert!(l.contains("fix: gitseal setup"), "{l}");
+        // And without gpg.format, git would not run gitseal at all.
+        e.repo.git_ok(&["config", "--unset", "gpg.format"]);
+        let (_, out) = e.doctor(&["--offline"], &[]);
+        assert!(line(&out, "gpg.format").starts_with("FAIL"), "{out}");
+    }
+
+    #[test]
+    fn fulcio_down() {
+        let e = setup();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let (code, out) = e.doctor(&[], &[("GITSEAL_FULCIO_URL", url.clone())]);
+        assert_eq!(code, Some(1), "{out}");
+        let l = line(&out, "Fulcio");
+        assert!(l.starts_with("FAIL") && l.contains(&url), "{l}");
+        assert!(l.contains("GITSEAL_FULCIO_URL"), "{l}");
+        assert!(line(&out, "Rekor").starts_with("ok"), "{out}");
+    }
+
+    #[test]
+    fn wrong_trust_root() {
+        let e = setup();
+        // The public-good root does not hold the testbed's CA or log key.
+        let (_, out) = e.doctor(&[], &[("GITSEAL_TRUSTED_ROOT", String::new())]);
+        let vars_without_root = {
+            let mut c = e.repo.cmd(env!("CARGO_BIN_EXE_gitseal"));
+            c.arg("doctor")
+                .env("GITSEAL_FULCIO_URL", e.tb.fulcio_url())
+                .env("GITSEAL_REKOR_URL", e.tb.rekor_url())
+                .env("GITSEAL_OIDC_ISSUER", e.tb.issuer_url());
+            let o = c.output().unwrap();
+            let (a, b) = text(&o);
+            (o.status.code(), a + &b)
+        };
+        let (code, out2) = vars_without_root;
+        assert_eq!(code, Some(1), "{out2}");
+        let l = line(&out2, "Fulcio in trust root");
+        assert!(
+            l.starts_with("FAIL") && l.contains("is in the trust root"),
+            "{l}"
+        );
+        assert!(l.contains("fix: point the trust root"), "{l}");
+        assert!(
+            line(&out2, "Rekor in trust root").starts_with("FAIL"),
+            "{out2}"
+        );
+        assert!(line(&out2, "trust root").contains("public-good"), "{out2}");
+        // Set but empty selects no other root: the same failure.
+        assert!(
+            line(&out, "Fulcio in trust root").starts_with("FAIL"),
+            "{out}"
+        );
+    }
+}
