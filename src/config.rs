@@ -230,6 +230,24 @@ pub fn run_git(cwd: &Path, args: &[&str]) -> Result<std::process::Output, Config
         .map_err(ConfigError::Git)
 }
 
+/// Where signing appends its messages when there is no terminal and no log file is configured
+/// (`gitsign.logPath` / `GITSEAL_LOG`): git shows a signing program's stderr only when signing
+/// fails, so from an IDE or GUI the messages (the Rekor entry's index, a device-flow code)
+/// would otherwise be lost. `$XDG_STATE_HOME/gitseal/sign.log` (absolute only, as the XDG
+/// Base Directory spec requires), else `~/.local/state/gitseal/sign.log`.
+pub fn no_terminal_log_path(env: &Env) -> Option<PathBuf> {
+    env.get("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .map(|p| p.join("gitseal"))
+        .or_else(|| {
+            env.get("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| Path::new(h).join(".local/state/gitseal"))
+        })
+        .map(|d| d.join("sign.log"))
+}
+
 /// Which files make up the trust root, as plain data ([`TrustRootInputs::resolve`]), so two
 /// configurations can be compared before anything is read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

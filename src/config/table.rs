@@ -193,7 +193,7 @@ settings! {
     LOG_PATH = "logPath",
         git ["gitsign.logPath", "gitseal.logPath"],
         env ["GITSIGN_LOG", "GITSEAL_LOG"],
-        default "(none)", Sign;
+        default "(none; with no terminal, $XDG_STATE_HOME/gitseal/sign.log or ~/.local/state/gitseal/sign.log)", Sign;
     /// Per-request HTTP timeout in seconds (a whole number, at least 1).
     HTTP_TIMEOUT = "httpTimeout",
         git ["gitseal.httpTimeout"],

@@ -157,9 +157,6 @@ struct SubPage {
 fn verify_side(a: Affects) -> bool {
     a != Affects::Sign
 }
-fn sign_side(a: Affects) -> bool {
-    a != Affects::Verify
-}
 fn any(_: Affects) -> bool {
     true
 }

@@ -408,3 +408,99 @@ mod doctor {
         );
     }
 }
+
+/// `--format json` prints keys in the README's order, and an unsigned commit with no policy
+/// says it is unsigned (not "not allowed by the policy": there is none).
+#[test]
+fn json_keys_in_documented_order_and_unsigned_wording() {
+    let repo = TestRepo::new();
+    repo.git_ok(&["config", "user.email", "a@example.com"]);
+    repo.git_ok(&["config", "user.name", "A"]);
+    repo.git_ok(&["commit", "-q", "--allow-empty", "-m", "unsigned"]);
+    let o = repo.gitseal(&["verify", "HEAD", "--format", "json"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    let mut lines = out.lines();
+    let first = lines.next().unwrap();
+    assert!(first.starts_with(r#"{"object":""#), "{first}");
+    let keys: Vec<String> = {
+        let re = regex::Regex::new(r#"[{,]"([a-z_]+)":"#).unwrap();
+        re.captures_iter(first).map(|c| c[1].to_string()).collect()
+    };
+    assert_eq!(
+        keys,
+        [
+            "object",
+            "type",
+            "outcome",
+            "reason",
+            "identity",
+            "issuer",
+            "log_index",
+            "integrated_time",
+            "pass",
+            "merge",
+            "ref",
+            "detail"
+        ]
+    );
+    assert!(first.ends_with(r#""detail":"not signed"}"#), "{first}");
+    let summary = lines.next().unwrap();
+    assert!(
+        summary.starts_with(r#"{"summary":{"objects":1,"passed":0,"failed":1,"good":0,"bad":0,"#),
+        "{summary}"
+    );
+}
+
+#[cfg(feature = "testbed")]
+#[test]
+fn signing_with_no_terminal_logs_to_a_file() {
+    use gitseal::testbed::{Testbed, TestbedConfig};
+    let tb = Testbed::start(TestbedConfig {
+        identity: "alice@example.com".into(),
+        ..TestbedConfig::default()
+    })
+    .unwrap();
+    let repo = TestRepo::new();
+    repo.git_ok(&["config", "user.email", "alice@example.com"]);
+    repo.git_ok(&["config", "user.name", "Alice"]);
+    // `setsid`: no controlling terminal, as under an IDE.
+    let o = repo
+        .cmd("setsid")
+        .args([
+            "-w",
+            "git",
+            "commit",
+            "-q",
+            "-S",
+            "--allow-empty",
+            "-m",
+            "m",
+        ])
+        .env("GITSEAL_FULCIO_URL", tb.fulcio_url())
+        .env("GITSEAL_REKOR_URL", tb.rekor_url())
+        .env("GITSEAL_OIDC_ISSUER", tb.issuer_url())
+        .env("GITSEAL_TRUSTED_ROOT", tb.trusted_root_path())
+        .env(
+            "GITSEAL_URL_OPENER",
+            format!(
+                "{} open-url {{{{.URL}}}}",
+                env!("CARGO_BIN_EXE_gitseal-testbed")
+            ),
+        )
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    let log = repo.path().join(".local/state/gitseal/sign.log");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        logged.contains("tlog entry created with index"),
+        "{}: {logged:?}",
+        log.display()
+    );
+    // gitseal config names it.
+    let (cfg, _) = text(&repo.gitseal(&["config"]));
+    assert!(config_line(&cfg, "logPath").contains("sign.log"), "{cfg}");
+}
