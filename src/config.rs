@@ -5,7 +5,9 @@
 //! built-in default < git config `gitsign.*` < git config `gitseal.*` < `SIGSTORE_*` env <
 //! `GITSIGN_*` env < `GITSEAL_*` env < command-line flags. An environment variable counts only
 //! when set. This module reads (git config via one `git config` call, the environment it is
-//! handed) and never touches the network.
+//! handed) and never touches the network. It is also the one place git is run at all
+//! ([`run_git`]: `gitseal setup` writes git config through it, `gitseal doctor` asks git's
+//! version). Every key and variable is named once, in [`table`].
 
 pub mod table;
 
