@@ -70,7 +70,12 @@ pub enum Command {
     VerifyTag(VerifyTagArgs),
     /// Print the version.
     Version,
-    /// Print the effective configuration (git config and environment), without secrets.
+    /// Print every setting that changes signing or verification, where it came from, and check them.
+    ///
+    /// One line per setting: NAME = VALUE [SOURCE; sign|verify|sign+verify], where SOURCE is
+    /// default, a git config key and its scope, or an environment variable. Then the checks
+    /// signing and verification make before they start: the signing settings, the trust root,
+    /// and the verification rules (the policy file is parsed and validated). No secret is shown.
     Config,
     /// Export a signature as a Sigstore bundle v0.3 for cosign or sigstore-python.
     Bundle(BundleArgs),

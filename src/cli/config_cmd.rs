@@ -45,7 +45,8 @@ fn line(s: &Setting, width: usize, git: &GitConfig, env: &Env, scopes: &table::S
 }
 
 /// Runs `gitseal config`.
-pub(super) fn run(env: &Env) -> Result<(), CommandError> {
+/// `--trusted-root`, when given, replaces the trustedRoot setting (as for every command).
+pub(super) fn run(trusted_root: Option<&std::path::Path>, env: &Env) -> Result<(), CommandError> {
     let dir = cwd();
     let (git, scopes) = GitConfig::load_scoped(&dir)?;
     let mut out = stdout().lock();
@@ -57,7 +58,7 @@ pub(super) fn run(env: &Env) -> Result<(), CommandError> {
     let checker = crate::check::Checker::from_config(
         &git,
         &dir,
-        None,
+        trusted_root,
         env,
         None,
         &crate::check::Options {
@@ -65,7 +66,7 @@ pub(super) fn run(env: &Env) -> Result<(), CommandError> {
             ..Default::default()
         },
     )?;
-    let trust = crate::config::load_trust_root(None, env, &git)?;
+    let trust = crate::config::load_trust_root(trusted_root, env, &git)?;
     let _ = writeln!(out, "trust root: {}", trust.source);
     let _ = writeln!(out, "verification rules: {}", rules(checker.rules()));
     Ok(())

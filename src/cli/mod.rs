@@ -168,7 +168,10 @@ pub enum Plan {
     /// git's `-bsau KEY`.
     Sign(sign_cmd::SignArgs),
     /// `gitseal config`.
-    Config,
+    Config {
+        /// `--trusted-root`.
+        trusted_root: Option<PathBuf>,
+    },
     /// `gitseal bundle`.
     Bundle {
         /// Revision or tag name.
@@ -300,7 +303,9 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
             Command::Completions(a) => Plan::Completions(a.shell),
             Command::Setup(a) => Plan::Setup { global: a.global },
             Command::Doctor(a) => Plan::Doctor { offline: a.offline },
-            Command::Config => Plan::Config,
+            Command::Config => Plan::Config {
+                trusted_root: cli.trusted_root,
+            },
             Command::Bundle(a) => Plan::Bundle {
                 rev: a.rev,
                 bundle: a.bundle,
@@ -460,7 +465,7 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
             Ok(())
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
-        Plan::Config => reported(config_cmd::run(env)),
+        Plan::Config { trusted_root } => reported(config_cmd::run(trusted_root.as_deref(), env)),
         Plan::Completions(shell) => {
             let mut out = stdout().lock();
             clap_complete::generate(shell, &mut commands::command(), TOOL, &mut out);

@@ -105,6 +105,14 @@ fn config_checks_the_policy_file_it_names() {
     // A key the format does not have is refused too.
     std::fs::write(repo.path().join("policy.toml"), "unsgined = \"allow\"\n").unwrap();
     assert_eq!(repo.gitseal(&["config"]).status.code(), Some(2));
+    // `--trusted-root` is checked like the settings.
+    let o = repo.gitseal(&["config", "--trusted-root", "/nonexistent/trusted_root.json"]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(
+        text(&o).1.contains("/nonexistent/trusted_root.json"),
+        "{:?}",
+        text(&o)
+    );
     // Missing file.
     repo.git_ok(&["config", "gitseal.policy", "nope.toml"]);
     let o = repo.gitseal(&["config"]);
