@@ -5,8 +5,8 @@
 //!
 //! Checks: git's version; `gpg.format` and `gpg.x509.program` (with the scope they come from,
 //! and whether the program resolves to this binary); `commit.gpgsign` / `tag.gpgsign`;
-//! `user.email`; the trust root (source, age, and online whether Fulcio's and Rekor's keys
-//! are in it); reachability of Fulcio, Rekor and the OIDC issuer (short timeouts, no retries;
+//! `user.email` and the identity the last signed commit was signed as; the trust root (source,
+//! age, and online whether Fulcio's and Rekor's keys are in it); reachability of Fulcio, Rekor and the OIDC issuer (short timeouts, no retries;
 //! `--offline` skips them); how the login will happen (URL opener, system browser or device
 //! flow); the credential cache; and, online, the system clock against Rekor's. It changes
 //! nothing and never sends a credential: every request is an anonymous GET.
@@ -239,6 +239,68 @@ fn user_email(git: &GitConfig) -> Check {
             "git config --global user.email you@example.com",
         ),
     }
+}
+
+/// How many commits back `last_signer` looks for a signed one.
+const LAST_SIGNED_DEPTH: &str = "20";
+
+/// The identity the most recent signed commit on HEAD (of the last 20) was signed with, against
+/// `user.email`: a mismatch means the login and the committer email disagree, which
+/// `gitsign.matchCommitter` refuses and the committer rule of verification does not trust
+/// fully. The signature is checked against `root`, offline; only who signed is used.
+fn last_signer(dir: &Path, git: &GitConfig, root: Option<&TrustRoot>) -> Option<Check> {
+    const NAME: &str = "last signature";
+    let root = root?;
+    let ids = config::run_git(dir, &["rev-list", "-n", LAST_SIGNED_DEPTH, "HEAD"]).ok()?;
+    if !ids.status.success() {
+        return None; // not in a repository, or no commit yet
+    }
+    let store = crate::git::repo::ObjectStore::open(dir, &[]).ok()?;
+    let hash = store.hash_kind();
+    for id in String::from_utf8_lossy(&ids.stdout).lines() {
+        let Ok(oid) = gix::ObjectId::from_hex(id.as_bytes()) else {
+            continue;
+        };
+        let Ok(raw) = store.read(&oid) else { continue };
+        let Some(split) = crate::git::object::split_commit(&raw.data, hash) else {
+            continue;
+        };
+        let signer = match crate::check::lookup::first_pass(&split.payload, &split.signature, root)
+        {
+            crate::verify::Outcome::Verified(v) => Some(v.signer),
+            crate::verify::Outcome::Rejected(r) => r.signer,
+        };
+        let short = id.get(..12).unwrap_or(id);
+        let emails: Vec<String> = signer
+            .iter()
+            .flat_map(|s| s.sans.iter())
+            .filter_map(|s| match s {
+                crate::x509::San::Email(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect();
+        let who = signer
+            .as_ref()
+            .and_then(|s| s.identity.clone())
+            .unwrap_or_else(|| "an unreadable signature".into());
+        let mine = git.get("user.email").unwrap_or_default();
+        return Some(if emails.iter().any(|e| e.eq_ignore_ascii_case(mine)) {
+            Check::ok(
+                NAME,
+                format!("commit {short} was signed as {who}, = user.email"),
+            )
+        } else {
+            Check::warn(
+                NAME,
+                format!("commit {short} was signed as {who}, not user.email ({mine})"),
+                "log in with the identity in user.email, or set user.email to the one you sign as",
+            )
+        });
+    }
+    Some(Check::ok(
+        NAME,
+        format!("no signed commit among the last {LAST_SIGNED_DEPTH} on HEAD"),
+    ))
 }
 
 fn trust_root(inputs: &TrustRootInputs, clock: &dyn Clock) -> (Check, Option<TrustRoot>) {
@@ -502,6 +564,7 @@ pub fn checks(env: &Env, offline: bool, dir: &Path, me: &Path, clock: &dyn Clock
     let inputs = TrustRootInputs::resolve(None, env, &git);
     let (check, root) = trust_root(&inputs, clock);
     out.push(check);
+    out.extend(last_signer(dir, &git, root.as_ref()));
     if let Some(s) = &settings {
         out.push(login(s, env));
     }

@@ -353,6 +353,67 @@ mod doctor {
     }
 
     #[test]
+    fn the_last_signature_is_compared_with_user_email() {
+        let e = setup();
+        e.repo.git_ok(&["config", "user.name", "Alice"]);
+        let (_, out) = e.doctor(&["--offline"], &[]);
+        // No commit yet: nothing to compare, and no line.
+        assert!(!out.contains("last signature"), "{out}");
+        e.repo
+            .git_ok(&["commit", "-q", "--allow-empty", "-m", "unsigned"]);
+        let (_, out) = e.doctor(&["--offline"], &[]);
+        assert!(
+            line(&out, "last signature").contains("no signed commit"),
+            "{out}"
+        );
+        let o = e
+            .repo
+            .cmd("setsid")
+            .args([
+                "-w",
+                "git",
+                "commit",
+                "-q",
+                "-S",
+                "--allow-empty",
+                "-m",
+                "signed",
+            ])
+            .env("GITSEAL_FULCIO_URL", e.tb.fulcio_url())
+            .env("GITSEAL_REKOR_URL", e.tb.rekor_url())
+            .env("GITSEAL_OIDC_ISSUER", e.tb.issuer_url())
+            .env("GITSEAL_TRUSTED_ROOT", e.tb.trusted_root_path())
+            .env(
+                "GITSEAL_URL_OPENER",
+                format!(
+                    "{} open-url {{{{.URL}}}}",
+                    env!("CARGO_BIN_EXE_gitseal-testbed")
+                ),
+            )
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{:?}", text(&o));
+        e.repo
+            .git_ok(&["commit", "-q", "--allow-empty", "-m", "unsigned again"]);
+        let (code, out) = e.doctor(&["--offline"], &[]);
+        assert_eq!(code, Some(0), "{out}");
+        let l = line(&out, "last signature");
+        assert!(
+            l.starts_with("ok") && l.contains("signed as alice@example.com"),
+            "{l}"
+        );
+        e.repo.git_ok(&["config", "user.email", "bob@example.com"]);
+        let (code, out) = e.doctor(&["--offline"], &[]);
+        assert_eq!(code, Some(0), "a warning is not a failure: {out}");
+        let l = line(&out, "last signature");
+        assert!(
+            l.starts_with("warn") && l.contains("not user.email (bob@example.com)"),
+            "{l}"
+        );
+    }
+
+    #[test]
     fn program_not_on_path() {
         let e = setup();
         e.repo.git_ok(&["config", "gpg.x509.program", "gitseal"]);
