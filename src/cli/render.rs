@@ -108,10 +108,9 @@ pub fn hint(reason: Reason) -> &'static str {
              gitseal can look the entry up in Rekor; sign with `gitsign.rekorMode=offline` \
              (gitseal's default) to embed the entry instead"
         }
-        Reason::TlogEntryNotFound | Reason::TlogLookupFailed => {
-            "check gitsign.rekor (or GITSEAL_REKOR_URL / GITSIGN_REKOR_URL / SIGSTORE_REKOR_URL) \
-             names the log the signer used, and that it can be reached"
-        }
+        // The setting's names come from the table (`config::table`), so they cannot drift:
+        // "check GITSEAL_REKOR_URL / ... / gitsign.rekor".
+        Reason::TlogEntryNotFound | Reason::TlogLookupFailed => crate::config::table::REKOR.check,
         Reason::ChainUntrusted | Reason::TlogUnknownLog | Reason::SctInvalid => {
             "if this was signed against another Sigstore instance, point --trusted-root, \
              GITSEAL_TRUSTED_ROOT or gitseal.trustedRoot at its trusted_root.json"

@@ -118,7 +118,7 @@ settings! {
         env ["GITSIGN_REKOR_MODE", "GITSEAL_REKOR_MODE"],
         default "offline", Sign;
     /// How to get the identity token: `interactive`, `device`, `envvar`, `filesystem` or
-    /// `github-actions`; unset tries an ambient CI token, then the browser.
+    /// `github-actions`; unset (or empty) tries an ambient CI token, then the browser.
     TOKEN_PROVIDER = "tokenProvider",
         git ["gitsign.tokenProvider", "gitseal.tokenProvider"],
         env ["SIGSTORE_TOKEN_PROVIDER", "GITSIGN_TOKEN_PROVIDER", "GITSEAL_TOKEN_PROVIDER"],
@@ -143,7 +143,8 @@ settings! {
             "GITSEAL_OIDC_CLIENT_SECRET_FILE",
         ],
         default "(none)", Sign;
-    /// A fixed loopback redirect URL for the browser login.
+    /// A fixed loopback redirect URL for the browser login; unset (or empty) uses a random
+    /// loopback port.
     REDIRECT_URL = "redirectURL",
         git ["gitsign.redirectURL", "gitseal.redirectURL"],
         env ["SIGSTORE_OIDC_REDIRECT_URL", "GITSIGN_OIDC_REDIRECT_URL", "GITSEAL_OIDC_REDIRECT_URL"],
@@ -441,5 +442,51 @@ mod tests {
             IDENTITY.values(&git, &env(&[])),
             ["a@x".to_string(), "b@x".to_string()]
         );
+    }
+}
+
+/// Hints name every spelling of a setting: a hint elsewhere in the source that names a
+/// setting "(or VARIABLE ...)" by hand would drift from this table, so none may.
+#[cfg(test)]
+mod no_hand_written_hints {
+    #[test]
+    fn hints_come_from_the_table() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    files(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut all = Vec::new();
+        files(&root.join("src"), &mut all);
+        let names: Vec<&str> = super::ALL
+            .iter()
+            .flat_map(|s| s.env.iter().copied())
+            .collect();
+        for f in all {
+            if f.ends_with("config/table.rs") || f.components().any(|c| c.as_os_str() == "testbed")
+            {
+                continue;
+            }
+            for (n, line) in std::fs::read_to_string(&f).unwrap().lines().enumerate() {
+                let l = line.trim_start();
+                // A hint that lists one setting's spellings: `"check KEY (or VARIABLE / ...)"`.
+                if l.starts_with("//") || !l.contains("\"check ") || !l.contains(" (or ") {
+                    continue;
+                }
+                if let Some(name) = names.iter().find(|v| l.contains(*v)) {
+                    panic!(
+                        "{}:{}: a hint names {name} by hand; use the setting's `check` from config::table",
+                        f.display(),
+                        n + 1
+                    );
+                }
+            }
+        }
     }
 }
