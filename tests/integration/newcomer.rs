@@ -573,3 +573,62 @@ fn signing_with_no_terminal_logs_to_a_file() {
     let (cfg, _) = text(&repo.gitseal(&["config"]));
     assert!(config_line(&cfg, "logPath").contains("sign.log"), "{cfg}");
 }
+
+/// The testbed's URL opener (what `GITSEAL_URL_OPENER` runs while signing) completes a login
+/// silently, as a browser does; `--verbose` says how it ended.
+#[cfg(feature = "testbed")]
+#[test]
+fn the_testbed_opener_is_quiet_unless_verbose() {
+    use base64::Engine;
+    use gitseal::testbed::{Testbed, TestbedConfig};
+    use sha2::Digest;
+    use std::io::{Read, Write};
+    let tb = Testbed::start(TestbedConfig {
+        identity: "alice@example.com".into(),
+        ..TestbedConfig::default()
+    })
+    .unwrap();
+    let open = |verbose: bool| {
+        // The loopback callback a signing gitseal would be listening on.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let redirect = format!("http://{}/auth/callback", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).unwrap();
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                .unwrap();
+        });
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+            sha2::Sha256::digest(b"a-verifier-of-enough-length-for-pkce-0123456789"),
+        );
+        let enc = |s: &str| s.replace(':', "%3A").replace('/', "%2F");
+        let url = format!(
+            "{}/auth?access_type=online&client_id=sigstore&code_challenge={challenge}\
+             &code_challenge_method=S256&nonce=n-1&redirect_uri={}&response_type=code\
+             &scope=openid%20email&state=s-1",
+            tb.issuer_url(),
+            enc(&redirect)
+        );
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_gitseal-testbed"));
+        c.arg("open-url");
+        if verbose {
+            c.arg("--verbose");
+        }
+        let o = c.arg(&url).output().unwrap();
+        server.join().unwrap();
+        o
+    };
+    let quiet = open(false);
+    assert!(quiet.status.success(), "{:?}", text(&quiet));
+    assert_eq!(text(&quiet), (String::new(), String::new()));
+    let loud = open(true);
+    assert!(loud.status.success(), "{:?}", text(&loud));
+    assert!(
+        text(&loud)
+            .1
+            .contains("login completed (callback answered 200)"),
+        "{:?}",
+        text(&loud)
+    );
+}
