@@ -231,8 +231,14 @@ impl Checker {
         // `ref_name`.
         policy::judge(outcome, |leaf| match &self.rules {
             Rules::Flags(policy) => match kind {
-                Some(Kind::Tag) => policy.decide_as(leaf, email.as_deref(), "the tag's tagger"),
-                _ => policy.decide_as(leaf, email.as_deref(), "the commit's committer"),
+                Some(Kind::Tag) => {
+                    policy.decide_as(leaf, email.as_deref(), "the tagger's email in the tag")
+                }
+                _ => policy.decide_as(
+                    leaf,
+                    email.as_deref(),
+                    "the committer's email in the commit",
+                ),
             },
             Rules::File(file) => file.decide(leaf, ref_name),
         })

@@ -115,12 +115,13 @@ impl Policy {
         self.decide_as(
             leaf,
             signer_email,
-            "the signed object's committer or tagger",
+            "the signer's email in the signed object",
         )
     }
 
-    /// [`Policy::decide`], with `whose` saying whose email `signer_email` is ("the commit's
-    /// committer", "the tag's tagger"), so the explanation names the one that applied.
+    /// [`Policy::decide`], with `whose` saying whose email `signer_email` is ("the committer's
+    /// email in the commit", "the tagger's email in the tag"), so the explanation names the
+    /// one that applied.
     pub fn decide_as(&self, leaf: &Cert, signer_email: Option<&str>, whose: &str) -> TrustDecision {
         let sans = leaf.sans().unwrap_or_default();
         let issuer = leaf.oidc_issuer().ok().flatten();
@@ -132,9 +133,7 @@ impl Policy {
             return if email_match {
                 TrustDecision {
                     level: TrustLevel::Fully,
-                    why: format!(
-                        "no policy is configured and the certificate email is {whose}'s email"
-                    ),
+                    why: format!("no policy is configured and the certificate email is {whose}"),
                 }
             } else {
                 TrustDecision {

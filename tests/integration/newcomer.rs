@@ -534,34 +534,40 @@ fn signing_with_no_terminal_logs_to_a_file() {
     repo.git_ok(&["config", "user.email", "alice@example.com"]);
     repo.git_ok(&["config", "user.name", "Alice"]);
     // `setsid`: no controlling terminal, as under an IDE.
-    let o = repo
-        .cmd("setsid")
-        .args([
-            "-w",
-            "git",
-            "commit",
-            "-q",
-            "-S",
-            "--allow-empty",
-            "-m",
-            "m",
-        ])
-        .env("GITSEAL_FULCIO_URL", tb.fulcio_url())
-        .env("GITSEAL_REKOR_URL", tb.rekor_url())
-        .env("GITSEAL_OIDC_ISSUER", tb.issuer_url())
-        .env("GITSEAL_TRUSTED_ROOT", tb.trusted_root_path())
-        .env(
-            "GITSEAL_URL_OPENER",
-            format!(
-                "{} open-url {{{{.URL}}}}",
-                env!("CARGO_BIN_EXE_gitseal-testbed")
-            ),
-        )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let git = |args: &[&str]| {
+        repo.cmd("setsid")
+            .args(["-w", "git"])
+            .args(args)
+            .env("GITSEAL_FULCIO_URL", tb.fulcio_url())
+            .env("GITSEAL_REKOR_URL", tb.rekor_url())
+            .env("GITSEAL_OIDC_ISSUER", tb.issuer_url())
+            .env("GITSEAL_TRUSTED_ROOT", tb.trusted_root_path())
+            .env(
+                "GITSEAL_URL_OPENER",
+                format!(
+                    "{} open-url {{{{.URL}}}}",
+                    env!("CARGO_BIN_EXE_gitseal-testbed")
+                ),
+            )
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let o = git(&["commit", "-q", "-S", "--allow-empty", "-m", "m"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
+    // With no policy, the trust explanation says whose email matched.
+    let (_, err) = text(&git(&["verify-commit", "HEAD"]));
+    assert!(
+        err.contains("the certificate email is the committer's email in the commit"),
+        "{err}"
+    );
+    assert!(git(&["tag", "-s", "v1", "-m", "t"]).status.success());
+    let (_, err) = text(&git(&["verify-tag", "v1"]));
+    assert!(
+        err.contains("the certificate email is the tagger's email in the tag"),
+        "{err}"
+    );
     let log = repo.path().join(".local/state/gitseal/sign.log");
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
