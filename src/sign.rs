@@ -308,9 +308,7 @@ impl SignError {
             }
             SignError::Rekor(_)
             | SignError::RekorEntryMismatch { .. }
-            | SignError::RekorEntryIncomplete { .. } => {
-                "check gitsign.rekor (or GITSIGN_REKOR_URL / SIGSTORE_REKOR_URL)"
-            }
+            | SignError::RekorEntryIncomplete { .. } => crate::config::table::REKOR.check,
             SignError::UnknownObjectKind => "set gitsign.rekorMode=offline to sign other data",
             SignError::SelfCheck(_) => {
                 "check that gitsign.fulcio, gitsign.rekor and the trust root (gitsign.fulcioRoot, SIGSTORE_REKOR_PUBLIC_KEY) belong to the same Sigstore instance"

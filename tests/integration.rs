@@ -15,8 +15,10 @@ mod integration {
     pub mod common;
     pub mod corpus;
     pub mod docs;
+    pub mod docs_man;
     pub mod fuzz;
     pub mod git_verify;
+    pub mod newcomer;
     pub mod oidc_e2e;
     pub mod scale;
     pub mod sign_clients;

@@ -7,9 +7,10 @@
 //!   (SIGINT/SIGTERM; the log is durable after every append) or, with `--stop-on-stdin-eof`,
 //!   until its standard input closes. Its issuer shows a consent page (as a certified provider
 //!   does) unless `--no-consent`; `--trust-issuer` adds an issuer to Fulcio's `OIDCIssuers`.
-//! * `open-url [--deny] URL` completes a browser login without a human: it fetches the
-//!   authorization URL, approves (or denies) the testbed's consent page if one is shown, and
+//! * `open-url [--deny] [--verbose] URL` completes a browser login without a human: it fetches
+//!   the authorization URL, approves (or denies) the testbed's consent page if one is shown, and
 //!   follows the redirect to the loopback callback (this is what `GITSEAL_URL_OPENER` runs).
+//!   It is silent on success unless `--verbose`; failures are always reported.
 //! * `mint-token --dir DIR (--email E | --subject URI | --ci gitlab|github|buildkite --project P --ref R
 //!   [--runner gitlab-hosted|self-hosted]) [...]` prints an ID token from a running testbed; with
 //!   `--ci`, one with the claims that forge's tokens carry, which the testbed's Fulcio maps to
@@ -75,6 +76,10 @@ enum Cmd {
         /// Press "Cancel" on the consent page (the login ends in access_denied).
         #[arg(long)]
         deny: bool,
+        /// Say how the login ended on stderr (otherwise silent on success, like a browser:
+        /// the line would land in the output of whatever ran the opener, e.g. `git commit`).
+        #[arg(long)]
+        verbose: bool,
         /// The authorization URL.
         url: String,
     },
@@ -160,7 +165,7 @@ fn main() -> ExitCode {
             no_consent,
             stop_on_stdin_eof,
         ),
-        Cmd::OpenUrl { deny, url } => open_url(&url, deny),
+        Cmd::OpenUrl { deny, verbose, url } => open_url(&url, deny, verbose),
         Cmd::MintToken {
             dir,
             email,
@@ -330,7 +335,7 @@ fn attr_after<'a>(html: &'a str, marker: &str, attr: &str) -> Option<&'a str> {
     rest.split('"').next()
 }
 
-fn open_url(url: &str, deny: bool) -> Result<(), String> {
+fn open_url(url: &str, deny: bool, verbose: bool) -> Result<(), String> {
     if !is_loopback_http(url) {
         return Err(format!("refusing to open {url}: not a loopback http URL"));
     }
@@ -371,7 +376,9 @@ fn open_url(url: &str, deny: bool) -> Result<(), String> {
         } else {
             "login completed"
         };
-        eprintln!("gitseal-testbed: {what} (callback answered {cb_status})");
+        if verbose {
+            eprintln!("gitseal-testbed: {what} (callback answered {cb_status})");
+        }
         return Ok(());
     }
     if status == 200 {

@@ -230,7 +230,16 @@ impl Checker {
         // (with the committer rule when there are none), or the policy file's rules for
         // `ref_name`.
         policy::judge(outcome, |leaf| match &self.rules {
-            Rules::Flags(policy) => policy.decide(leaf, email.as_deref()),
+            Rules::Flags(policy) => match kind {
+                Some(Kind::Tag) => {
+                    policy.decide_as(leaf, email.as_deref(), "the tagger's email in the tag")
+                }
+                _ => policy.decide_as(
+                    leaf,
+                    email.as_deref(),
+                    "the committer's email in the commit",
+                ),
+            },
             Rules::File(file) => file.decide(leaf, ref_name),
         })
     }

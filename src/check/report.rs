@@ -134,25 +134,24 @@ impl Report {
 
     /// Why, in one line.
     pub fn detail(&self) -> String {
+        // Only a policy file lets unsigned or foreign-format objects pass; without one there
+        // is no policy to speak of, so a failure says what the object is, nothing more.
         let policy = |pass: bool| {
             if pass {
-                "allowed by the policy"
+                " (allowed by the policy file)"
             } else {
-                "not allowed by the policy"
+                ""
             }
         };
         match &self.verdict {
-            Verdict::Unsigned => format!("not signed ({})", policy(self.pass)),
+            Verdict::Unsigned => format!("not signed{}", policy(self.pass)),
             Verdict::Foreign(f) => {
                 let f = match f {
                     SignatureFormat::OpenPgp => "OpenPGP",
                     SignatureFormat::Ssh => "SSH",
                     SignatureFormat::X509 | SignatureFormat::Unknown => "other",
                 };
-                format!(
-                    "{f} signature, not checked by gitseal ({})",
-                    policy(self.pass)
-                )
+                format!("{f} signature, not checked by gitseal{}", policy(self.pass))
             }
             Verdict::Checked(o @ Judged::Verified(v)) => format!(
                 "{} ({}){}, tlog index {}: trust {}: {}",
@@ -295,7 +294,7 @@ mod tests {
         assert_eq!(r.reason(), Some("unsupported-signature-format"));
         assert_eq!(
             r.detail(),
-            "OpenPGP signature, not checked by gitseal (allowed by the policy)"
+            "OpenPGP signature, not checked by gitseal (allowed by the policy file)"
         );
         let j = r.json();
         assert_eq!(j["pass"], true);
@@ -303,6 +302,6 @@ mod tests {
         assert_eq!(j["type"], "commit");
         let r = report(Verdict::Unsigned, false);
         assert_eq!(r.reason(), None);
-        assert_eq!(r.detail(), "not signed (not allowed by the policy)");
+        assert_eq!(r.detail(), "not signed");
     }
 }

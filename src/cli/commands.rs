@@ -70,12 +70,47 @@ pub enum Command {
     VerifyTag(VerifyTagArgs),
     /// Print the version.
     Version,
-    /// Print the effective configuration (git config and environment), without secrets.
+    /// Print every setting that changes signing or verification, where it came from, and check them.
+    ///
+    /// One line per setting: NAME = VALUE [SOURCE; sign|verify|sign+verify], where SOURCE is
+    /// default, a git config key and its scope, or an environment variable. Then the checks
+    /// signing and verification make before they start: the signing settings, the trust root,
+    /// and the verification rules (the policy file is parsed and validated). No secret is shown.
     Config,
     /// Export a signature as a Sigstore bundle v0.3 for cosign or sigstore-python.
     Bundle(BundleArgs),
     /// Verify what a push brings onto each ref, under that ref's rules (pre-receive hook input on stdin).
     PreReceive(PreReceiveArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(CompletionsArgs),
+    /// Configure git to sign and verify with gitseal (gpg.format, gpg.x509.program).
+    Setup(SetupArgs),
+    /// Check that signing would work here: git, its config, the trust root, the services.
+    Doctor(DoctorArgs),
+}
+
+/// `gitseal doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Do not contact Fulcio, Rekor or the OIDC issuer (and do not compare the clock).
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `gitseal completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `gitseal setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Write your global git config (~/.gitconfig) instead of this repository's.
+    #[arg(long)]
+    pub global: bool,
 }
 
 /// Output formats.

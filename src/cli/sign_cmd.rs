@@ -33,13 +33,21 @@ pub struct Terminal {
 
 impl Terminal {
     /// Opens `/dev/tty` (falling back to stderr) and the optional log file (appended to; a
-    /// log that cannot be opened is reported once and skipped).
-    pub fn open(log_path: Option<&Path>) -> Self {
-        let primary: Box<dyn Write> = match std::fs::OpenOptions::new().write(true).open("/dev/tty")
-        {
-            Ok(tty) => Box::new(tty),
-            Err(_) => Box::new(super::stderr()),
-        };
+    /// log that cannot be opened is reported once and skipped). With no terminal and no log
+    /// file, `no_terminal_log` is used (`config::no_terminal_log_path`): git shows stderr only
+    /// when signing fails.
+    pub fn open(log_path: Option<&Path>, no_terminal_log: Option<&Path>) -> Self {
+        let (primary, log_path): (Box<dyn Write>, _) =
+            match std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+                Ok(tty) => (Box::new(tty), log_path),
+                Err(_) => {
+                    let fallback = log_path.is_none().then_some(no_terminal_log).flatten();
+                    if let Some(dir) = fallback.and_then(Path::parent) {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                    (Box::new(super::stderr()), log_path.or(fallback))
+                }
+            };
         let mut t = Self { primary, log: None };
         if let Some(p) = log_path {
             match std::fs::OpenOptions::new()
@@ -171,11 +179,12 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> Result<(), CommandError> {
     let (git, settings) = match settings(env) {
         Ok(x) => x,
         Err(e) => {
-            report(&mut Terminal::open(None), &e);
+            report(&mut Terminal::open(None, None), &e);
             return Err(e);
         }
     };
-    let mut terminal = Terminal::open(settings.log_path.as_deref());
+    let no_terminal_log = config::no_terminal_log_path(env);
+    let mut terminal = Terminal::open(settings.log_path.as_deref(), no_terminal_log.as_deref());
     let result = plan(args, &git, settings, env).and_then(|plan| {
         if plan.device_fallback {
             let _ = writeln!(
@@ -354,17 +363,5 @@ fn emit(
     }
     .write_to(status);
     let _ = status.flush();
-    Ok(())
-}
-
-/// `gitseal config`: the effective signing and verification configuration, without secrets;
-/// `cli::execute` reports its error.
-pub(super) fn print_config(env: &Env) -> Result<(), CommandError> {
-    let git = git_config(&cwd())?;
-    let mut out = super::stdout().lock();
-    let s = SignSettings::resolve(&git, env)?;
-    let _ = write!(out, "{}", s.describe());
-    let t = config::load_trust_root(None, env, &git)?;
-    let _ = writeln!(out, "trustedRoot = {}", t.source);
     Ok(())
 }

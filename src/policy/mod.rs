@@ -114,6 +114,17 @@ impl Policy {
     /// Decides the trust level for a certificate. `signer_email` is the committer (commit) or
     /// tagger (tag) email from the signed payload, used only when the policy is empty.
     pub fn decide(&self, leaf: &Cert, signer_email: Option<&str>) -> TrustDecision {
+        self.decide_as(
+            leaf,
+            signer_email,
+            "the signer's email in the signed object",
+        )
+    }
+
+    /// [`Policy::decide`], with `whose` saying whose email `signer_email` is ("the committer's
+    /// email in the commit", "the tagger's email in the tag"), so the explanation names the
+    /// one that applied.
+    pub fn decide_as(&self, leaf: &Cert, signer_email: Option<&str>, whose: &str) -> TrustDecision {
         let sans = leaf.sans().unwrap_or_default();
         let issuer = leaf.oidc_issuer().ok().flatten();
         if self.is_empty() {
@@ -124,8 +135,7 @@ impl Policy {
             return if email_match {
                 TrustDecision {
                     level: TrustLevel::Fully,
-                    why: "no policy is configured and the certificate email is the committer's (tagger's)"
-                        .into(),
+                    why: format!("no policy is configured and the certificate email is {whose}"),
                 }
             } else {
                 TrustDecision {
