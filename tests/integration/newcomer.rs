@@ -507,6 +507,7 @@ fn json_keys_in_documented_order_and_unsigned_wording() {
             "issuer",
             "log_index",
             "integrated_time",
+            "claims",
             "pass",
             "merge",
             "ref",
