@@ -320,13 +320,31 @@ impl SignError {
     }
 }
 
-/// Runs the signing sequence (module docs). The ephemeral key never leaves this function and is
-/// zeroized on drop (`ecdsa::SigningKey` zeroizes its scalar).
+/// A store of earlier credentials (ephemeral key + Fulcio leaf) for [`sign_with_cache`]: one
+/// login per certificate lifetime instead of one per signature (issue 12; the implementation
+/// is [`crate::credcache`]). `load` returns only a credential it has checked (key matches the
+/// leaf, chain, SCT, time left); [`sign_with_cache`] still runs
+/// [`Services::certificate_check`], matchCommitter and the verify-before-emit check on it
+/// exactly as on a fresh one, and every signature still gets its own Rekor entry.
+pub trait CredentialCache {
+    /// A usable cached credential, or `None` (an unusable one is removed first).
+    fn load(&mut self) -> Option<(SigningKey, FulcioChain)>;
+    /// Keeps a fresh credential that passed the certificate check.
+    fn store(&mut self, key: &SigningKey, chain: &FulcioChain);
+}
+
+/// Runs the signing sequence (module docs) with a fresh key and certificate. The ephemeral key
+/// never leaves this function and is zeroized on drop (`ecdsa::SigningKey` zeroizes its scalar).
 pub fn sign(
     request: &SignRequest<'_>,
     services: &mut Services<'_>,
     verify_before_emit: SelfCheck<'_>,
 ) -> Result<SignOutput, SignError> {
+    sign_with_cache(request, services, None, verify_before_emit)
+}
+
+/// Steps 1–3 of the sequence: a token, a fresh key, a certificate for it.
+fn fresh_credential(services: &mut Services<'_>) -> Result<(SigningKey, FulcioChain), SignError> {
     let token = services.tokens.token().map_err(SignError::Token)?;
     let subject = token.fulcio_subject().map_err(SignError::Subject)?;
 
@@ -340,8 +358,30 @@ pub fn sign(
         .request_certificate(&token, key.verifying_key(), &proof.to_der().to_bytes())
         .map_err(SignError::Fulcio)?;
     drop(token);
+    Ok((key, chain))
+}
+
+/// [`sign`], first asking `cache` for a credential of an earlier login and keeping a fresh one
+/// in it ([`CredentialCache`]). The key is only ever held in memory here (zeroized on drop);
+/// what the cache does with it is the cache's business.
+pub fn sign_with_cache(
+    request: &SignRequest<'_>,
+    services: &mut Services<'_>,
+    mut cache: Option<&mut dyn CredentialCache>,
+    verify_before_emit: SelfCheck<'_>,
+) -> Result<SignOutput, SignError> {
+    let (key, chain, fresh) = match cache.as_mut().and_then(|c| c.load()) {
+        Some((key, chain)) => (key, chain, false),
+        None => {
+            let (key, chain) = fresh_credential(services)?;
+            (key, chain, true)
+        }
+    };
     if let Some(check) = services.certificate_check {
         check(&chain).map_err(SignError::CertificateUntrusted)?;
+    }
+    if fresh && let Some(c) = cache {
+        c.store(&key, &chain);
     }
 
     if let Some(c) = request.match_committer {

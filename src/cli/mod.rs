@@ -12,6 +12,7 @@
 //! no cryptography and parses no CMS; those are `verify`'s.
 
 mod bundle_cmd;
+mod cache_cmd;
 pub mod commands;
 mod prereceive;
 pub mod render;
@@ -201,6 +202,8 @@ pub enum Plan {
     },
     /// Print the version.
     Version,
+    /// `gitseal cache status|clear`.
+    Cache(commands::CacheCommand),
 }
 
 /// A usage error (exit 2), in gitsign's words where gitsign has them (compat §1.2).
@@ -283,6 +286,7 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
             },
             Command::Version => Plan::Version,
             Command::Config => Plan::Config,
+            Command::Cache(c) => Plan::Cache(c),
             Command::Bundle(a) => Plan::Bundle {
                 rev: a.rev,
                 bundle: a.bundle,
@@ -443,6 +447,7 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
         Plan::Config => reported(sign_cmd::print_config(env)),
+        Plan::Cache(c) => reported(cache_cmd::run(c, env)),
         Plan::Bundle {
             rev,
             bundle,
