@@ -13,6 +13,7 @@ mod integration {
     pub mod attacks;
     pub mod common;
     pub mod corpus;
+    pub mod credential_cache;
     pub mod docs;
     pub mod fuzz;
     pub mod git_verify;

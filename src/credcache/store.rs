@@ -318,12 +318,16 @@ impl FileStore {
     }
 }
 
-/// Where the lock files go: the runtime directory when the file store has it, else the user's
-/// cache directory (`GITSEAL_CACHE_DIR` > `$XDG_CACHE_HOME/gitseal` > `$HOME/.cache/gitseal`).
-/// A lock file is empty: it holds no secret, so HOME is fine for it.
+/// Where the lock files go: the private runtime directory when there is one (the file
+/// store's), else the user's cache directory (`GITSEAL_CACHE_DIR` > `$XDG_CACHE_HOME/gitseal`
+/// > `$HOME/.cache/gitseal`, under `locks/`). A lock file is empty: it holds no secret, so
+/// HOME is fine for it; a shared directory such as /tmp is not (another user could hold it).
 pub fn lock_dir(backend: &Backend, env: &Env) -> Option<PathBuf> {
     if let Backend::File(f) = backend {
         return Some(f.dir.clone());
+    }
+    if let Ok(f) = FileStore::open(env) {
+        return Some(f.dir);
     }
     let absolute = |v: Option<&str>| v.filter(|d| Path::new(d).is_absolute()).map(PathBuf::from);
     if let Some(d) = absolute(env.get("GITSEAL_CACHE_DIR")) {
