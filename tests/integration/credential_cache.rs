@@ -253,7 +253,14 @@ fn keyring_one_login_for_five_commits_and_a_rebase_then_clear() {
     assert!(log.contains(" min more)"), "{log}");
 
     // A rebase re-signs four commits: still no login, one Rekor entry per signature.
-    let r = s.run("git", &["rebase", "-q", "-f", "-S", "HEAD~4"], &[]);
+    // (Another committer date: a rebased commit identical to its original, made in the same
+    // second, would get the identical RFC 6979 signature from the cached key, and Rekor would
+    // keep one entry for both.)
+    let r = s.run(
+        "git",
+        &["rebase", "-q", "-f", "-S", "HEAD~4"],
+        &[("GIT_COMMITTER_DATE", "2030-01-01T00:00:00Z")],
+    );
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert_eq!(s.logins(), 1);
     assert_eq!(s.tb.rekor_tree_size(), 9);

@@ -1378,8 +1378,15 @@ fn five_commits_and_two_rebases_make_one_login() {
         ("GITSEAL_TOKEN_PROVIDER", "interactive".to_string()),
         ("GITSEAL_URL_OPENER", g.s.opener(&[])),
     ];
-    let run = |args: &[&str]| {
-        let out = g.cmd("git", &env).args(args).output().expect("git");
+    // Each rewrite gets its own committer date: an amended commit identical to the one it
+    // replaces (same second) would be signed identically (RFC 6979 ECDSA, same cached key) and
+    // Rekor would keep one entry for both.
+    let run_at = |args: &[&str], date: Option<&str>| {
+        let mut c = g.cmd("git", &env);
+        if let Some(d) = date {
+            c.env("GIT_COMMITTER_DATE", d);
+        }
+        let out = c.args(args).output().expect("git");
         assert!(
             out.status.success(),
             "git {args:?}: {}\ngitseal log:\n{}\nopener:\n{}\nprovider:\n{}",
@@ -1392,7 +1399,7 @@ fn five_commits_and_two_rebases_make_one_login() {
     let commit = |i: usize| {
         std::fs::write(g.repo.path().join("file"), format!("change {i}\n")).expect("write");
         g.repo.git_ok(&["add", "file"]);
-        run(&["commit", "-q", "-S", "-m", &format!("change {i}")]);
+        run_at(&["commit", "-q", "-S", "-m", &format!("change {i}")], None);
     };
     let code_exchanges = || {
         g.p.token_calls()
@@ -1403,14 +1410,20 @@ fn five_commits_and_two_rebases_make_one_login() {
     for i in 0..5 {
         commit(i);
     }
-    run(&["rebase", "-q", "-f", "-S", "HEAD~4"]);
-    run(&[
-        "rebase",
-        "-q",
-        "--exec",
-        "git commit -q --amend --no-edit -S",
-        "HEAD~4",
-    ]);
+    run_at(
+        &["rebase", "-q", "-f", "-S", "HEAD~4"],
+        Some("2030-01-01T00:00:00Z"),
+    );
+    run_at(
+        &[
+            "rebase",
+            "-q",
+            "--exec",
+            "git commit -q --amend --no-edit -S",
+            "HEAD~4",
+        ],
+        Some("2031-01-01T00:00:00Z"),
+    );
     assert_eq!(
         code_exchanges(),
         1,
