@@ -319,8 +319,8 @@ impl FileStore {
 }
 
 /// Where the lock files go: the private runtime directory when there is one (the file
-/// store's), else the user's cache directory (`GITSEAL_CACHE_DIR` > `$XDG_CACHE_HOME/gitseal`
-/// > `$HOME/.cache/gitseal`, under `locks/`). A lock file is empty: it holds no secret, so
+/// store's), else the user's cache directory (`GITSEAL_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/gitseal`, else `$HOME/.cache/gitseal`; under `locks/`). A lock file is empty: it holds no secret, so
 /// HOME is fine for it; a shared directory such as /tmp is not (another user could hold it).
 pub fn lock_dir(backend: &Backend, env: &Env) -> Option<PathBuf> {
     if let Backend::File(f) = backend {
