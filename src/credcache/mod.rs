@@ -271,31 +271,7 @@ pub fn check(
     now: i64,
 ) -> Result<Checked, Refusal> {
     let leaf = Cert::from_der(&cred.leaf_der).map_err(|e| Refusal::Malformed(e.to_string()))?;
-    let key_spki = cred
-        .key
-        .verifying_key()
-        .to_public_key_der()
-        .map_err(|_| Refusal::WrongKey)?;
-    if key_spki.as_bytes() != leaf.spki_der.as_slice() {
-        return Err(Refusal::WrongKey);
-    }
-    let found = leaf
-        .sans()
-        .map_err(|e| Refusal::Malformed(e.to_string()))?
-        .into_iter()
-        .find_map(|s| match s {
-            San::Email(e) => Some(e),
-            _ => None,
-        });
-    match &found {
-        Some(f) if !email.is_empty() && f.eq_ignore_ascii_case(email) => {}
-        _ => {
-            return Err(Refusal::OtherIdentity {
-                found: found.unwrap_or_else(|| "no email".into()),
-                want: email.to_string(),
-            });
-        }
-    }
+    let found = key_and_identity(&cred.key, &leaf, email)?;
     if now < leaf.not_before - crate::sign::CLOCK_SKEW {
         return Err(Refusal::NotYetValid);
     }
@@ -316,7 +292,7 @@ pub fn check(
             chain_der,
             ..fulcio
         },
-        email: found.unwrap_or_default(),
+        email: found,
         issuer: leaf.oidc_issuer().ok().flatten(),
         not_after: leaf.not_after,
     })
@@ -444,6 +420,8 @@ impl crate::sign::CredentialCache for Cache<'_> {
                     "using the cached certificate for {} (valid {left} more)",
                     c.email
                 ));
+                // Nothing will be stored: other signers need not wait for this one's Rekor entry.
+                self.lock = None;
                 Some((c.key, c.chain))
             }
             Err(r) => {
@@ -466,11 +444,7 @@ impl crate::sign::CredentialCache for Cache<'_> {
             .and_then(|leaf| {
                 // Only a certificate that speaks for user.email is cached under its key; one
                 // for another identity would be refused on every read.
-                let cred = Credential {
-                    key: key.clone(),
-                    leaf_der: chain.leaf_der.clone(),
-                };
-                check_identity_and_key(&cred, &leaf, &self.email)?;
+                key_and_identity(key, &leaf, &self.email).map_err(|e| e.to_string())?;
                 let bytes = encode(key, &chain.leaf_der).map_err(|e| e.to_string())?;
                 let ttl = leaf.not_after - now;
                 if ttl < MIN_REMAINING {
@@ -488,31 +462,30 @@ impl crate::sign::CredentialCache for Cache<'_> {
     }
 }
 
-/// The identity and key parts of [`check`], for what is about to be stored.
-fn check_identity_and_key(cred: &Credential, leaf: &Cert, email: &str) -> Result<(), String> {
-    let spki = cred
-        .key
+/// The key and identity parts of [`check`], also applied before storing: `key` is the
+/// leaf's, and the leaf's email is `email` (ASCII case-insensitively). Returns that email.
+fn key_and_identity(key: &SigningKey, leaf: &Cert, email: &str) -> Result<String, Refusal> {
+    let spki = key
         .verifying_key()
         .to_public_key_der()
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| Refusal::WrongKey)?;
     if spki.as_bytes() != leaf.spki_der.as_slice() {
-        return Err(Refusal::WrongKey.to_string());
+        return Err(Refusal::WrongKey);
     }
     let found = leaf
         .sans()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| Refusal::Malformed(e.to_string()))?
         .into_iter()
         .find_map(|s| match s {
             San::Email(e) => Some(e),
             _ => None,
         });
     match found {
-        Some(f) if f.eq_ignore_ascii_case(email) => Ok(()),
+        Some(f) if !email.is_empty() && f.eq_ignore_ascii_case(email) => Ok(f),
         other => Err(Refusal::OtherIdentity {
             found: other.unwrap_or_else(|| "no email".into()),
             want: email.to_string(),
-        }
-        .to_string()),
+        }),
     }
 }
 

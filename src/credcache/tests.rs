@@ -291,14 +291,131 @@ fn the_lock_is_exclusive_until_dropped() {
     assert!(Lock::acquire(&None, &key, &clock).is_none());
 }
 
+#[cfg(target_os = "linux")]
 #[test]
-fn lock_dir_never_needs_the_runtime_dir() {
+fn lock_dir_prefers_the_private_runtime_dir_then_the_cache_dir() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // The kernel keyring works on this machine and in CI: the keyutils backend runs for real.
+    let keyring = || Backend::Keyring(Keyring::open().expect("kernel keyring"));
     let e = env(&[("HOME", "/home/u")]);
-    let k = Keyring::open();
-    if let Ok(k) = k {
-        assert_eq!(
-            store::lock_dir(&Backend::Keyring(k), &e),
-            Some(PathBuf::from("/home/u/.cache/gitseal/locks"))
-        );
+    assert_eq!(
+        store::lock_dir(&keyring(), &e),
+        Some(PathBuf::from("/home/u/.cache/gitseal/locks"))
+    );
+    let e = env(&[("HOME", "/home/u"), ("XDG_CACHE_HOME", "/c")]);
+    assert_eq!(
+        store::lock_dir(&keyring(), &e),
+        Some(PathBuf::from("/c/gitseal/locks"))
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let e = env(&[
+        ("HOME", "/home/u"),
+        ("XDG_RUNTIME_DIR", tmp.path().to_str().unwrap()),
+    ]);
+    assert_eq!(
+        store::lock_dir(&keyring(), &e),
+        Some(tmp.path().join("gitseal"))
+    );
+    assert_eq!(store::lock_dir(&keyring(), &env(&[])), None);
+}
+
+/// A terminal sink the test can read.
+#[derive(Clone, Default)]
+struct Sink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
     }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_cache_stores_only_the_committers_certificate_and_refuses_what_does_not_verify() {
+    use crate::sign::CredentialCache as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let env = env(&[("XDG_RUNTIME_DIR", tmp.path().to_str().unwrap())]);
+    let trust = TrustRoot::public_good().unwrap();
+    let clock = crate::clock::SystemClock;
+    let ident = id("https://fulcio.example", EMAIL);
+    let key = CacheKey::new(&ident);
+    let ca = ca();
+    let sink = Sink::default();
+    let open = || {
+        Cache::open(
+            Mode::File,
+            &ident,
+            &env,
+            &trust,
+            &clock,
+            Box::new(sink.clone()),
+        )
+        .unwrap()
+    };
+    let chain = |k: &SigningKey, email: &str| FulcioChain {
+        leaf_der: fulcio_like_leaf(k.verifying_key(), &ca, email),
+        chain_der: vec![],
+        detached_sct: None,
+    };
+    let signing_key = SigningKey::try_generate().unwrap();
+
+    // Another identity's certificate is not stored.
+    let mut cache = open();
+    assert!(cache.backend().name().starts_with("file "));
+    cache.store(&signing_key, &chain(&signing_key, "eve@example.test"));
+    assert!(cache.backend().get(&key).unwrap().is_none());
+    assert!(
+        sink.text()
+            .contains("the certificate was not cached (the certificate is for eve@example.test"),
+        "{}",
+        sink.text()
+    );
+    // Nor a certificate of another key.
+    let other = SigningKey::try_generate().unwrap();
+    cache.store(&signing_key, &chain(&other, EMAIL));
+    assert!(cache.backend().get(&key).unwrap().is_none());
+    drop(cache);
+
+    // The committer's is stored; read back, it is refused (its CA is not the trust root's)
+    // and deleted.
+    let mut cache = open();
+    cache.store(&signing_key, &chain(&signing_key, EMAIL));
+    assert!(cache.backend().get(&key).unwrap().is_some());
+    drop(cache);
+    let mut cache = open();
+    assert!(cache.load().is_none());
+    assert!(
+        sink.text().contains(
+            "the cached certificate was not used: the certificate does not verify against the trust root"
+        ),
+        "{}",
+        sink.text()
+    );
+    assert!(cache.backend().get(&key).unwrap().is_none());
+    // No user.email: no cache at all, with the reason.
+    let no_email = id("https://fulcio.example", "");
+    let e = Cache::open(
+        Mode::File,
+        &no_email,
+        &env,
+        &trust,
+        &clock,
+        Box::new(sink.clone()),
+    )
+    .err()
+    .unwrap();
+    assert!(e.contains("user.email is not set"), "{e}");
 }
