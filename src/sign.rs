@@ -930,7 +930,6 @@ mod tests {
             &mut ok,
         )
         .unwrap();
-        drop(services);
         assert_eq!(logins, 1);
         assert_eq!(cache.stored.len(), 1);
         assert_eq!(second.leaf_der, leaf);
