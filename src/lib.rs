@@ -19,6 +19,7 @@
 //! | [`fulcio`] | Fulcio certificate requests |
 //! | [`oidc`] | getting an OIDC identity token (ambient CI, browser with PKCE, device code); starting the user's URL opener ([`oidc::opener`]) |
 //! | [`sign`] | the signing sequence, and its two trust checks: the certificate Fulcio issued ([`sign::check_issued_certificate`]) and the finished signature ([`sign::verify_candidate`]); `gitsign.matchCommitter` is decided in [`policy::committer`] |
+//! | [`credcache`] | the signing credential cache (issue 12): an interactive or device login's ephemeral key + Fulcio leaf in the OS secret store (or a private runtime-directory file), keyed by who the certificate speaks for and checked before every reuse |
 //! | [`pubkey`] | ECDSA P-256/P-384 verifying keys |
 //! | [`tlv`] | raw DER slices where signatures cover received bytes |
 //! | [`x509`] | facts about certificates: raw TBS, SANs, Fulcio extensions, fingerprints |
@@ -44,6 +45,7 @@ pub mod cli;
 pub mod clock;
 pub mod cms;
 pub mod config;
+pub mod credcache;
 pub mod fulcio;
 pub mod git;
 pub mod gpg_status;

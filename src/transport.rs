@@ -470,6 +470,11 @@ impl HttpTransport {
             .proxy(proxy)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.timeout))
+            // Drop pooled connections before common servers close them (Node's http server, as
+            // behind oidc-provider: keepAliveTimeout 5 s). A request sent on a connection the
+            // server is closing at that instant dies with "connection reset", and the token
+            // POST is never retried (single-use codes): seen when a login took ~5 s (issue 12).
+            .max_idle_age(std::time::Duration::from_secs(4))
             .build();
         let agent = ureq::Agent::with_parts(
             agent_config,

@@ -14,6 +14,7 @@ mod integration {
     pub mod ci_claims;
     pub mod common;
     pub mod corpus;
+    pub mod credential_cache;
     pub mod docs;
     pub mod docs_man;
     pub mod fuzz;

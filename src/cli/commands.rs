@@ -81,6 +81,9 @@ pub enum Command {
     Bundle(BundleArgs),
     /// Verify what a push brings onto each ref, under that ref's rules (pre-receive hook input on stdin).
     PreReceive(PreReceiveArgs),
+    /// Show or clear the cached signing certificate of this repository's configuration.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
     Completions(CompletionsArgs),
     /// Configure git to sign and verify with gitseal (gpg.format, gpg.x509.program).
@@ -253,6 +256,16 @@ impl ScaleFlags {
             no_cache: self.no_cache,
         }
     }
+}
+
+/// `gitseal cache`: the credential cache entry for the identity the current configuration
+/// signs as (Fulcio URL, OIDC issuer, client id, connector id, user.email).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum CacheCommand {
+    /// For whom a certificate is cached, its issuer, until when, and where (never the key).
+    Status,
+    /// Delete the cached certificate and key: the next signature logs in again.
+    Clear,
 }
 
 /// `gitseal pre-receive`.

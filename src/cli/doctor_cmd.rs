@@ -499,11 +499,26 @@ fn login(s: &SignSettings, env: &Env) -> Check {
     }
 }
 
-fn credential_cache() -> Check {
-    Check::ok(
-        "credential cache",
-        "not configured: every signature logs in",
-    )
+/// Where an interactive or device login's certificate would be kept (README "Credential
+/// cache"). Never a failure for signing: without a store each signature logs in.
+fn credential_cache(git: &GitConfig, env: &Env) -> Check {
+    const NAME: &str = "credential cache";
+    use crate::credcache::{Backend, Mode};
+    match Mode::resolve(git, env) {
+        Err(e) => Check::fail(NAME, e.to_string(), table::CREDENTIAL_CACHE.check),
+        Ok(Mode::Off) => Check::ok(NAME, "off: every signature logs in"),
+        Ok(mode) => match Backend::open(mode, env) {
+            Ok(b) => Check::ok(
+                NAME,
+                format!("{}: one login per certificate lifetime", b.name()),
+            ),
+            Err(why) => Check::warn(
+                NAME,
+                format!("{why}: every signature logs in"),
+                "allow keyctl (kernel keyring), or set XDG_RUNTIME_DIR to a private directory",
+            ),
+        },
+    }
 }
 
 /// Unix seconds of an RFC 9110 IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
@@ -568,7 +583,7 @@ pub fn checks(env: &Env, offline: bool, dir: &Path, me: &Path, clock: &dyn Clock
     if let Some(s) = &settings {
         out.push(login(s, env));
     }
-    out.push(credential_cache());
+    out.push(credential_cache(&git, env));
     match (&settings, offline) {
         (_, true) => out.push(Check::ok(
             "network",

@@ -12,6 +12,7 @@
 //! no cryptography and parses no CMS; those are `verify`'s.
 
 mod bundle_cmd;
+mod cache_cmd;
 pub mod commands;
 pub mod config_cmd;
 mod doctor_cmd;
@@ -219,6 +220,8 @@ pub enum Plan {
         /// `--offline`.
         offline: bool,
     },
+    /// `gitseal cache status|clear`.
+    Cache(commands::CacheCommand),
 }
 
 /// A usage error (exit 2), in gitsign's words where gitsign has them (compat §1.2).
@@ -306,6 +309,7 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
             Command::Config => Plan::Config {
                 trusted_root: cli.trusted_root,
             },
+            Command::Cache(c) => Plan::Cache(c),
             Command::Bundle(a) => Plan::Bundle {
                 rev: a.rev,
                 bundle: a.bundle,
@@ -473,6 +477,7 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
         }
         Plan::Setup { global } => reported(setup_cmd::run(global, env)),
         Plan::Doctor { offline } => reported(doctor_cmd::run(offline, env)),
+        Plan::Cache(c) => reported(cache_cmd::run(c, env)),
         Plan::Bundle {
             rev,
             bundle,

@@ -12,6 +12,7 @@
 use super::{CommandError, TOOL, cwd, git_config, status_writer};
 use crate::cms::encode::IncludeCerts;
 use crate::config::{self, Env, GitConfig, SignSettings};
+use crate::credcache;
 use crate::fulcio::FulcioClient;
 use crate::gpg_status::Status;
 use crate::oidc::{self, AmbientEnv, OidcContext, TokenSource, TokenSourceConfig};
@@ -162,6 +163,9 @@ struct SignPlan {
     token: TokenSourceConfig,
     /// The token source fell back to the device flow (no browser can open here).
     device_fallback: bool,
+    /// The credential cache (issue 12): only for interactive and device logins, never for
+    /// ambient CI tokens (each CI job signs fresh).
+    cache_mode: credcache::Mode,
 }
 
 /// The clients signing talks to, built from the plan.
@@ -196,7 +200,7 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> Result<(), CommandError> {
         let payload = read_payload(args)?;
         let _ = Status::BeginSigning.write_to(&mut status);
         let wiring = wire(&plan)?;
-        let out = sign_payload(&plan, &wiring, &payload, &mut terminal)?;
+        let out = sign_payload(&plan, &wiring, &payload, &mut terminal, env)?;
         emit(&out, &mut terminal, &mut status)
     });
     if let Err(e) = &result {
@@ -234,12 +238,21 @@ fn plan(
     })?;
     let (token, device_fallback) = token_config(&settings, env)
         .map_err(|e| CommandError::config(e).with_hint("fix gitsign.clientSecretFile"))?;
+    let cache_mode = credcache::Mode::resolve(git, env).map_err(|e| {
+        CommandError::config(e.to_string())
+            .with_hint("set gitseal.credentialCache to true, false, keyring or file")
+    })?;
+    let cache_mode = match oidc::choose_source(&token) {
+        Ok(TokenSource::Interactive | TokenSource::Device) => cache_mode,
+        _ => credcache::Mode::Off,
+    };
     Ok(SignPlan {
         settings,
         include,
         trust,
         token,
         device_fallback,
+        cache_mode,
     })
 }
 
@@ -283,6 +296,7 @@ fn sign_payload(
     wiring: &Wiring,
     payload: &[u8],
     terminal: &mut Terminal,
+    env: &Env,
 ) -> Result<SignOutput, CommandError> {
     let s = &plan.settings;
     // Online mode predicts the object id, in the repository's object format.
@@ -307,6 +321,7 @@ fn sign_payload(
     };
     let mut self_check =
         |c: &sign::Candidate<'_>| sign::verify_candidate(c, &plan.trust).map_err(Into::into);
+    let mut cache = open_cache(plan, env, &clock, terminal);
     let mut tokens = OidcTokens {
         config: &plan.token,
         context: OidcContext {
@@ -323,13 +338,51 @@ fn sign_payload(
         clock: &clock,
         certificate_check: Some(&check_certificate),
     };
-    sign::sign(&request, &mut services, &mut self_check).map_err(|e| {
+    let cache = cache.as_mut().map(|c| c as &mut dyn sign::CredentialCache);
+    sign::sign_with_cache(&request, &mut services, cache, &mut self_check).map_err(|e| {
         let msg = match e.service() {
             Some(s) => format!("{s:?} failed: {e}"),
             None => e.to_string(),
         };
         CommandError::failed(msg).with_hint(e.hint())
     })
+}
+
+/// The credential cache for this signature, or `None` with one line saying why (a cache that
+/// cannot be used means a login, never a failure to sign). Its messages go to the terminal
+/// and the log, like every other signing message.
+fn open_cache<'a>(
+    plan: &'a SignPlan,
+    env: &Env,
+    clock: &'a dyn crate::clock::Clock,
+    terminal: &mut Terminal,
+) -> Option<credcache::Cache<'a>> {
+    if plan.cache_mode == credcache::Mode::Off {
+        return None;
+    }
+    let s = &plan.settings;
+    let id = credcache::Identity {
+        fulcio_url: &s.fulcio_url,
+        issuer: &s.issuer,
+        client_id: &s.client_id,
+        connector_id: &s.connector_id,
+        email: &s.committer_email,
+    };
+    let no_terminal_log = config::no_terminal_log_path(env);
+    let sink = Box::new(Terminal::open(
+        s.log_path.as_deref(),
+        no_terminal_log.as_deref(),
+    ));
+    match credcache::Cache::open(plan.cache_mode, &id, env, &plan.trust, clock, sink) {
+        Ok(c) => Some(c),
+        Err(why) => {
+            let _ = writeln!(
+                terminal,
+                "{TOOL}: not caching the signing certificate: {why}; logging in for each signature"
+            );
+            None
+        }
+    }
 }
 
 /// Emit: the signature on stdout, then the log index on the terminal and `SIG_CREATED`.

@@ -174,6 +174,14 @@ settings! {
         git [],
         env ["GITSEAL_LOGIN_TIMEOUT"],
         default "120", Sign;
+    /// Keep an interactive or device login's ephemeral key and certificate until the
+    /// certificate expires, so a rebase logs in once: `true` (OS keyring, else a private
+    /// runtime-dir file), `keyring`, `file` or `false`. gitsign's `GITSIGN_CREDENTIAL_CACHE`
+    /// (its daemon's socket path) means "cache"; the path is ignored.
+    CREDENTIAL_CACHE = "credentialCache",
+        git ["gitseal.credentialCache"],
+        env ["GITSIGN_CREDENTIAL_CACHE", "GITSEAL_CREDENTIAL_CACHE"],
+        default "true", Sign;
     /// Refuse to sign when the certificate identity is not `user.email`.
     MATCH_COMMITTER = "matchCommitter",
         git ["gitsign.matchCommitter", "gitseal.matchCommitter"],

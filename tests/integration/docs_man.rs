@@ -157,6 +157,9 @@ struct SubPage {
 fn verify_side(a: Affects) -> bool {
     a != Affects::Sign
 }
+fn sign_side(a: Affects) -> bool {
+    a != Affects::Verify
+}
 fn any(_: Affects) -> bool {
     true
 }
@@ -303,6 +306,33 @@ fn sub_page(name: &str) -> SubPage {
                 "Check this machine and repository, without the network:",
                 &["gitseal doctor --offline"],
             )],
+        },
+        "cache" => SubPage {
+            exit: &[
+                (
+                    "0",
+                    "The status was printed, or every store gitseal can reach was cleared.",
+                ),
+                (
+                    "2",
+                    "A usage or configuration error (an unknown gitseal.credentialCache value).",
+                ),
+            ],
+            env: sign_side,
+            files: &[(
+                "$XDG_RUNTIME_DIR/gitseal/",
+                "The credential cache's file store, used only where the kernel keyring (macOS Keychain, Windows Credential Manager) is unavailable and the directory is private.",
+            )],
+            examples: &[
+                (
+                    "What is cached for this repository's identity, and until when:",
+                    &["gitseal cache status"],
+                ),
+                (
+                    "Forget the cached certificate (the next signature logs in again):",
+                    &["gitseal cache clear"],
+                ),
+            ],
         },
         other => panic!("no man page text for subcommand {other}: add it to sub_page"),
     }

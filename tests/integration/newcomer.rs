@@ -352,6 +352,46 @@ mod doctor {
         assert!(line(&out, "network").contains("skipped"), "{out}");
     }
 
+    /// The credential cache line says where a login would be kept, that it is off, or that
+    /// its setting is unusable (which fails: signing would refuse it).
+    #[test]
+    fn doctor_reports_the_credential_cache() {
+        let e = setup();
+        let (code, out) = e.doctor(
+            &["--offline"],
+            &[("GITSEAL_CREDENTIAL_CACHE", "0".to_string())],
+        );
+        assert_eq!(code, Some(0), "{out}");
+        assert!(
+            line(&out, "credential cache").contains("off: every signature logs in"),
+            "{out}"
+        );
+        let (code, out) = e.doctor(
+            &["--offline"],
+            &[("GITSEAL_CREDENTIAL_CACHE", "sometimes".to_string())],
+        );
+        assert_eq!(code, Some(1), "{out}");
+        let l = line(&out, "credential cache");
+        assert!(
+            l.starts_with("FAIL") && l.contains("GITSEAL_CREDENTIAL_CACHE"),
+            "{out}"
+        );
+        // The file store alone, without a private runtime directory: signing still works.
+        let (code, out) = e.doctor(
+            &["--offline"],
+            &[
+                ("GITSEAL_CREDENTIAL_CACHE", "file".to_string()),
+                ("XDG_RUNTIME_DIR", "relative/dir".to_string()),
+            ],
+        );
+        assert_eq!(code, Some(0), "{out}");
+        let l = line(&out, "credential cache");
+        assert!(
+            l.starts_with("warn") && l.contains("every signature logs in"),
+            "{out}"
+        );
+    }
+
     #[test]
     fn the_last_signature_is_compared_with_user_email() {
         let e = setup();
