@@ -39,6 +39,20 @@ pub enum Service {
     CiTokenService,
 }
 
+impl Service {
+    /// Where the user sets this service's URL, for errors that must name the setting.
+    pub fn setting(&self) -> &'static str {
+        match self {
+            Service::Fulcio => "gitsign.fulcio / GITSEAL_FULCIO_URL",
+            Service::Rekor => "gitsign.rekor / GITSEAL_REKOR_URL",
+            Service::OidcProvider => {
+                "gitsign.issuer / GITSEAL_OIDC_ISSUER, or the provider's discovery document"
+            }
+            Service::CiTokenService => "ACTIONS_ID_TOKEN_REQUEST_URL",
+        }
+    }
+}
+
 impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -258,6 +272,19 @@ pub enum TransportError {
         /// The URL (query removed).
         url: String,
     },
+    /// The URL breaks the HTTPS-only rule ([`crate::net::https`]): refused before any
+    /// connection.
+    #[error("the {service} URL {url} ({setting}) is refused: {reason}")]
+    Insecure {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+        /// Where the URL is set ([`Service::setting`]).
+        setting: &'static str,
+        /// The rule it breaks.
+        reason: crate::net::https::UrlRefused,
+    },
     /// No connection could be made (refused, unreachable, DNS failure), after all retries
     /// (none for a refused connection or a name that does not resolve).
     #[error("could not connect to {service} at {url} ({attempts} attempts): {reason}")]
@@ -340,6 +367,7 @@ impl TransportError {
     pub fn service(&self) -> Service {
         match self {
             TransportError::BadUrl { service, .. }
+            | TransportError::Insecure { service, .. }
             | TransportError::Connect { service, .. }
             | TransportError::Timeout { service, .. }
             | TransportError::DeadlineExceeded { service, .. }
@@ -578,6 +606,17 @@ impl Transport for HttpTransport {
             return Err(TransportError::BadUrl {
                 service: request.service,
                 url: redact_url(&request.url),
+            });
+        }
+        // Before any connection: a bearer token must not travel over plain HTTP (net::https).
+        // Configured URLs were checked when the settings were read; this catches the ones
+        // learnt at run time (discovery documents, CI token URLs).
+        if let Err(reason) = crate::net::https::check(&request.url) {
+            return Err(TransportError::Insecure {
+                service: request.service,
+                url: redact_url(&request.url),
+                setting: request.service.setting(),
+                reason,
             });
         }
         let max_attempts = match request.retry {
@@ -1240,7 +1279,7 @@ mod tests {
         let err = t
             .send(&Request::get(
                 Service::Rekor,
-                "http://rekor.invalid/api/v1/log",
+                "https://rekor.invalid/api/v1/log",
             ))
             .unwrap_err();
         assert!(
@@ -1325,6 +1364,46 @@ mod tests {
                 TransportError::Connect { .. } | TransportError::Protocol { .. }
             ),
             "{err:?}"
+        );
+    }
+
+    #[test]
+    fn plain_http_to_a_non_loopback_host_is_refused_before_connecting() {
+        // A resolver that counts: the refusal must come before name resolution, so no
+        // connection can have been attempted.
+        let asked = Arc::new(AtomicU32::new(0));
+        let t = HttpTransport::with_resolver(
+            fast_transport().config().clone(),
+            NoSuchName(asked.clone()),
+        );
+        for (service, url) in [
+            (Service::Fulcio, "http://fulcio.example/api/v2/signingCert"),
+            (
+                Service::CiTokenService,
+                "http://ci.example/token?audience=x",
+            ),
+            (Service::OidcProvider, "http://10.1.2.3:8080/token"),
+        ] {
+            let err = t.send(&Request::get(service, url)).unwrap_err();
+            assert!(
+                matches!(&err, TransportError::Insecure { service: s, .. } if *s == service),
+                "{err:?}"
+            );
+            let msg = err.to_string();
+            assert!(msg.contains(service.setting()), "{msg}");
+            assert!(msg.contains("https://"), "{msg}");
+            assert!(!msg.contains("audience=x"), "{msg}");
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 0, "nothing was resolved");
+        // Loopback stays usable over plain HTTP (the testbed, the fake servers here).
+        let server = FakeServer::start(|_| Reply::new(200, "ok"));
+        let local = server.url().replace("127.0.0.1", "localhost");
+        assert_eq!(
+            fast_transport()
+                .send(&Request::get(Service::Rekor, local))
+                .unwrap()
+                .status,
+            200
         );
     }
 

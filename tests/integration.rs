@@ -16,6 +16,7 @@ mod integration {
     pub mod docs;
     pub mod fuzz;
     pub mod git_verify;
+    pub mod network;
     pub mod oidc_e2e;
     pub mod scale;
     pub mod sign_clients;
