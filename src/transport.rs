@@ -782,69 +782,25 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Percent-encodes one component for `application/x-www-form-urlencoded` bodies and URL
-/// queries the way Go's `url.QueryEscape` does (what gitsign's OAuth library sends): RFC 3986
-/// unreserved bytes kept, space as `+`, everything else `%XX`.
+/// queries (the WHATWG URL Standard's form serializer, `form_urlencoded`): ASCII letters,
+/// digits and `*-._` kept, space as `+`, every other byte `%XX`. Go's `url.QueryEscape` (what
+/// gitsign sends) differs only in `*` and `~`, which every form decoder reads the same either way.
 pub fn form_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push_str(&format!("{b:02X}"));
-            }
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// `k1=v1&k2=v2`, each component form-encoded.
 pub fn form_encode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", form_component(k), form_component(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
-/// Decodes one `application/x-www-form-urlencoded` component (`+` is space, `%XX` bytes);
-/// malformed escapes are kept literally, invalid UTF-8 is replaced.
-pub fn form_decode_component(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Parses `a=b&c=d` into pairs (decoded).
+/// Parses `a=b&c=d` into decoded pairs (`+` is a space, `%XX` a byte; a `%` not followed by
+/// two hex digits stays literal, invalid UTF-8 is replaced), as the WHATWG form parser does.
 pub fn form_decode(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (form_decode_component(k), form_decode_component(v))
-        })
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
@@ -1438,6 +1394,25 @@ mod tests {
                 ("t".into(), "%4".into()),
             ]
         );
+        // The hand-written decoder read `%+1` as the byte 0x01 (`from_str_radix` accepts a
+        // sign); it is a literal `%` followed by a space and `1`.
+        assert_eq!(
+            form_decode("a=%+1&b=%-1&c=%2b1&d=%ff"),
+            vec![
+                ("a".into(), "% 1".into()),
+                ("b".into(), "%-1".into()),
+                ("c".into(), "+1".into()),
+                ("d".into(), "\u{fffd}".into()),
+            ]
+        );
+        // Round trip of everything a PKCE verifier, state or redirect URI may hold.
+        let odd = "a b+c%d&e=f~g*h/i?j#k\u{0}l\u{e9}";
+        let encoded = form_encode(&[(odd, odd), ("", "")]);
+        assert_eq!(
+            form_decode(&encoded),
+            vec![(odd.into(), odd.into()), (String::new(), String::new())]
+        );
+        assert_eq!(form_component(odd), encoded.split('=').next().unwrap());
         assert_eq!(excerpt(b"line1\nline2\x1b[31m"), "line1 line2 [31m");
     }
 }
