@@ -486,6 +486,8 @@ pub struct SignSettings {
     pub http_timeout: std::time::Duration,
     /// Retries after a connection error or 5xx.
     pub http_retries: u32,
+    /// TLS trust (and, later, proxies): [`crate::net::NetSettings`].
+    pub net: crate::net::NetSettings,
 }
 
 /// The default public-good Fulcio.
@@ -562,6 +564,7 @@ impl SignSettings {
                 .map(PathBuf::from),
             http_timeout,
             http_retries,
+            net: crate::net::NetSettings::resolve(git, env)?,
         }
         .https_only(git, env)
     }

@@ -416,6 +416,9 @@ pub struct TransportConfig {
     pub max_response_bytes: u64,
     /// Honour `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (ureq's reading of them).
     pub use_env_proxy: bool,
+    /// TLS trust anchors (and, with them, what configuration says about the network):
+    /// [`crate::net::NetSettings::resolve`]; the default trusts the built-in Mozilla set.
+    pub net: crate::net::NetSettings,
 }
 
 impl Default for TransportConfig {
@@ -431,6 +434,7 @@ impl Default for TransportConfig {
             max_backoff: Duration::from_secs(8),
             max_response_bytes: 4 * 1024 * 1024,
             use_env_proxy: true,
+            net: crate::net::NetSettings::default(),
         }
     }
 }
@@ -440,7 +444,7 @@ pub fn user_agent() -> String {
     format!("gitseal/{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// The blocking HTTP client (ureq 3, rustls with the webpki root set).
+/// The blocking HTTP client (ureq 3, rustls on ring, the trust anchors of [`crate::net::tls`]).
 pub struct HttpTransport {
     agent: ureq::Agent,
     config: TransportConfig,
@@ -494,6 +498,12 @@ impl HttpTransport {
             // Never follow redirects (module docs).
             .max_redirects(0)
             .https_only(false)
+            // rustls with ring (ureq's `rustls` feature) and the anchors net::tls resolved.
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(config.net.tls.root_certs())
+                    .build(),
+            )
             .user_agent(user_agent())
             .proxy(proxy)
             .timeout_connect(Some(config.connect_timeout))
@@ -722,6 +732,13 @@ fn classify(
                 reason: io.to_string(),
             })
         }
+        // rustls reports a failed handshake (an untrusted certificate, a wrong host name)
+        // as an I/O error wrapping its own: that is a TLS answer, final, with the reason.
+        E::Io(io) if tls_cause(&io).is_some() => Attempt::Fatal(TransportError::Tls {
+            service,
+            url,
+            reason: tls_cause(&io).unwrap_or_default(),
+        }),
         // A connection reset or dropped mid-exchange may well work on the next attempt.
         E::Io(io) => Attempt::Retryable(TransportError::Connect {
             service,
@@ -755,13 +772,38 @@ fn classify(
         E::Rustls(e) => Attempt::Fatal(TransportError::Tls {
             service,
             url,
-            reason: e.to_string(),
+            reason: describe_tls(&e),
         }),
         other => Attempt::Fatal(TransportError::Protocol {
             service,
             url,
             reason: other.to_string(),
         }),
+    }
+}
+
+/// The TLS failure inside an I/O error, described, if it is one.
+fn tls_cause(io: &std::io::Error) -> Option<String> {
+    io.get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+        .map(describe_tls)
+}
+
+/// A TLS failure in words a user can act on (which trust setting to look at).
+fn describe_tls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    const TRUST: &str = "add its CA with gitseal.caBundle / GITSEAL_CA_BUNDLE, or SSL_CERT_FILE";
+    match e {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
+            format!("the server's certificate is not issued by a trusted CA ({TRUST})")
+        }
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => "the server's certificate is not valid for this host name".into(),
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "the server's certificate has expired".into()
+        }
+        other => other.to_string(),
     }
 }
 
@@ -1026,6 +1068,7 @@ pub(crate) mod test_server {
             max_backoff: Duration::from_millis(20),
             max_response_bytes: 64 * 1024,
             use_env_proxy: false,
+            ..super::TransportConfig::default()
         })
     }
 }

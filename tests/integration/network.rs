@@ -3,6 +3,7 @@
 //! (curl's variables, through a real CONNECT proxy started here).
 
 use super::common::TestRepo;
+use gitseal::testbed::{Testbed, TestbedConfig, TokenRequest};
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::process::{Output, Stdio};
@@ -103,4 +104,221 @@ fn plain_http_service_urls_are_refused_before_any_connection() {
         "connections made: {:?}",
         trip.hits()
     );
+}
+
+const EMAIL: &str = "alice@example.com";
+
+/// A repository signing with the testbed at `tb` (online mode: verification looks the entry
+/// up in Rekor, so it crosses TLS too).
+fn tls_env(tb: &Testbed) -> Vec<(String, String)> {
+    vec![
+        ("GITSEAL_FULCIO_URL".into(), tb.fulcio_url()),
+        ("GITSEAL_REKOR_URL".into(), tb.rekor_url()),
+        ("GITSEAL_OIDC_ISSUER".into(), tb.issuer_url()),
+        (
+            "GITSEAL_TRUSTED_ROOT".into(),
+            tb.trusted_root_path().display().to_string(),
+        ),
+        ("GITSEAL_REKOR_MODE".into(), "online".into()),
+        ("GITSEAL_HTTP_RETRIES".into(), "0".into()),
+        ("GITSEAL_URL_OPENER".into(), "false {{.URL}}".into()),
+    ]
+}
+
+fn run(repo: &TestRepo, env: &[(String, String)], program: &str, args: &[&str]) -> Output {
+    repo.cmd(program)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn commit(repo: &TestRepo, env: &[(String, String)], msg: &str) -> Output {
+    std::fs::write(repo.path().join("file"), msg).unwrap();
+    repo.git_ok(&["add", "file"]);
+    run(repo, env, "git", &["commit", "-q", "-S", "-m", msg])
+}
+
+fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut e = env.to_vec();
+    e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    e
+}
+
+#[test]
+fn signing_and_online_verification_over_testbed_tls() {
+    let tb = Testbed::start(TestbedConfig {
+        identity: EMAIL.into(),
+        tls: true,
+        ..TestbedConfig::default()
+    })
+    .unwrap();
+    assert!(tb.fulcio_url().starts_with("https://127.0.0.1:"));
+    let ca = tb.tls_ca_path().unwrap();
+    let ca = ca.to_str().unwrap();
+    let repo = TestRepo::new();
+    repo.git_ok(&["config", "user.name", "Alice"]);
+    repo.git_ok(&["config", "user.email", EMAIL]);
+    let token = tb.mint_token(&TokenRequest::email(EMAIL)).unwrap();
+    let base = with(&tls_env(&tb), &[("SIGSTORE_ID_TOKEN", &token)]);
+
+    // Without the CA: no signature, one clear line naming the service and the TLS failure.
+    let out = commit(&repo, &base, "untrusted");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("gitseal: ") && !l.starts_with("gitseal: hint"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(line.contains("TLS with Fulcio"), "{stderr}");
+    assert!(line.to_lowercase().contains("certificate"), "{stderr}");
+    assert!(
+        repo.git(&["rev-parse", "-q", "--verify", "HEAD"])
+            .stdout
+            .is_empty()
+    );
+
+    // SSL_CERT_FILE names the testbed's CA (replacing the system store).
+    let trusted = with(&base, &[("SSL_CERT_FILE", ca)]);
+    let out = commit(&repo, &trusted, "over tls");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = run(&repo, &trusted, "git", &["verify-commit", "--raw", "HEAD"]);
+    let status = String::from_utf8_lossy(&v.stderr);
+    assert!(
+        v.status.success() && status.contains("TRUST_FULLY"),
+        "{status}"
+    );
+    // The online-mode lookup is the only network use of verification: without the CA it
+    // fails, and says why.
+    let v = run(
+        &repo,
+        &base,
+        env!("CARGO_BIN_EXE_gitseal"),
+        &["verify", "--no-cache", "HEAD"],
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert!(!v.status.success(), "{text}");
+    assert!(text.contains("TLS with Rekor"), "{text}");
+
+    // gitseal.caBundle adds the CA to the system store; this time through the browser flow
+    // (OIDC discovery, token endpoint and JWKS over TLS too).
+    repo.git_ok(&["config", "gitseal.caBundle", ca]);
+    let opener = format!(
+        "{} open-url --ca-file {ca} {{{{.URL}}}}",
+        env!("CARGO_BIN_EXE_gitseal-testbed")
+    );
+    let browser = with(&tls_env(&tb), &[("GITSEAL_URL_OPENER", &opener)]);
+    let out = commit(&repo, &browser, "bundle");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = run(
+        &repo,
+        &browser,
+        env!("CARGO_BIN_EXE_gitseal"),
+        &[
+            "verify",
+            "HEAD",
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            &tb.issuer_url(),
+        ],
+    );
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
+
+/// A child process killed (and reaped) when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `gitseal-testbed serve --tls` as a user runs it: `DIR/env` alone points gitseal at it.
+#[test]
+fn testbed_serve_tls_writes_https_urls_and_its_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let _serving = Running(
+        std::process::Command::new(env!("CARGO_BIN_EXE_gitseal-testbed"))
+            .args(["serve", "--tls", "--identity", EMAIL, "--dir"])
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let env_path = dir.path().join("env");
+    let start = Instant::now();
+    while !env_path.exists() && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&env_path).unwrap();
+    let vars: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
+        .collect();
+    let var = |k: &str| {
+        vars.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{k} in {text}"))
+    };
+    for k in [
+        "GITSEAL_FULCIO_URL",
+        "GITSEAL_REKOR_URL",
+        "GITSEAL_OIDC_ISSUER",
+    ] {
+        assert!(var(k).starts_with("https://127.0.0.1:"), "{text}");
+    }
+    let ca = dir.path().join("tls-ca.pem");
+    assert_eq!(var("GITSEAL_CA_BUNDLE"), ca.display().to_string());
+    assert!(
+        std::fs::read_to_string(&ca)
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+    assert!(
+        var("GITSEAL_URL_OPENER").contains(" open-url --ca-file "),
+        "{text}"
+    );
+    // The admin calls reach the HTTPS testbed too.
+    let minted = std::process::Command::new(env!("CARGO_BIN_EXE_gitseal-testbed"))
+        .args(["mint-token", "--email", EMAIL, "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        minted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&minted.stderr)
+    );
+    let token = String::from_utf8(minted.stdout).unwrap();
+    // Signing with exactly what DIR/env says, plus the token.
+    let repo = TestRepo::new();
+    let mut env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("SIGSTORE_ID_TOKEN", token.trim()));
+    let out = sign(&repo, &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.starts_with(b"-----BEGIN SIGNED MESSAGE-----"));
 }
