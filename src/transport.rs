@@ -414,10 +414,11 @@ pub struct TransportConfig {
     pub max_backoff: Duration,
     /// Largest response body accepted, in bytes.
     pub max_response_bytes: u64,
-    /// Honour `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (ureq's reading of them).
+    /// Send requests through the proxies `net.proxy` names (curl's rules,
+    /// [`crate::net::proxy`]); false connects directly whatever they say (tests).
     pub use_env_proxy: bool,
-    /// TLS trust anchors (and, with them, what configuration says about the network):
-    /// [`crate::net::NetSettings::resolve`]; the default trusts the built-in Mozilla set.
+    /// TLS trust anchors and proxies, from configuration ([`crate::net::NetSettings::resolve`]);
+    /// the default trusts the built-in Mozilla set and names no proxy.
     pub net: crate::net::NetSettings,
 }
 
@@ -486,11 +487,6 @@ impl HttpTransport {
         config: TransportConfig,
         resolver: impl ureq::unversioned::resolver::Resolver,
     ) -> Self {
-        let proxy = if config.use_env_proxy {
-            ureq::Proxy::try_from_env()
-        } else {
-            None
-        };
         let agent_config = ureq::Agent::config_builder()
             // Every status comes back as a response; the protocol modules interpret them
             // (token endpoints answer errors as 400 + JSON, Rekor's 409 carries a Location).
@@ -505,7 +501,8 @@ impl HttpTransport {
                     .build(),
             )
             .user_agent(user_agent())
-            .proxy(proxy)
+            // The proxy is chosen per request (attempt): it depends on the URL's scheme and host.
+            .proxy(None)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.timeout))
             .build();
@@ -527,6 +524,16 @@ impl HttpTransport {
     fn attempt(&self, request: &Request, attempts: u32, limit: Duration) -> Attempt {
         let url = redact_url(&request.url);
         let service = request.service;
+        let proxy = match self.proxy_for(&request.url) {
+            Ok(p) => p,
+            Err(reason) => {
+                return Attempt::Fatal(TransportError::Protocol {
+                    service,
+                    url,
+                    reason,
+                });
+            }
+        };
         let result = match request.method {
             Method::Get => {
                 let mut b = self
@@ -534,6 +541,7 @@ impl HttpTransport {
                     .get(&request.url)
                     .config()
                     .timeout_global(Some(limit))
+                    .proxy(proxy)
                     .build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.as_str());
@@ -546,6 +554,7 @@ impl HttpTransport {
                     .post(&request.url)
                     .config()
                     .timeout_global(Some(limit))
+                    .proxy(proxy)
                     .build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.as_str());
@@ -594,6 +603,19 @@ impl HttpTransport {
             headers,
             body,
         })
+    }
+
+    /// The proxy for `url` ([`crate::net::proxy`] decides), as ureq wants it.
+    fn proxy_for(&self, url: &str) -> Result<Option<ureq::Proxy>, String> {
+        if !self.config.use_env_proxy {
+            return Ok(None);
+        }
+        match self.config.net.proxy.proxy_for(url) {
+            None => Ok(None),
+            Some(p) => ureq::Proxy::new(p)
+                .map(Some)
+                .map_err(|e| format!("unusable proxy {}: {e}", redact_url(p))),
+        }
     }
 
     fn backoff(&self, retry_number: u32) -> Duration {

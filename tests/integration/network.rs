@@ -322,3 +322,130 @@ fn testbed_serve_tls_writes_https_urls_and_its_ca() {
     );
     assert!(out.stdout.starts_with(b"-----BEGIN SIGNED MESSAGE-----"));
 }
+
+/// A small HTTP CONNECT proxy on 127.0.0.1 (RFC 9110 §9.3.6): it logs each request line,
+/// opens the tunnel and copies bytes both ways.
+struct ConnectProxy {
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { continue };
+                let log = log2.clone();
+                std::thread::spawn(move || Self::tunnel(client, &log));
+            }
+        });
+        Self { port, log }
+    }
+
+    fn tunnel(client: std::net::TcpStream, log: &Mutex<Vec<String>>) {
+        let mut reader = BufReader::new(client.try_clone().unwrap());
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        log.lock().unwrap().push(line.trim_end().to_owned());
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                break;
+            }
+        }
+        let mut client = client;
+        let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let Ok(upstream) = std::net::TcpStream::connect(&target) else {
+            let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+            return;
+        };
+        client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        let (mut up_r, mut up_w) = (upstream.try_clone().unwrap(), upstream);
+        let mut client_w = client;
+        std::thread::spawn(move || {
+            // Bytes the client sent after the request head are already in `reader`.
+            let _ = std::io::copy(&mut reader, &mut up_w);
+            let _ = up_w.shutdown(std::net::Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut up_r, &mut client_w);
+        let _ = client_w.shutdown(std::net::Shutdown::Write);
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn signing_goes_through_a_connect_proxy_unless_no_proxy_says_otherwise() {
+    let tb = Testbed::start(TestbedConfig {
+        identity: EMAIL.into(),
+        tls: true,
+        ..TestbedConfig::default()
+    })
+    .unwrap();
+    let proxy = ConnectProxy::start();
+    let repo = TestRepo::new();
+    let token = tb.mint_token(&TokenRequest::email(EMAIL)).unwrap();
+    let ca = tb.tls_ca_path().unwrap().display().to_string();
+    let mut env = tls_env(&tb);
+    env.retain(|(k, _)| k != "GITSEAL_REKOR_MODE"); // offline mode: Fulcio and Rekor
+    let env = with(
+        &env,
+        &[
+            ("SIGSTORE_ID_TOKEN", &token),
+            ("GITSEAL_CA_BUNDLE", &ca),
+            ("HTTPS_PROXY", &proxy.url()),
+        ],
+    );
+    let args: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let out = sign(&repo, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let connect = format!("CONNECT 127.0.0.1:{} HTTP/1.1", tb.port());
+    let log = proxy.log();
+    // Fulcio and Rekor share the testbed's address, so one kept-alive tunnel may carry both.
+    assert!(!log.is_empty(), "signing went through the proxy: {log:?}");
+    assert!(log.iter().all(|l| *l == connect), "{log:?}");
+
+    // NO_PROXY with the testbed's address (among others, spaced as people write them):
+    // straight to the testbed, the proxy sees nothing more.
+    let mut bypass = args.clone();
+    bypass.push(("NO_PROXY", "localhost, .corp.example , 127.0.0.0/8"));
+    let out = sign(&repo, &bypass);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(proxy.log(), log, "no new CONNECT");
+
+    // A proxy that does not answer is an error naming the service, not a hang.
+    let dead = Tripwire::start();
+    let mut broken = args.clone();
+    broken.retain(|(k, _)| *k != "HTTPS_PROXY");
+    let dead_url = dead.url();
+    broken.push(("HTTPS_PROXY", &dead_url));
+    broken.push(("GITSEAL_HTTP_TIMEOUT", "2"));
+    let out = sign(&repo, &broken);
+    assert!(!out.status.success());
+    assert!(
+        !dead.hits().is_empty(),
+        "the request went to the configured proxy"
+    );
+}
