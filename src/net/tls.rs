@@ -221,7 +221,7 @@ mod tests {
         let vars = env(&[("SSL_CERT_FILE", fa.to_str().unwrap())]);
         let t = TrustAnchors::resolve(&GitConfig::default(), &vars).unwrap();
         assert_eq!(t.source(), Source::SslCertEnv);
-        assert_eq!(t.certificates(), &[a.clone()]);
+        assert_eq!(t.certificates(), std::slice::from_ref(&a));
         let git = GitConfig::from_pairs(&[("gitseal.caBundle", fb.to_str().unwrap())]);
         let t = TrustAnchors::resolve(&git, &vars).unwrap();
         let mut want = vec![a.clone(), b.clone()];
