@@ -754,20 +754,22 @@ fn classify(
                 reason: io.to_string(),
             })
         }
-        // rustls reports a failed handshake (an untrusted certificate, a wrong host name)
-        // as an I/O error wrapping its own: that is a TLS answer, final, with the reason.
-        E::Io(io) if tls_cause(&io).is_some() => Attempt::Fatal(TransportError::Tls {
-            service,
-            url,
-            reason: tls_cause(&io).unwrap_or_default(),
-        }),
-        // A connection reset or dropped mid-exchange may well work on the next attempt.
-        E::Io(io) => Attempt::Retryable(TransportError::Connect {
-            service,
-            url,
-            attempts,
-            reason: io.to_string(),
-        }),
+        E::Io(io) => match tls_cause(&io) {
+            // rustls reports a failed handshake (an untrusted certificate, a wrong host name)
+            // as an I/O error wrapping its own: that is a TLS answer, final, with the reason.
+            Some(reason) => Attempt::Fatal(TransportError::Tls {
+                service,
+                url,
+                reason,
+            }),
+            // A connection reset or dropped mid-exchange may well work on the next attempt.
+            None => Attempt::Retryable(TransportError::Connect {
+                service,
+                url,
+                attempts,
+                reason: io.to_string(),
+            }),
+        },
         E::ConnectionFailed => Attempt::Retryable(TransportError::Connect {
             service,
             url,
