@@ -528,6 +528,8 @@ pub struct SignSettings {
     pub http_timeout: std::time::Duration,
     /// Retries after a connection error or 5xx.
     pub http_retries: u32,
+    /// TLS trust (and, later, proxies): [`crate::net::NetSettings`].
+    pub net: crate::net::NetSettings,
 }
 
 /// The default public-good Fulcio.
@@ -559,7 +561,7 @@ impl SignSettings {
             .and_then(|s| s.parse::<u32>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(6);
-        Ok(Self {
+        Self {
             fulcio_url: get(&FULCIO)
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| DEFAULT_FULCIO_URL.into()),
@@ -589,7 +591,19 @@ impl SignSettings {
             log_path: get(&LOG_PATH).filter(|s| !s.is_empty()).map(PathBuf::from),
             http_timeout,
             http_retries,
-        })
+            net: crate::net::NetSettings::resolve(git, env)?,
+        }
+        .https_only(git, env)
+    }
+
+    /// The HTTPS-only rule ([`crate::net::https`]) for the three service URLs, before any
+    /// connection: a plain `http://` URL to a non-loopback host is a configuration error
+    /// naming the key or variable it came from.
+    fn https_only(self, git: &GitConfig, env: &Env) -> Result<Self, ConfigError> {
+        require_https(git, env, &table::FULCIO, &self.fulcio_url)?;
+        require_https(git, env, &table::REKOR, &self.rekor_url)?;
+        require_https(git, env, &table::ISSUER, &self.issuer)?;
+        Ok(self)
     }
 
     /// The effective configuration as `key = value` lines, with no secrets (the client secret
@@ -643,6 +657,22 @@ pub fn rekor_url(git: &GitConfig, env: &Env) -> String {
         .value(git, env)
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| DEFAULT_REKOR_URL.into())
+}
+
+/// [`crate::net::https::check`] for a URL setting's value, as a [`ConfigError`] naming the
+/// key or variable in force (a default never fails: the defaults are `https://`).
+fn require_https(
+    git: &GitConfig,
+    env: &Env,
+    setting: &table::Setting,
+    url: &str,
+) -> Result<(), ConfigError> {
+    crate::net::https::check(url).map_err(|e| ConfigError::Invalid {
+        key: setting
+            .named(git, env)
+            .map_or_else(|| setting.names.to_string(), |(n, _)| n),
+        detail: format!("{url:?}: {e}"),
+    })
 }
 
 /// What verification needs besides the trust root and the identity flags: where (and whether)
@@ -722,8 +752,12 @@ impl VerifySettings {
             timeout: http_timeout,
             retries: http_retries,
         } = Http::resolve(git, env, Http::VERIFICATION)?;
+        let rekor = rekor_url(git, env);
+        if !offline {
+            require_https(git, env, &table::REKOR, &rekor)?;
+        }
         Ok(Self {
-            rekor_url: rekor_url(git, env),
+            rekor_url: rekor,
             offline,
             cache_dir,
             policy_file,
@@ -1035,6 +1069,62 @@ mod sign_settings_tests {
                 .unwrap()
                 .match_committer
         );
+    }
+
+    #[test]
+    fn plain_http_service_urls_are_config_errors_naming_the_setting() {
+        for (git, vars, named) in [
+            (
+                &[("gitsign.fulcio", "http://fulcio.example")][..],
+                &[][..],
+                "gitsign.fulcio",
+            ),
+            (
+                &[("gitsign.fulcio", "https://fulcio.example")],
+                &[("SIGSTORE_FULCIO_URL", "http://f.example")],
+                "SIGSTORE_FULCIO_URL",
+            ),
+            (
+                &[("gitseal.rekor", "http://rekor.example")],
+                &[],
+                "gitseal.rekor",
+            ),
+            (
+                &[],
+                &[("GITSEAL_REKOR_URL", "http://10.0.0.1")],
+                "GITSEAL_REKOR_URL",
+            ),
+            (
+                &[("gitsign.issuer", "http://oauth2.example")],
+                &[],
+                "gitsign.issuer",
+            ),
+            (
+                &[],
+                &[("GITSIGN_OIDC_ISSUER", "http://idp.example")],
+                "GITSIGN_OIDC_ISSUER",
+            ),
+        ] {
+            let env = Env::from_pairs(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            let e = SignSettings::resolve(&GitConfig::from_pairs(git), &env).unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.starts_with(&format!("invalid {named}: ")), "{msg}");
+            assert!(msg.contains("https://"), "{msg}");
+        }
+        // Loopback over plain HTTP is fine (the testbed).
+        let git = GitConfig::from_pairs(&[
+            ("gitsign.fulcio", "http://127.0.0.1:5555"),
+            ("gitsign.rekor", "http://localhost:5556"),
+            ("gitsign.issuer", "http://[::1]:5557/dex"),
+        ]);
+        assert!(SignSettings::resolve(&git, &Env::default()).is_ok());
+        // Verification: only when it would look entries up.
+        let git = GitConfig::from_pairs(&[("gitsign.rekor", "http://rekor.example")]);
+        let root = || PathBuf::from("/");
+        let e = VerifySettings::resolve(&git, &Env::default(), root).unwrap_err();
+        assert!(e.to_string().starts_with("invalid gitsign.rekor: "), "{e}");
+        let offline = Env::from_pairs([("GITSEAL_OFFLINE".to_string(), "1".to_string())]);
+        assert!(VerifySettings::resolve(&git, &offline, root).is_ok());
     }
 
     #[test]

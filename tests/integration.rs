@@ -19,6 +19,7 @@ mod integration {
     pub mod docs_man;
     pub mod fuzz;
     pub mod git_verify;
+    pub mod network;
     pub mod newcomer;
     pub mod oidc_e2e;
     pub mod scale;

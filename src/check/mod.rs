@@ -161,6 +161,7 @@ impl Checker {
             let transport = Arc::new(HttpTransport::new(TransportConfig {
                 timeout: settings.http_timeout,
                 max_retries: settings.http_retries,
+                net: crate::net::NetSettings::resolve(git, env)?,
                 ..TransportConfig::default()
             }));
             Lookup::new(Some(RekorClient::new(settings.rekor_url, transport)), cache)

@@ -33,7 +33,16 @@ fn line(s: &Setting, width: usize, git: &GitConfig, env: &Env, scopes: &table::S
     } else {
         values
             .iter()
-            .map(|v| super::render::printable(v).into_owned())
+            .map(|v| {
+                // Only URLs have userinfo: an email identity is not one.
+                let url_like = v.contains("://") || s.name.ends_with("_proxy");
+                let v = if url_like {
+                    hide_userinfo(v)
+                } else {
+                    v.clone()
+                };
+                super::render::printable(&v).into_owned()
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -42,6 +51,19 @@ fn line(s: &Setting, width: usize, git: &GitConfig, env: &Env, scopes: &table::S
         s.name,
         s.affects.word()
     )
+}
+
+/// `v` with any URL userinfo (`user:password@` in a proxy or service URL) replaced by
+/// `***@`: a password in a proxy setting is a secret, and `gitseal config` shows none.
+fn hide_userinfo(v: &str) -> String {
+    let start = v.find("://").map_or(0, |i| i + 3);
+    let authority_end = v[start..]
+        .find(['/', '?', '#'])
+        .map_or(v.len(), |i| start + i);
+    match v[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***@{}", &v[..start], &v[start + at + 1..]),
+        None => v.to_string(),
+    }
 }
 
 /// Runs `gitseal config`.
@@ -93,6 +115,32 @@ fn rules(r: &crate::check::Rules) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_not_shown() {
+        let git = GitConfig::from_pairs(&[]);
+        let env = Env::from_pairs([
+            (
+                "https_proxy".to_string(),
+                "http://bob:hunter2@proxy.corp:3128".to_string(),
+            ),
+            (
+                "ALL_PROXY".to_string(),
+                "carol:s3cret@10.0.0.1:1080/x@y".to_string(),
+            ),
+        ]);
+        let text = describe(&git, &env, &table::Scopes::default());
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cret"),
+            "{text}"
+        );
+        assert!(text.contains("http://***@proxy.corp:3128"), "{text}");
+        assert!(text.contains("***@10.0.0.1:1080/x@y"), "{text}");
+        assert_eq!(
+            hide_userinfo("https://fulcio.example/a@b"),
+            "https://fulcio.example/a@b"
+        );
+    }
 
     #[test]
     fn every_setting_is_shown_with_its_source() {

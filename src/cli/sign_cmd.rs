@@ -277,6 +277,7 @@ fn wire(plan: &SignPlan) -> Result<Wiring, CommandError> {
     let transport = Arc::new(HttpTransport::new(TransportConfig {
         timeout: s.http_timeout,
         max_retries: s.http_retries,
+        net: s.net.clone(),
         ..TransportConfig::default()
     }));
     let opener = oidc::opener::from_config(Some(&s.url_opener))

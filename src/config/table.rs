@@ -213,6 +213,42 @@ settings! {
         git ["gitseal.httpRetries"],
         env ["GITSEAL_HTTP_RETRIES"],
         default "3 signing, 1 verification", Both;
+    /// A PEM bundle of CA certificates TLS trusts in addition to the system's (a private
+    /// Sigstore's CA, a TLS-inspecting proxy's CA).
+    CA_BUNDLE = "caBundle",
+        git ["gitseal.caBundle"],
+        env ["GITSEAL_CA_BUNDLE"],
+        default "(none)", Both;
+    /// A PEM bundle that replaces the system's TLS trust store (with `SSL_CERT_DIR`).
+    SSL_CERT_FILE = "SSL_CERT_FILE",
+        git [],
+        env ["SSL_CERT_FILE"],
+        default "(the system trust store)", Both;
+    /// `:`-separated directories of PEM files that replace the system's TLS trust store.
+    SSL_CERT_DIR = "SSL_CERT_DIR",
+        git [],
+        env ["SSL_CERT_DIR"],
+        default "(the system trust store)", Both;
+    /// The proxy for `https://` URLs, as curl reads it (lower case first; empty means unset).
+    HTTPS_PROXY = "https_proxy",
+        git [],
+        env ["HTTPS_PROXY", "https_proxy"],
+        default "(none)", Both;
+    /// The proxy for `http://` URLs (loopback only); upper-case `HTTP_PROXY` is never read.
+    HTTP_PROXY = "http_proxy",
+        git [],
+        env ["http_proxy"],
+        default "(none)", Both;
+    /// The proxy for URLs with no scheme-specific one.
+    ALL_PROXY = "all_proxy",
+        git [],
+        env ["ALL_PROXY", "all_proxy"],
+        default "(none)", Both;
+    /// Hosts, domains, addresses and CIDR ranges reached without a proxy (`*`: all).
+    NO_PROXY = "no_proxy",
+        git [],
+        env ["NO_PROXY", "no_proxy"],
+        default "(none)", Both;
     /// A Sigstore `trusted_root.json` replacing the embedded public-good trust root
     /// (`--trusted-root` wins over both).
     TRUSTED_ROOT = "trustedRoot",

@@ -463,17 +463,9 @@ fn b64_member(v: &Option<String>) -> Result<Vec<u8>, String> {
 
 fn verify_with(k: &Jwk, alg: &str, input: &[u8], sig: &[u8]) -> Result<(), String> {
     if alg == "RS256" {
-        use rsa::signature::Verifier;
         let n = b64_member(&k.n)?;
         let e = b64_member(&k.e)?;
-        let key = rsa::RsaPublicKey::new(
-            rsa::BoxedUint::from_be_slice_vartime(&n),
-            rsa::BoxedUint::from_be_slice_vartime(&e),
-        )
-        .map_err(|e| format!("RSA key: {e}"))?;
-        let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key);
-        let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|e| e.to_string())?;
-        vk.verify(input, &sig).map_err(|e| e.to_string())
+        crate::oidc::jwt::rs256_verify(&n, &e, input, sig).map_err(|e| e.to_string())
     } else {
         use p256::ecdsa::signature::Verifier;
         if k.crv.as_deref() != Some("P-256") {

@@ -83,9 +83,9 @@ const INVALID_CSR: &str = "The certificate signing request could not be parsed";
 const CA_ERROR: &str = "error communicating with CA backend";
 
 /// A builder profile that adds nothing: every extension is added explicitly, in order.
-struct Explicit {
-    subject: Name,
-    issuer: Name,
+pub(super) struct Explicit {
+    pub(super) subject: Name,
+    pub(super) issuer: Name,
 }
 
 impl BuilderProfile for Explicit {
@@ -105,11 +105,15 @@ impl BuilderProfile for Explicit {
     }
 }
 
-fn der_err(e: impl std::fmt::Display) -> TestbedError {
+pub(super) fn der_err(e: impl std::fmt::Display) -> TestbedError {
     TestbedError::Crypto(format!("X.509: {e}"))
 }
 
-fn ext<T: Encode>(oid: ObjectIdentifier, critical: bool, v: &T) -> Result<Extension, TestbedError> {
+pub(super) fn ext<T: Encode>(
+    oid: ObjectIdentifier,
+    critical: bool,
+    v: &T,
+) -> Result<Extension, TestbedError> {
     Ok(Extension {
         extn_id: oid,
         critical,
@@ -126,15 +130,15 @@ fn raw_ext(oid: ObjectIdentifier, bytes: &[u8]) -> Result<Extension, TestbedErro
 }
 
 /// RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents.
-fn ski_of(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
+pub(super) fn ski_of(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
     Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
 }
 
-fn time_at(unix: u64) -> Result<Time, TestbedError> {
+pub(super) fn time_at(unix: u64) -> Result<Time, TestbedError> {
     Time::try_from(UNIX_EPOCH + Duration::from_secs(unix)).map_err(der_err)
 }
 
-fn random_serial() -> Result<SerialNumber, TestbedError> {
+pub(super) fn random_serial() -> Result<SerialNumber, TestbedError> {
     let mut b = crypto::random_bytes(20)?;
     b[0] &= 0x7f; // positive
     b[0] |= 0x01; // and no leading zero octet, so it stays 20 bytes

@@ -39,6 +39,7 @@ mod merkle;
 mod oidc;
 mod rekor;
 mod store;
+pub mod tls;
 mod trust;
 
 use std::path::{Path, PathBuf};
@@ -127,6 +128,10 @@ pub struct TestbedConfig {
     /// with hostile issuer text (newlines, NULs). `None` (the default): the token's `iss`, as
     /// Fulcio does.
     pub certificate_issuer: Option<String>,
+    /// Serve every service over HTTPS ([`tls`]): a CA of the testbed's own, written as
+    /// `DIR/tls-ca.pem`, and `https://127.0.0.1:<port>` URLs. Clients must trust the CA
+    /// (`SSL_CERT_FILE` or `gitseal.caBundle`).
+    pub tls: bool,
 }
 
 impl Default for TestbedConfig {
@@ -149,6 +154,7 @@ impl Default for TestbedConfig {
             consent_page: false,
             email_in_id_token: true,
             certificate_issuer: None,
+            tls: false,
         }
     }
 }
@@ -398,6 +404,8 @@ struct App {
 
 /// A running testbed. Stops (and removes its private directory, if it made one) on drop.
 pub struct Testbed {
+    /// The TLS front (`tls`), stopped before the server it relays to.
+    tls_front: Option<tls::TlsFront>,
     server: HttpServer,
     app: Arc<App>,
     dir: PathBuf,
@@ -519,9 +527,21 @@ impl Testbed {
         let (entries, log_file) = store.open_log()?;
 
         let stop = Arc::new(StopSignal::default());
+        // With TLS the front takes the configured port and the plain listener any free one.
+        let plain_port = if config.tls { 0 } else { config.port };
         let mut server =
-            HttpServer::bind(config.port, Arc::clone(&stop)).map_err(TestbedError::Http)?;
-        let base_url = format!("http://127.0.0.1:{}", server.port());
+            HttpServer::bind(plain_port, Arc::clone(&stop)).map_err(TestbedError::Http)?;
+        let tls_front = if config.tls {
+            let ca = tls::TlsCa::new("gitseal-testbed-tls")?;
+            store::write_atomic(&dir.join("tls-ca.pem"), ca.ca_pem().as_bytes(), false)?;
+            Some(tls::TlsFront::start(&ca, config.port, server.port())?)
+        } else {
+            None
+        };
+        let base_url = match &tls_front {
+            Some(front) => format!("https://127.0.0.1:{}", front.port()),
+            None => format!("http://127.0.0.1:{}", server.port()),
+        };
         let issuer_url = format!("{base_url}/oidc");
 
         let issuer = oidc::Issuer::new(
@@ -636,6 +656,7 @@ impl Testbed {
             .serve(Arc::new(move |req| handler_app.handle(req)))
             .map_err(TestbedError::Http)?;
         Ok(Testbed {
+            tls_front,
             server,
             app,
             dir,
@@ -646,14 +667,22 @@ impl Testbed {
         })
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (`https://` with [`TestbedConfig::tls`]).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
-    /// The bound port.
+    /// The bound port (the TLS front's with [`TestbedConfig::tls`]).
     pub fn port(&self) -> u16 {
-        self.server.port()
+        self.tls_front
+            .as_ref()
+            .map_or_else(|| self.server.port(), tls::TlsFront::port)
+    }
+
+    /// `DIR/tls-ca.pem`, the CA of the testbed's HTTPS certificate, with
+    /// [`TestbedConfig::tls`].
+    pub fn tls_ca_path(&self) -> Option<PathBuf> {
+        self.tls_front.as_ref().map(|_| self.dir.join("tls-ca.pem"))
     }
 
     /// Fulcio's base URL (same as [`base_url`](Self::base_url)).
@@ -752,8 +781,12 @@ impl Testbed {
             ("GITSEAL_URL_OPENER", url_opener.to_owned()),
             ("GITSEAL_TESTBED_IDENTITY", self.identity()),
         ];
+        // With TLS, gitseal must trust the testbed's CA: added to the system's, not instead.
+        let ca = self
+            .tls_ca_path()
+            .map(|p| ("GITSEAL_CA_BUNDLE", p.display().to_string()));
         let mut text = String::from("# gitseal testbed: source this file to point gitseal at it\n");
-        for (k, v) in vars {
+        for (k, v) in vars.into_iter().chain(ca) {
             text.push_str(&format!("export {k}={}\n", shell_quote(&v)));
         }
         store::write_atomic(&path, text.as_bytes(), false)?;
@@ -766,6 +799,9 @@ impl Testbed {
     }
 
     fn shutdown(&mut self) {
+        if let Some(mut front) = self.tls_front.take() {
+            front.shutdown();
+        }
         self.server.shutdown();
         if self.remove_dir_on_drop {
             let _ = std::fs::remove_dir_all(&self.dir);
