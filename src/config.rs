@@ -5,7 +5,11 @@
 //! built-in default < git config `gitsign.*` < git config `gitseal.*` < `SIGSTORE_*` env <
 //! `GITSIGN_*` env < `GITSEAL_*` env < command-line flags. An environment variable counts only
 //! when set. This module reads (git config via one `git config` call, the environment it is
-//! handed) and never touches the network.
+//! handed) and never touches the network. It is also the one place git is run at all
+//! ([`run_git`]: `gitseal setup` writes git config through it, `gitseal doctor` asks git's
+//! version). Every key and variable is named once, in [`table`].
+
+pub mod table;
 
 use crate::trust::{TrustError, TrustRoot};
 use std::collections::BTreeMap;
@@ -130,23 +134,28 @@ impl GitConfig {
     /// GIT_CONFIG_* variables mean exactly what they mean to git. (Starting it from a thread
     /// instead was measured slower: `scripts/bench`, per-invocation row.)
     pub fn start(cwd: &Path) -> PendingGitConfig {
-        // The one place gitseal runs `git config` (and, with `oidc::opener`, one of two that
-        // start a process; scripts/clippy.toml): git itself reads its configuration files.
-        #[allow(clippy::disallowed_methods)]
-        let child = std::process::Command::new("git")
-            .current_dir(cwd)
-            .args([
-                "config",
-                "-z",
-                "--get-regexp",
-                r"^(gitseal|gitsign|user|gpg)\.",
-            ])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run git: {e}"));
+        let child = spawn_git(cwd, &["config", "-z", "--get-regexp", Self::KEYS]);
         PendingGitConfig { child }
+    }
+
+    /// The keys gitseal reads (and `gitseal config` shows): `gitseal.*`, `gitsign.*`,
+    /// `user.*` and `gpg.*`.
+    const KEYS: &str = r"^(gitseal|gitsign|user|gpg)\.";
+
+    /// [`GitConfig::load`] together with the scope of each entry (`git config
+    /// --show-scope`), for `gitseal config`, which says where each value came from.
+    pub fn load_scoped(cwd: &Path) -> Result<(Self, table::Scopes), ConfigError> {
+        let out = run_git(
+            cwd,
+            &["config", "-z", "--show-scope", "--get-regexp", Self::KEYS],
+        )?;
+        let no_match = out.status.code() == Some(1) && out.stdout.is_empty();
+        if !out.status.success() && !no_match {
+            return Err(ConfigError::Git(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
+        Ok(table::Scopes::parse_z(&out.stdout))
     }
 
     /// Parses `git config -z --get-regexp` output: `key\nvalue\0` (no `\n` for valueless keys).
@@ -196,6 +205,51 @@ impl GitConfig {
     }
 }
 
+/// Starts `git ARGS` in `cwd` with stdin closed and stdout and stderr piped.
+fn spawn_git(cwd: &Path, args: &[&str]) -> Result<std::process::Child, String> {
+    // The one place gitseal runs git (and, with `oidc::opener`, one of two that start a
+    // process; scripts/clippy.toml): git itself reads and writes its configuration files,
+    // and `gitseal doctor` asks it its version.
+    #[allow(clippy::disallowed_methods)]
+    std::process::Command::new("git")
+        .current_dir(cwd)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))
+}
+
+/// Runs `git ARGS` in `cwd` to completion (`git config` reads and writes for `gitseal
+/// setup`, `git --version` for `gitseal doctor`). The exit status is the caller's to judge.
+pub fn run_git(cwd: &Path, args: &[&str]) -> Result<std::process::Output, ConfigError> {
+    spawn_git(cwd, args)
+        .and_then(|c| {
+            c.wait_with_output()
+                .map_err(|e| format!("cannot run git: {e}"))
+        })
+        .map_err(ConfigError::Git)
+}
+
+/// Where signing appends its messages when there is no terminal and no log file is configured
+/// (`gitsign.logPath` / `GITSEAL_LOG`): git shows a signing program's stderr only when signing
+/// fails, so from an IDE or GUI the messages (the Rekor entry's index, a device-flow code)
+/// would otherwise be lost. `$XDG_STATE_HOME/gitseal/sign.log` (absolute only, as the XDG
+/// Base Directory spec requires), else `~/.local/state/gitseal/sign.log`.
+pub fn no_terminal_log_path(env: &Env) -> Option<PathBuf> {
+    env.get("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .map(|p| p.join("gitseal"))
+        .or_else(|| {
+            env.get("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| Path::new(h).join(".local/state/gitseal"))
+        })
+        .map(|d| d.join("sign.log"))
+}
+
 /// Which files make up the trust root, as plain data ([`TrustRootInputs::resolve`]), so two
 /// configurations can be compared before anything is read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -219,24 +273,14 @@ impl TrustRootInputs {
     pub fn resolve(flag: Option<&Path>, env: &Env, git: &GitConfig) -> Self {
         let file = flag
             .map(Path::to_path_buf)
-            .or_else(|| env.get("GITSEAL_TRUSTED_ROOT").map(PathBuf::from))
-            .or_else(|| git.get("gitseal.trustedRoot").map(PathBuf::from))
+            .or_else(|| table::TRUSTED_ROOT.value(git, env).map(PathBuf::from))
             .filter(|p| !p.as_os_str().is_empty());
-        let fulcio_pem = env
-            .last_set(&[
-                "SIGSTORE_ROOT_FILE",
-                "SIGSTORE_FULCIO_ROOT",
-                "GITSIGN_FULCIO_ROOT",
-            ])
-            .or_else(|| git.get("gitsign.fulcioRoot"))
-            .filter(|p| !p.is_empty())
-            .map(str::to_string);
-        let env_path = |name: &str| env.get(name).filter(|p| !p.is_empty()).map(str::to_string);
+        let path = |s: &table::Setting| s.value(git, env).filter(|p| !p.is_empty());
         Self {
             file,
-            fulcio_pem,
-            rekor_keys: env_path("SIGSTORE_REKOR_PUBLIC_KEY"),
-            ct_keys: env_path("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"),
+            fulcio_pem: path(&table::FULCIO_ROOT),
+            rekor_keys: path(&table::REKOR_PUBLIC_KEY),
+            ct_keys: path(&table::CT_LOG_PUBLIC_KEY),
         }
     }
 
@@ -423,8 +467,8 @@ impl Http {
     /// Reads the two settings over `defaults`; an invalid value is an error naming the key or
     /// variable it came from.
     pub fn resolve(git: &GitConfig, env: &Env, defaults: Self) -> Result<Self, ConfigError> {
-        let number = |key: &str, var: &str, min: u32| -> Result<Option<u32>, ConfigError> {
-            match setting_named(git, env, &[key], &[var]) {
+        let number = |s: &table::Setting, min: u32| -> Result<Option<u32>, ConfigError> {
+            match s.named(git, env) {
                 None => Ok(None),
                 Some((_, s)) if s.is_empty() => Ok(None),
                 Some((name, s)) => match s.parse::<u32>().ok().filter(|n| *n >= min) {
@@ -436,12 +480,10 @@ impl Http {
                 },
             }
         };
-        let timeout = number("gitseal.httpTimeout", "GITSEAL_HTTP_TIMEOUT", 1)?
-            .map_or(defaults.timeout, |n| {
-                std::time::Duration::from_secs(u64::from(n))
-            });
-        let retries =
-            number("gitseal.httpRetries", "GITSEAL_HTTP_RETRIES", 0)?.unwrap_or(defaults.retries);
+        let timeout = number(&table::HTTP_TIMEOUT, 1)?.map_or(defaults.timeout, |n| {
+            std::time::Duration::from_secs(u64::from(n))
+        });
+        let retries = number(&table::HTTP_RETRIES, 0)?.unwrap_or(defaults.retries);
         Ok(Self { timeout, retries })
     }
 }
@@ -486,6 +528,8 @@ pub struct SignSettings {
     pub http_timeout: std::time::Duration,
     /// Retries after a connection error or 5xx.
     pub http_retries: u32,
+    /// TLS trust (and, later, proxies): [`crate::net::NetSettings`].
+    pub net: crate::net::NetSettings,
 }
 
 /// The default public-good Fulcio.
@@ -496,21 +540,9 @@ pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
 impl SignSettings {
     /// Resolves every signing setting (README "Configuration" lists the keys and variables).
     pub fn resolve(git: &GitConfig, env: &Env) -> Result<Self, ConfigError> {
-        let get = |key: &str, vars: &[&str]| {
-            let gitsign = format!("gitsign.{key}");
-            let gitseal = format!("gitseal.{key}");
-            setting(git, env, &[gitsign.as_str(), gitseal.as_str()], vars)
-        };
-        let oidc = |key: &str, suffix: &str| {
-            let vars = [
-                format!("SIGSTORE_{suffix}"),
-                format!("GITSIGN_{suffix}"),
-                format!("GITSEAL_{suffix}"),
-            ];
-            let v: Vec<&str> = vars.iter().map(String::as_str).collect();
-            get(key, &v)
-        };
-        let mode = get("rekorMode", &["GITSIGN_REKOR_MODE", "GITSEAL_REKOR_MODE"]);
+        use table::*;
+        let get = |s: &Setting| s.value(git, env);
+        let mode = get(&REKOR_MODE);
         let rekor_mode = match mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("") | Some("offline") => crate::sign::RekorMode::Offline,
             Some("online") => crate::sign::RekorMode::Online,
@@ -525,51 +557,53 @@ impl SignSettings {
             timeout: http_timeout,
             retries: http_retries,
         } = Http::resolve(git, env, Http::SIGNING)?;
-        let autoclose_timeout = oidc("autocloseTimeout", "AUTOCLOSE_TIMEOUT")
+        let autoclose_timeout = get(&AUTOCLOSE_TIMEOUT)
             .and_then(|s| s.parse::<u32>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(6);
-        Ok(Self {
-            fulcio_url: get(
-                "fulcio",
-                &[
-                    "SIGSTORE_FULCIO_URL",
-                    "GITSIGN_FULCIO_URL",
-                    "GITSEAL_FULCIO_URL",
-                ],
-            )
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| DEFAULT_FULCIO_URL.into()),
+        Self {
+            fulcio_url: get(&FULCIO)
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| DEFAULT_FULCIO_URL.into()),
             rekor_url: rekor_url(git, env),
             rekor_mode,
-            token_provider: oidc("tokenProvider", "TOKEN_PROVIDER").unwrap_or_default(),
-            issuer: oidc("issuer", "OIDC_ISSUER")
+            token_provider: get(&TOKEN_PROVIDER).unwrap_or_default(),
+            issuer: get(&ISSUER)
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| crate::oidc::DEFAULT_ISSUER.into()),
-            client_id: oidc("clientID", "OIDC_CLIENT_ID")
+            client_id: get(&CLIENT_ID)
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| crate::oidc::DEFAULT_CLIENT_ID.into()),
-            client_secret_file: oidc("clientSecretFile", "OIDC_CLIENT_SECRET_FILE")
+            client_secret_file: get(&CLIENT_SECRET_FILE)
                 .filter(|s| !s.is_empty())
                 .map(PathBuf::from),
-            redirect_url: oidc("redirectURL", "OIDC_REDIRECT_URL").unwrap_or_default(),
-            connector_id: oidc("connectorID", "CONNECTOR_ID").unwrap_or_default(),
-            url_opener: get("urlOpener", &["GITSIGN_URL_OPENER", "GITSEAL_URL_OPENER"])
-                .unwrap_or_default(),
-            autoclose: oidc("autoclose", "AUTOCLOSE").is_none_or(|v| truthy(&v)),
+            redirect_url: get(&REDIRECT_URL).unwrap_or_default(),
+            connector_id: get(&CONNECTOR_ID).unwrap_or_default(),
+            url_opener: get(&URL_OPENER).unwrap_or_default(),
+            autoclose: get(&AUTOCLOSE).is_none_or(|v| truthy(&v)),
             autoclose_timeout,
-            match_committer: match get("matchCommitter", &[]) {
+            match_committer: match get(&MATCH_COMMITTER) {
                 Some(v) => parse_bool("gitsign.matchCommitter", &v)?,
                 None => false,
             },
-            committer_name: git.get("user.name").unwrap_or_default().to_string(),
-            committer_email: git.get("user.email").unwrap_or_default().to_string(),
-            log_path: get("logPath", &["GITSIGN_LOG", "GITSEAL_LOG"])
-                .filter(|s| !s.is_empty())
-                .map(PathBuf::from),
+            committer_name: get(&USER_NAME).unwrap_or_default(),
+            committer_email: get(&USER_EMAIL).unwrap_or_default(),
+            log_path: get(&LOG_PATH).filter(|s| !s.is_empty()).map(PathBuf::from),
             http_timeout,
             http_retries,
-        })
+            net: crate::net::NetSettings::resolve(git, env)?,
+        }
+        .https_only(git, env)
+    }
+
+    /// The HTTPS-only rule ([`crate::net::https`]) for the three service URLs, before any
+    /// connection: a plain `http://` URL to a non-loopback host is a configuration error
+    /// naming the key or variable it came from.
+    fn https_only(self, git: &GitConfig, env: &Env) -> Result<Self, ConfigError> {
+        require_https(git, env, &table::FULCIO, &self.fulcio_url)?;
+        require_https(git, env, &table::REKOR, &self.rekor_url)?;
+        require_https(git, env, &table::ISSUER, &self.issuer)?;
+        Ok(self)
     }
 
     /// The effective configuration as `key = value` lines, with no secrets (the client secret
@@ -619,18 +653,26 @@ impl SignSettings {
 /// The Rekor URL: `gitsign.rekor` < `gitseal.rekor` < `SIGSTORE_REKOR_URL` <
 /// `GITSIGN_REKOR_URL` < `GITSEAL_REKOR_URL`, default the public instance.
 pub fn rekor_url(git: &GitConfig, env: &Env) -> String {
-    setting(
-        git,
-        env,
-        &["gitsign.rekor", "gitseal.rekor"],
-        &[
-            "SIGSTORE_REKOR_URL",
-            "GITSIGN_REKOR_URL",
-            "GITSEAL_REKOR_URL",
-        ],
-    )
-    .filter(|s| !s.is_empty())
-    .unwrap_or_else(|| DEFAULT_REKOR_URL.into())
+    table::REKOR
+        .value(git, env)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_REKOR_URL.into())
+}
+
+/// [`crate::net::https::check`] for a URL setting's value, as a [`ConfigError`] naming the
+/// key or variable in force (a default never fails: the defaults are `https://`).
+fn require_https(
+    git: &GitConfig,
+    env: &Env,
+    setting: &table::Setting,
+    url: &str,
+) -> Result<(), ConfigError> {
+    crate::net::https::check(url).map_err(|e| ConfigError::Invalid {
+        key: setting
+            .named(git, env)
+            .map_or_else(|| setting.names.to_string(), |(n, _)| n),
+        detail: format!("{url:?}: {e}"),
+    })
 }
 
 /// What verification needs besides the trust root and the identity flags: where (and whether)
@@ -665,7 +707,7 @@ impl VerifySettings {
         env: &Env,
         top: impl FnOnce() -> PathBuf,
     ) -> Result<Self, ConfigError> {
-        let offline = match setting_named(git, env, &["gitseal.offline"], &["GITSEAL_OFFLINE"]) {
+        let offline = match table::OFFLINE.named(git, env) {
             Some((name, v)) => parse_bool(&name, &v)?,
             None => false,
         };
@@ -673,11 +715,8 @@ impl VerifySettings {
         // never "none". An empty policy would fall back to the gitseal.identity keys or the
         // committer rule, an empty trust root to the public-good one: both wider than what
         // was configured.
-        for (keys, vars) in [
-            (&["gitseal.policy"][..], &["GITSEAL_POLICY"][..]),
-            (&["gitseal.trustedRoot"][..], &["GITSEAL_TRUSTED_ROOT"][..]),
-        ] {
-            if let Some((name, v)) = setting_named(git, env, keys, vars)
+        for s in [&table::POLICY, &table::TRUSTED_ROOT] {
+            if let Some((name, v)) = s.named(git, env)
                 && v.trim().is_empty()
             {
                 return Err(ConfigError::Invalid {
@@ -686,8 +725,8 @@ impl VerifySettings {
                 });
             }
         }
-        let cache_dir = env
-            .get("GITSEAL_CACHE_DIR")
+        let cache_dir = table::CACHE_DIR
+            .value(git, env)
             .filter(|s| !s.is_empty())
             .map(PathBuf::from)
             .or_else(|| {
@@ -701,7 +740,8 @@ impl VerifySettings {
                     .filter(|s| !s.is_empty())
                     .map(|h| Path::new(h).join(".cache").join("gitseal"))
             });
-        let policy_file = setting(git, env, &["gitseal.policy"], &["GITSEAL_POLICY"])
+        let policy_file = table::POLICY
+            .value(git, env)
             .filter(|s| !s.is_empty())
             .map(|p| match (p.strip_prefix("~/"), env.get("HOME")) {
                 (Some(rest), Some(home)) => Path::new(home).join(rest),
@@ -712,8 +752,12 @@ impl VerifySettings {
             timeout: http_timeout,
             retries: http_retries,
         } = Http::resolve(git, env, Http::VERIFICATION)?;
+        let rekor = rekor_url(git, env);
+        if !offline {
+            require_https(git, env, &table::REKOR, &rekor)?;
+        }
         Ok(Self {
-            rekor_url: rekor_url(git, env),
+            rekor_url: rekor,
             offline,
             cache_dir,
             policy_file,
@@ -1025,6 +1069,62 @@ mod sign_settings_tests {
                 .unwrap()
                 .match_committer
         );
+    }
+
+    #[test]
+    fn plain_http_service_urls_are_config_errors_naming_the_setting() {
+        for (git, vars, named) in [
+            (
+                &[("gitsign.fulcio", "http://fulcio.example")][..],
+                &[][..],
+                "gitsign.fulcio",
+            ),
+            (
+                &[("gitsign.fulcio", "https://fulcio.example")],
+                &[("SIGSTORE_FULCIO_URL", "http://f.example")],
+                "SIGSTORE_FULCIO_URL",
+            ),
+            (
+                &[("gitseal.rekor", "http://rekor.example")],
+                &[],
+                "gitseal.rekor",
+            ),
+            (
+                &[],
+                &[("GITSEAL_REKOR_URL", "http://10.0.0.1")],
+                "GITSEAL_REKOR_URL",
+            ),
+            (
+                &[("gitsign.issuer", "http://oauth2.example")],
+                &[],
+                "gitsign.issuer",
+            ),
+            (
+                &[],
+                &[("GITSIGN_OIDC_ISSUER", "http://idp.example")],
+                "GITSIGN_OIDC_ISSUER",
+            ),
+        ] {
+            let env = Env::from_pairs(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            let e = SignSettings::resolve(&GitConfig::from_pairs(git), &env).unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.starts_with(&format!("invalid {named}: ")), "{msg}");
+            assert!(msg.contains("https://"), "{msg}");
+        }
+        // Loopback over plain HTTP is fine (the testbed).
+        let git = GitConfig::from_pairs(&[
+            ("gitsign.fulcio", "http://127.0.0.1:5555"),
+            ("gitsign.rekor", "http://localhost:5556"),
+            ("gitsign.issuer", "http://[::1]:5557/dex"),
+        ]);
+        assert!(SignSettings::resolve(&git, &Env::default()).is_ok());
+        // Verification: only when it would look entries up.
+        let git = GitConfig::from_pairs(&[("gitsign.rekor", "http://rekor.example")]);
+        let root = || PathBuf::from("/");
+        let e = VerifySettings::resolve(&git, &Env::default(), root).unwrap_err();
+        assert!(e.to_string().starts_with("invalid gitsign.rekor: "), "{e}");
+        let offline = Env::from_pairs([("GITSEAL_OFFLINE".to_string(), "1".to_string())]);
+        assert!(VerifySettings::resolve(&git, &offline, root).is_ok());
     }
 
     #[test]

@@ -118,9 +118,7 @@ impl FulcioError {
             }
             FulcioError::Transport(_)
             | FulcioError::Rejected { .. }
-            | FulcioError::Malformed { .. } => {
-                "check gitsign.fulcio (or GITSIGN_FULCIO_URL / SIGSTORE_FULCIO_URL)"
-            }
+            | FulcioError::Malformed { .. } => crate::config::table::FULCIO.check,
             FulcioError::BadCertificate { .. } | FulcioError::KeyMismatch => {
                 "the server at gitsign.fulcio does not behave like Fulcio; check gitsign.fulcio"
             }

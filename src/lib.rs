@@ -15,10 +15,12 @@
 //! | [`git`] | git objects and history: the one commit/tag header parser, with git's rules ([`git::header`]); splitting commit/tag objects into payload and signature exactly as git does, object ids ([`git::object`]); the repository reader (gix): objects under the size limit, refs, peeling, a push's quarantine, the top directory relative settings are anchored to ([`git::repo`]); revision arguments and pushes → the commits and tags to verify, git's `limit_list` walk ([`git::walk`]) |
 //! | [`trust`] | the Sigstore trust root (Fulcio CAs, Rekor keys, CT log keys) |
 //! | [`rekor`] | transparency-log data: canonical bodies, entries, Merkle proofs, checkpoints; the Rekor v1 HTTP client ([`rekor::client`]) |
+//! | [`net`] | network rules decided before a socket opens: HTTPS only ([`net::https`]), TLS trust anchors ([`net::tls`]: OS store, `SSL_CERT_FILE`/`SSL_CERT_DIR`, `gitseal.caBundle`), proxies with curl's rules ([`net::proxy`]) |
 //! | [`transport`] | the HTTP client (timeouts, retries, size limits); the only module that opens sockets to services |
 //! | [`fulcio`] | Fulcio certificate requests |
 //! | [`oidc`] | getting an OIDC identity token (ambient CI, browser with PKCE, device code); starting the user's URL opener ([`oidc::opener`]) |
 //! | [`sign`] | the signing sequence, and its two trust checks: the certificate Fulcio issued ([`sign::check_issued_certificate`]) and the finished signature ([`sign::verify_candidate`]); `gitsign.matchCommitter` is decided in [`policy::committer`] |
+//! | [`credcache`] | the signing credential cache (issue 12): an interactive or device login's ephemeral key + Fulcio leaf in the OS secret store (or a private runtime-directory file), keyed by who the certificate speaks for and checked before every reuse |
 //! | [`pubkey`] | ECDSA P-256/P-384 verifying keys |
 //! | [`tlv`] | raw DER slices where signatures cover received bytes |
 //! | [`x509`] | facts about certificates: raw TBS, SANs, Fulcio extensions, fingerprints |
@@ -44,9 +46,11 @@ pub mod cli;
 pub mod clock;
 pub mod cms;
 pub mod config;
+pub mod credcache;
 pub mod fulcio;
 pub mod git;
 pub mod gpg_status;
+pub mod net;
 pub mod oidc;
 pub mod oids;
 pub mod policy;

@@ -61,6 +61,39 @@ pub const FULCIO_OTHERNAME_SAN: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.7");
 /// Fulcio .1.8: OIDC issuer (V2), DER UTF8String.
 pub const FULCIO_ISSUER_V2: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.8");
 
+// Fulcio .1.9–.1.22: the CI claims of `docs/oid-info.md`, each a DER UTF8String (sigstore-go
+// `pkg/fulcio/certificate/extensions.go`, a copy of Fulcio's `pkg/certificate/extensions.go`).
+/// Fulcio .1.9: Build Signer URI (DER UTF8String).
+pub const FULCIO_BUILD_SIGNER_URI: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.9");
+/// Fulcio .1.10: Build Signer Digest (DER UTF8String).
+pub const FULCIO_BUILD_SIGNER_DIGEST: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.10");
+/// Fulcio .1.11: Runner Environment (DER UTF8String).
+pub const FULCIO_RUNNER_ENVIRONMENT: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.11");
+/// Fulcio .1.12: Source Repository URI (DER UTF8String).
+pub const FULCIO_SOURCE_REPOSITORY_URI: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.12");
+/// Fulcio .1.13: Source Repository Digest (DER UTF8String).
+pub const FULCIO_SOURCE_REPOSITORY_DIGEST: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.13");
+/// Fulcio .1.14: Source Repository Ref (DER UTF8String).
+pub const FULCIO_SOURCE_REPOSITORY_REF: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.14");
+/// Fulcio .1.15: Source Repository Identifier (DER UTF8String).
+pub const FULCIO_SOURCE_REPOSITORY_IDENTIFIER: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.15");
+/// Fulcio .1.16: Source Repository Owner URI (DER UTF8String).
+pub const FULCIO_SOURCE_REPOSITORY_OWNER_URI: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.16");
+/// Fulcio .1.17: Source Repository Owner Identifier (DER UTF8String).
+pub const FULCIO_SOURCE_REPOSITORY_OWNER_IDENTIFIER: Oid =
+    Oid::new_unwrap("1.3.6.1.4.1.57264.1.17");
+/// Fulcio .1.18: Build Config URI (DER UTF8String).
+pub const FULCIO_BUILD_CONFIG_URI: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.18");
+/// Fulcio .1.19: Build Config Digest (DER UTF8String).
+pub const FULCIO_BUILD_CONFIG_DIGEST: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.19");
+/// Fulcio .1.20: Build Trigger (DER UTF8String).
+pub const FULCIO_BUILD_TRIGGER: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.20");
+/// Fulcio .1.21: Run Invocation URI (DER UTF8String).
+pub const FULCIO_RUN_INVOCATION_URI: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.1.21");
+/// Fulcio .1.22: Source Repository Visibility At Signing (DER UTF8String).
+pub const FULCIO_SOURCE_REPOSITORY_VISIBILITY_AT_SIGNING: Oid =
+    Oid::new_unwrap("1.3.6.1.4.1.57264.1.22");
+
 /// gitsign's unsigned attribute: the Rekor `TransparencyLogEntry` protobuf (compat §2.4).
 pub const GITSIGN_TLOG_ENTRY: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.3.1");
 /// Arc of the early per-field encoding 1.3.6.1.4.1.57264.3.0–3.8 (corpus object c47e8bf5).

@@ -17,6 +17,11 @@
 //!    own verifier) — nothing is returned (and so nothing reaches git) that did not pass it;
 //! 7. the armored signature and the values for `[GNUPG:] SIG_CREATED`.
 //!
+//! With [`sign_with_cache`], steps 1–3 may instead take the key and certificate of an earlier
+//! login from a [`CredentialCache`] ([`crate::credcache`], which checks them first); the
+//! certificate check of step 3, matchCommitter and steps 4–7 run on it unchanged, so each
+//! signature still gets its own Rekor entry and its own verify-before-emit check.
+//!
 //! The two trust checks are named functions here, and the CLI wires them in as
 //! [`Services::certificate_check`] and the [`SelfCheck`] (tests of the sequence inject their
 //! own). This module must not print, read configuration, or open sockets itself; errors say
@@ -308,9 +313,7 @@ impl SignError {
             }
             SignError::Rekor(_)
             | SignError::RekorEntryMismatch { .. }
-            | SignError::RekorEntryIncomplete { .. } => {
-                "check gitsign.rekor (or GITSIGN_REKOR_URL / SIGSTORE_REKOR_URL)"
-            }
+            | SignError::RekorEntryIncomplete { .. } => crate::config::table::REKOR.check,
             SignError::UnknownObjectKind => "set gitsign.rekorMode=offline to sign other data",
             SignError::SelfCheck(_) => {
                 "check that gitsign.fulcio, gitsign.rekor and the trust root (gitsign.fulcioRoot, SIGSTORE_REKOR_PUBLIC_KEY) belong to the same Sigstore instance"
@@ -320,13 +323,31 @@ impl SignError {
     }
 }
 
-/// Runs the signing sequence (module docs). The ephemeral key never leaves this function and is
-/// zeroized on drop (`ecdsa::SigningKey` zeroizes its scalar).
+/// A store of earlier credentials (ephemeral key + Fulcio leaf) for [`sign_with_cache`]: one
+/// login per certificate lifetime instead of one per signature (issue 12; the implementation
+/// is [`crate::credcache`]). `load` returns only a credential it has checked (key matches the
+/// leaf, chain, SCT, time left); [`sign_with_cache`] still runs
+/// [`Services::certificate_check`], matchCommitter and the verify-before-emit check on it
+/// exactly as on a fresh one, and every signature still gets its own Rekor entry.
+pub trait CredentialCache {
+    /// A usable cached credential, or `None` (an unusable one is removed first).
+    fn load(&mut self) -> Option<(SigningKey, FulcioChain)>;
+    /// Keeps a fresh credential that passed the certificate check.
+    fn store(&mut self, key: &SigningKey, chain: &FulcioChain);
+}
+
+/// Runs the signing sequence (module docs) with a fresh key and certificate. The ephemeral key
+/// never leaves this function and is zeroized on drop (`ecdsa::SigningKey` zeroizes its scalar).
 pub fn sign(
     request: &SignRequest<'_>,
     services: &mut Services<'_>,
     verify_before_emit: SelfCheck<'_>,
 ) -> Result<SignOutput, SignError> {
+    sign_with_cache(request, services, None, verify_before_emit)
+}
+
+/// Steps 1–3 of the sequence: a token, a fresh key, a certificate for it.
+fn fresh_credential(services: &mut Services<'_>) -> Result<(SigningKey, FulcioChain), SignError> {
     let token = services.tokens.token().map_err(SignError::Token)?;
     let subject = token.fulcio_subject().map_err(SignError::Subject)?;
 
@@ -340,8 +361,30 @@ pub fn sign(
         .request_certificate(&token, key.verifying_key(), &proof.to_der().to_bytes())
         .map_err(SignError::Fulcio)?;
     drop(token);
+    Ok((key, chain))
+}
+
+/// [`sign`], first asking `cache` for a credential of an earlier login and keeping a fresh one
+/// in it ([`CredentialCache`]). The key is only ever held in memory here (zeroized on drop);
+/// what the cache does with it is the cache's business.
+pub fn sign_with_cache(
+    request: &SignRequest<'_>,
+    services: &mut Services<'_>,
+    mut cache: Option<&mut dyn CredentialCache>,
+    verify_before_emit: SelfCheck<'_>,
+) -> Result<SignOutput, SignError> {
+    let (key, chain, fresh) = match cache.as_mut().and_then(|c| c.load()) {
+        Some((key, chain)) => (key, chain, false),
+        None => {
+            let (key, chain) = fresh_credential(services)?;
+            (key, chain, true)
+        }
+    };
     if let Some(check) = services.certificate_check {
         check(&chain).map_err(SignError::CertificateUntrusted)?;
+    }
+    if fresh && let Some(c) = cache {
+        c.store(&key, &chain);
     }
 
     if let Some(c) = request.match_committer {
@@ -823,6 +866,118 @@ mod tests {
         assert!(
             s.log.seen.borrow().len() == 1,
             "nothing logged for the refused signature"
+        );
+    }
+
+    /// A cache stand-in: what it holds, and what it was given.
+    #[derive(Default)]
+    struct FakeCache {
+        held: Option<(SigningKey, FulcioChain)>,
+        stored: Vec<Vec<u8>>,
+    }
+
+    impl CredentialCache for FakeCache {
+        fn load(&mut self) -> Option<(SigningKey, FulcioChain)> {
+            self.held.clone()
+        }
+        fn store(&mut self, _key: &SigningKey, chain: &FulcioChain) {
+            self.stored.push(chain.leaf_der.clone());
+        }
+    }
+
+    #[test]
+    fn a_cached_credential_skips_the_login_but_not_the_checks_or_the_log_entry() {
+        let s = setup();
+        let mut logins = 0;
+        let mut tokens = || {
+            logins += 1;
+            Ok(token())
+        };
+        let mut cache = FakeCache::default();
+        let mut ok = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
+        let pass = |_: &FulcioChain| Ok(());
+        let mut services = Services {
+            tokens: &mut tokens,
+            ca: &s.ca,
+            log: &s.log,
+            clock: &s.clock,
+            certificate_check: Some(&pass),
+        };
+        // Miss: a login, and the fresh credential is offered to the cache.
+        let first = sign_with_cache(
+            &request(RekorMode::Offline),
+            &mut services,
+            Some(&mut cache),
+            &mut ok,
+        )
+        .unwrap();
+        assert_eq!(cache.stored, vec![first.leaf_der.clone()]);
+        // Hit: no login, nothing stored again, the same certificate, its own Rekor entry.
+        let key = SigningKey::try_generate().unwrap();
+        let leaf = fulcio_like_leaf(key.verifying_key(), &s.ca.ca, "dev@example.test");
+        let chain = FulcioChain {
+            leaf_der: leaf.clone(),
+            chain_der: vec![],
+            detached_sct: None,
+        };
+        cache.held = Some((key.clone(), chain.clone()));
+        let second = sign_with_cache(
+            &request(RekorMode::Offline),
+            &mut services,
+            Some(&mut cache),
+            &mut ok,
+        )
+        .unwrap();
+        assert_eq!(logins, 1);
+        assert_eq!(cache.stored.len(), 1);
+        assert_eq!(second.leaf_der, leaf);
+        assert_eq!(
+            s.log.seen.borrow().len(),
+            2,
+            "one Rekor entry per signature"
+        );
+
+        // The certificate check, matchCommitter and the self-check still apply to it.
+        let mut tokens = || Ok(token());
+        let refuse = |_: &FulcioChain| Err("not this CA".to_string());
+        let mut services = Services {
+            tokens: &mut tokens,
+            ca: &s.ca,
+            log: &s.log,
+            clock: &s.clock,
+            certificate_check: Some(&refuse),
+        };
+        let e = sign_with_cache(
+            &request(RekorMode::Offline),
+            &mut services,
+            Some(&mut cache),
+            &mut ok,
+        )
+        .unwrap_err();
+        assert!(matches!(e, SignError::CertificateUntrusted(_)), "{e}");
+        services.certificate_check = Some(&pass);
+        let mut req = request(RekorMode::Offline);
+        req.match_committer = Some(Committer {
+            name: "Other",
+            email: "other@example.test",
+        });
+        let e = sign_with_cache(&req, &mut services, Some(&mut cache), &mut ok).unwrap_err();
+        assert!(matches!(e, SignError::MatchCommitter(_)), "{e}");
+        let mut fail = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> {
+            Err("does not verify".into())
+        };
+        let e = sign_with_cache(
+            &request(RekorMode::Offline),
+            &mut services,
+            Some(&mut cache),
+            &mut fail,
+        )
+        .unwrap_err();
+        assert!(matches!(e, SignError::SelfCheck(_)), "{e}");
+        assert_eq!(
+            cache.stored.len(),
+            1,
+            "a cached credential is never stored again"
         );
     }
 

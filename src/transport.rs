@@ -39,6 +39,20 @@ pub enum Service {
     CiTokenService,
 }
 
+impl Service {
+    /// Where the user sets this service's URL, for errors that must name the setting.
+    pub fn setting(&self) -> &'static str {
+        match self {
+            Service::Fulcio => "gitsign.fulcio / GITSEAL_FULCIO_URL",
+            Service::Rekor => "gitsign.rekor / GITSEAL_REKOR_URL",
+            Service::OidcProvider => {
+                "gitsign.issuer / GITSEAL_OIDC_ISSUER, or the provider's discovery document"
+            }
+            Service::CiTokenService => "ACTIONS_ID_TOKEN_REQUEST_URL",
+        }
+    }
+}
+
 impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -258,6 +272,19 @@ pub enum TransportError {
         /// The URL (query removed).
         url: String,
     },
+    /// The URL breaks the HTTPS-only rule ([`crate::net::https`]): refused before any
+    /// connection.
+    #[error("the {service} URL {url} ({setting}) is refused: {reason}")]
+    Insecure {
+        /// Service.
+        service: Service,
+        /// The URL (query removed).
+        url: String,
+        /// Where the URL is set ([`Service::setting`]).
+        setting: &'static str,
+        /// The rule it breaks.
+        reason: crate::net::https::UrlRefused,
+    },
     /// No connection could be made (refused, unreachable, DNS failure), after all retries
     /// (none for a refused connection or a name that does not resolve).
     #[error("could not connect to {service} at {url} ({attempts} attempts): {reason}")]
@@ -340,6 +367,7 @@ impl TransportError {
     pub fn service(&self) -> Service {
         match self {
             TransportError::BadUrl { service, .. }
+            | TransportError::Insecure { service, .. }
             | TransportError::Connect { service, .. }
             | TransportError::Timeout { service, .. }
             | TransportError::DeadlineExceeded { service, .. }
@@ -386,8 +414,12 @@ pub struct TransportConfig {
     pub max_backoff: Duration,
     /// Largest response body accepted, in bytes.
     pub max_response_bytes: u64,
-    /// Honour `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (ureq's reading of them).
+    /// Send requests through the proxies `net.proxy` names (curl's rules,
+    /// [`crate::net::proxy`]); false connects directly whatever they say (tests).
     pub use_env_proxy: bool,
+    /// TLS trust anchors and proxies, from configuration ([`crate::net::NetSettings::resolve`]);
+    /// the default trusts the built-in Mozilla set and names no proxy.
+    pub net: crate::net::NetSettings,
 }
 
 impl Default for TransportConfig {
@@ -403,6 +435,7 @@ impl Default for TransportConfig {
             max_backoff: Duration::from_secs(8),
             max_response_bytes: 4 * 1024 * 1024,
             use_env_proxy: true,
+            net: crate::net::NetSettings::default(),
         }
     }
 }
@@ -412,7 +445,7 @@ pub fn user_agent() -> String {
     format!("gitseal/{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// The blocking HTTP client (ureq 3, rustls with the webpki root set).
+/// The blocking HTTP client (ureq 3, rustls on aws-lc-rs, the trust anchors of [`crate::net::tls`]).
 pub struct HttpTransport {
     agent: ureq::Agent,
     config: TransportConfig,
@@ -454,11 +487,6 @@ impl HttpTransport {
         config: TransportConfig,
         resolver: impl ureq::unversioned::resolver::Resolver,
     ) -> Self {
-        let proxy = if config.use_env_proxy {
-            ureq::Proxy::try_from_env()
-        } else {
-            None
-        };
         let agent_config = ureq::Agent::config_builder()
             // Every status comes back as a response; the protocol modules interpret them
             // (token endpoints answer errors as 400 + JSON, Rekor's 409 carries a Location).
@@ -466,10 +494,24 @@ impl HttpTransport {
             // Never follow redirects (module docs).
             .max_redirects(0)
             .https_only(false)
+            // rustls with the aws-lc-rs provider (the crate's one cryptography library, see
+            // Cargo.toml) and the anchors net::tls resolved.
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .unversioned_rustls_crypto_provider(crate::net::tls::crypto_provider())
+                    .root_certs(config.net.tls.root_certs())
+                    .build(),
+            )
             .user_agent(user_agent())
-            .proxy(proxy)
+            // The proxy is chosen per request (attempt): it depends on the URL's scheme and host.
+            .proxy(None)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.timeout))
+            // Drop pooled connections before common servers close them (Node's http server, as
+            // behind oidc-provider: keepAliveTimeout 5 s). A request sent on a connection the
+            // server is closing at that instant dies with "connection reset", and the token
+            // POST is never retried (single-use codes): seen when a login took ~5 s (issue 12).
+            .max_idle_age(std::time::Duration::from_secs(4))
             .build();
         let agent = ureq::Agent::with_parts(
             agent_config,
@@ -489,6 +531,16 @@ impl HttpTransport {
     fn attempt(&self, request: &Request, attempts: u32, limit: Duration) -> Attempt {
         let url = redact_url(&request.url);
         let service = request.service;
+        let proxy = match self.proxy_for(&request.url) {
+            Ok(p) => p,
+            Err(reason) => {
+                return Attempt::Fatal(TransportError::Protocol {
+                    service,
+                    url,
+                    reason,
+                });
+            }
+        };
         let result = match request.method {
             Method::Get => {
                 let mut b = self
@@ -496,6 +548,7 @@ impl HttpTransport {
                     .get(&request.url)
                     .config()
                     .timeout_global(Some(limit))
+                    .proxy(proxy)
                     .build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.as_str());
@@ -508,6 +561,7 @@ impl HttpTransport {
                     .post(&request.url)
                     .config()
                     .timeout_global(Some(limit))
+                    .proxy(proxy)
                     .build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.as_str());
@@ -558,6 +612,19 @@ impl HttpTransport {
         })
     }
 
+    /// The proxy for `url` ([`crate::net::proxy`] decides), as ureq wants it.
+    fn proxy_for(&self, url: &str) -> Result<Option<ureq::Proxy>, String> {
+        if !self.config.use_env_proxy {
+            return Ok(None);
+        }
+        match self.config.net.proxy.proxy_for(url) {
+            None => Ok(None),
+            Some(p) => ureq::Proxy::new(p)
+                .map(Some)
+                .map_err(|e| format!("unusable proxy {}: {e}", redact_url(p))),
+        }
+    }
+
     fn backoff(&self, retry_number: u32) -> Duration {
         let factor = 1u32.checked_shl(retry_number).unwrap_or(u32::MAX);
         self.config
@@ -578,6 +645,17 @@ impl Transport for HttpTransport {
             return Err(TransportError::BadUrl {
                 service: request.service,
                 url: redact_url(&request.url),
+            });
+        }
+        // Before any connection: a bearer token must not travel over plain HTTP (net::https).
+        // Configured URLs were checked when the settings were read; this catches the ones
+        // learnt at run time (discovery documents, CI token URLs).
+        if let Err(reason) = crate::net::https::check(&request.url) {
+            return Err(TransportError::Insecure {
+                service: request.service,
+                url: redact_url(&request.url),
+                setting: request.service.setting(),
+                reason,
             });
         }
         let max_attempts = match request.retry {
@@ -683,13 +761,22 @@ fn classify(
                 reason: io.to_string(),
             })
         }
-        // A connection reset or dropped mid-exchange may well work on the next attempt.
-        E::Io(io) => Attempt::Retryable(TransportError::Connect {
-            service,
-            url,
-            attempts,
-            reason: io.to_string(),
-        }),
+        E::Io(io) => match tls_cause(&io) {
+            // rustls reports a failed handshake (an untrusted certificate, a wrong host name)
+            // as an I/O error wrapping its own: that is a TLS answer, final, with the reason.
+            Some(reason) => Attempt::Fatal(TransportError::Tls {
+                service,
+                url,
+                reason,
+            }),
+            // A connection reset or dropped mid-exchange may well work on the next attempt.
+            None => Attempt::Retryable(TransportError::Connect {
+                service,
+                url,
+                attempts,
+                reason: io.to_string(),
+            }),
+        },
         E::ConnectionFailed => Attempt::Retryable(TransportError::Connect {
             service,
             url,
@@ -716,13 +803,38 @@ fn classify(
         E::Rustls(e) => Attempt::Fatal(TransportError::Tls {
             service,
             url,
-            reason: e.to_string(),
+            reason: describe_tls(&e),
         }),
         other => Attempt::Fatal(TransportError::Protocol {
             service,
             url,
             reason: other.to_string(),
         }),
+    }
+}
+
+/// The TLS failure inside an I/O error, described, if it is one.
+fn tls_cause(io: &std::io::Error) -> Option<String> {
+    io.get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+        .map(describe_tls)
+}
+
+/// A TLS failure in words a user can act on (which trust setting to look at).
+fn describe_tls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    const TRUST: &str = "add its CA with gitseal.caBundle / GITSEAL_CA_BUNDLE, or SSL_CERT_FILE";
+    match e {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
+            format!("the server's certificate is not issued by a trusted CA ({TRUST})")
+        }
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => "the server's certificate is not valid for this host name".into(),
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "the server's certificate has expired".into()
+        }
+        other => other.to_string(),
     }
 }
 
@@ -743,69 +855,25 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Percent-encodes one component for `application/x-www-form-urlencoded` bodies and URL
-/// queries the way Go's `url.QueryEscape` does (what gitsign's OAuth library sends): RFC 3986
-/// unreserved bytes kept, space as `+`, everything else `%XX`.
+/// queries (the WHATWG URL Standard's form serializer, `form_urlencoded`): ASCII letters,
+/// digits and `*-._` kept, space as `+`, every other byte `%XX`. Go's `url.QueryEscape` (what
+/// gitsign sends) differs only in `*` and `~`, which every form decoder reads the same either way.
 pub fn form_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push_str(&format!("{b:02X}"));
-            }
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// `k1=v1&k2=v2`, each component form-encoded.
 pub fn form_encode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", form_component(k), form_component(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
-/// Decodes one `application/x-www-form-urlencoded` component (`+` is space, `%XX` bytes);
-/// malformed escapes are kept literally, invalid UTF-8 is replaced.
-pub fn form_decode_component(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Parses `a=b&c=d` into pairs (decoded).
+/// Parses `a=b&c=d` into decoded pairs (`+` is a space, `%XX` a byte; a `%` not followed by
+/// two hex digits stays literal, invalid UTF-8 is replaced), as the WHATWG form parser does.
 pub fn form_decode(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (form_decode_component(k), form_decode_component(v))
-        })
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
@@ -1031,6 +1099,7 @@ pub(crate) mod test_server {
             max_backoff: Duration::from_millis(20),
             max_response_bytes: 64 * 1024,
             use_env_proxy: false,
+            ..super::TransportConfig::default()
         })
     }
 }
@@ -1240,7 +1309,7 @@ mod tests {
         let err = t
             .send(&Request::get(
                 Service::Rekor,
-                "http://rekor.invalid/api/v1/log",
+                "https://rekor.invalid/api/v1/log",
             ))
             .unwrap_err();
         assert!(
@@ -1329,6 +1398,46 @@ mod tests {
     }
 
     #[test]
+    fn plain_http_to_a_non_loopback_host_is_refused_before_connecting() {
+        // A resolver that counts: the refusal must come before name resolution, so no
+        // connection can have been attempted.
+        let asked = Arc::new(AtomicU32::new(0));
+        let t = HttpTransport::with_resolver(
+            fast_transport().config().clone(),
+            NoSuchName(asked.clone()),
+        );
+        for (service, url) in [
+            (Service::Fulcio, "http://fulcio.example/api/v2/signingCert"),
+            (
+                Service::CiTokenService,
+                "http://ci.example/token?audience=x",
+            ),
+            (Service::OidcProvider, "http://10.1.2.3:8080/token"),
+        ] {
+            let err = t.send(&Request::get(service, url)).unwrap_err();
+            assert!(
+                matches!(&err, TransportError::Insecure { service: s, .. } if *s == service),
+                "{err:?}"
+            );
+            let msg = err.to_string();
+            assert!(msg.contains(service.setting()), "{msg}");
+            assert!(msg.contains("https://"), "{msg}");
+            assert!(!msg.contains("audience=x"), "{msg}");
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 0, "nothing was resolved");
+        // Loopback stays usable over plain HTTP (the testbed, the fake servers here).
+        let server = FakeServer::start(|_| Reply::new(200, "ok"));
+        let local = server.url().replace("127.0.0.1", "localhost");
+        assert_eq!(
+            fast_transport()
+                .send(&Request::get(Service::Rekor, local))
+                .unwrap()
+                .status,
+            200
+        );
+    }
+
+    #[test]
     fn rejects_non_http_urls() {
         let err = fast_transport()
             .send(&Request::get(Service::Rekor, "file:///etc/passwd"))
@@ -1359,6 +1468,25 @@ mod tests {
                 ("t".into(), "%4".into()),
             ]
         );
+        // The hand-written decoder read `%+1` as the byte 0x01 (`from_str_radix` accepts a
+        // sign); it is a literal `%` followed by a space and `1`.
+        assert_eq!(
+            form_decode("a=%+1&b=%-1&c=%2b1&d=%ff"),
+            vec![
+                ("a".into(), "% 1".into()),
+                ("b".into(), "%-1".into()),
+                ("c".into(), "+1".into()),
+                ("d".into(), "\u{fffd}".into()),
+            ]
+        );
+        // Round trip of everything a PKCE verifier, state or redirect URI may hold.
+        let odd = "a b+c%d&e=f~g*h/i?j#k\u{0}l\u{e9}";
+        let encoded = form_encode(&[(odd, odd), ("", "")]);
+        assert_eq!(
+            form_decode(&encoded),
+            vec![(odd.into(), odd.into()), (String::new(), String::new())]
+        );
+        assert_eq!(form_component(odd), encoded.split('=').next().unwrap());
         assert_eq!(excerpt(b"line1\nline2\x1b[31m"), "line1 line2 [31m");
     }
 }

@@ -2,7 +2,10 @@
 //! CA's signature, validity, SANs, Fulcio's OIDC-issuer and workflow extensions, key usage,
 //! the embedded SCT list and the RFC 6962 precertificate TBS.
 //!
-//! Pure parsing over DER; it decides nothing about trust (that is `verify::chain`).
+//! Pure parsing over DER; it decides nothing about trust (that is `verify::chain`). Fulcio's
+//! claim extensions (issuer, CI claims) are read by [`claims`].
+
+pub mod claims;
 
 use crate::oids;
 use crate::pubkey::{Hash, KeyError, PublicKey};
@@ -25,6 +28,9 @@ pub enum CertError {
     /// An extension gitseal needs is malformed.
     #[error("malformed certificate extension {0}")]
     Extension(String),
+    /// Fulcio's claim extensions cannot be read ([`claims::parse`]).
+    #[error("malformed certificate: {0}")]
+    Claims(#[from] claims::ClaimsError),
     /// A SAN or the OIDC issuer holds a control character (see [`Cert::check_identity_text`]).
     /// The value is shown `{:?}`-escaped, so the message itself is always one printable line.
     #[error("malformed certificate: {field} {value:?} contains a control character")]
@@ -245,8 +251,9 @@ impl Cert {
     }
 
     /// Refuses identity text no CA should certify: a SAN value or OIDC issuer containing a
-    /// control character (C0, DEL or C1, [`char::is_control`]), and SAN or issuer extensions
-    /// that cannot be read (an issuer that is not UTF-8, two issuer extensions that disagree).
+    /// control character (C0, DEL or C1, [`char::is_control`]), and SAN or claim extensions
+    /// that cannot be read (an issuer that is not UTF-8, two issuer extensions that disagree,
+    /// a CI claim that is not a DER UTF8String: sigstore-go fails such a certificate too).
     ///
     /// No well-formed value contains one: an rfc822Name is an RFC 5321 §4.1.2 Mailbox, a URI
     /// (SAN or issuer) is RFC 3986 text where controls must be percent-encoded, a dNSName is
@@ -284,46 +291,25 @@ impl Cert {
             .or_else(|| pick(|s| matches!(s, San::OtherName(_)))))
     }
 
-    /// A Fulcio extension holding a string: raw bytes for the deprecated .1.1–.1.6, DER
-    /// UTF8String for .1.8 and later.
-    pub fn fulcio_string(&self, oid: Oid) -> Result<Option<String>, CertError> {
-        let Some((_, value)) = self.single_extension(oid)? else {
-            return Ok(None);
-        };
-        let raw_form = [
-            oids::FULCIO_ISSUER_V1,
-            oids::FULCIO_GITHUB_WORKFLOW_TRIGGER,
-            oids::FULCIO_GITHUB_WORKFLOW_SHA,
-            oids::FULCIO_GITHUB_WORKFLOW_NAME,
-            oids::FULCIO_GITHUB_WORKFLOW_REPOSITORY,
-            oids::FULCIO_GITHUB_WORKFLOW_REF,
-        ]
-        .contains(&oid);
-        let bytes = if raw_form {
-            value.to_vec()
-        } else {
-            tlv::read_only(value, 0x0c)
-                .map_err(|_| CertError::Extension(oid.to_string()))?
-                .value
-                .to_vec()
-        };
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| CertError::Extension(oid.to_string()))
+    /// Every Fulcio claim the certificate carries, issuer included ([`claims::parse`]: both
+    /// encodings, sigstore-go's rules). An unreadable claim extension is an error.
+    pub fn claims(&self) -> Result<claims::Claims, CertError> {
+        let exts = self
+            .parsed
+            .tbs_certificate()
+            .extensions()
+            .map(|e| e.as_slice())
+            .unwrap_or_default();
+        Ok(claims::parse(
+            exts.iter().map(|e| (e.extn_id, e.extn_value.as_bytes())),
+        )?)
     }
 
     /// The OIDC issuer: extension .1.8 (DER) when present, else .1.1 (raw). When both are
-    /// present they must agree; a certificate that says two things is malformed.
+    /// present they must agree; a certificate that says two things is malformed. Any other
+    /// unreadable claim extension is an error too ([`Cert::claims`]).
     pub fn oidc_issuer(&self) -> Result<Option<String>, CertError> {
-        let v2 = self.fulcio_string(oids::FULCIO_ISSUER_V2)?;
-        let v1 = self.fulcio_string(oids::FULCIO_ISSUER_V1)?;
-        match (v2, v1) {
-            (Some(a), Some(b)) if a != b => Err(CertError::Extension(
-                "OIDC issuer extensions 1.1 and 1.8 disagree".into(),
-            )),
-            (Some(a), _) => Ok(Some(a)),
-            (None, b) => Ok(b),
-        }
+        Ok(self.claims()?.issuer)
     }
 
     /// Whether extKeyUsage contains codeSigning.
@@ -570,7 +556,33 @@ pub(crate) mod tests {
         let cert = Cert::from_der(&der).unwrap();
         assert!(matches!(
             cert.check_identity_text(),
-            Err(CertError::Extension(_))
+            Err(CertError::Claims(claims::ClaimsError::NotText { .. }))
         ));
+    }
+
+    /// A claim extension that is not a DER UTF8String makes the certificate malformed (as
+    /// sigstore-go's `ParseExtensions` fails it), even where the other issuer extension holds.
+    #[test]
+    fn a_malformed_claim_extension_is_refused() {
+        let (_, leaf) = real_signature();
+        let issuer = leaf.oidc_issuer().unwrap().unwrap();
+        leaf.claims().unwrap();
+        // The .1.8 issuer's UTF8String (tag 0x0c) retagged PrintableString (0x13).
+        let mut utf8 = vec![0x0c, u8::try_from(issuer.len()).unwrap()];
+        utf8.extend_from_slice(issuer.as_bytes());
+        let at = leaf
+            .der
+            .windows(utf8.len())
+            .position(|w| w == utf8.as_slice())
+            .unwrap();
+        let mut der = leaf.der.clone();
+        der[at] = 0x13;
+        let cert = Cert::from_der(&der).unwrap();
+        assert!(matches!(
+            cert.check_identity_text(),
+            Err(CertError::Claims(claims::ClaimsError::NotUtf8String { .. }))
+        ));
+        assert!(cert.claims().is_err());
+        assert!(cert.oidc_issuer().is_err());
     }
 }

@@ -11,11 +11,16 @@
 )]
 mod integration {
     pub mod attacks;
+    pub mod ci_claims;
     pub mod common;
     pub mod corpus;
+    pub mod credential_cache;
     pub mod docs;
+    pub mod docs_man;
     pub mod fuzz;
     pub mod git_verify;
+    pub mod network;
+    pub mod newcomer;
     pub mod oidc_e2e;
     pub mod scale;
     pub mod sign_clients;

@@ -2,16 +2,21 @@
 //! program, for demos and scripts.
 //!
 //! * `serve --dir DIR [--identity EMAIL] [--port N] [--trust-issuer URL[,CLIENT_ID[,TYPE]]]…
-//!   [--no-consent]` starts the testbed on 127.0.0.1, prints its URLs, writes the trust files and
+//!   [--no-consent] [--tls]` starts the testbed on 127.0.0.1 (over HTTPS with `--tls`, its CA in
+//!   `DIR/tls-ca.pem`), prints its URLs, writes the trust files and
 //!   `DIR/env` (shell `export` lines pointing gitseal at it), and runs until killed
 //!   (SIGINT/SIGTERM; the log is durable after every append) or, with `--stop-on-stdin-eof`,
 //!   until its standard input closes. Its issuer shows a consent page (as a certified provider
 //!   does) unless `--no-consent`; `--trust-issuer` adds an issuer to Fulcio's `OIDCIssuers`.
-//! * `open-url [--deny] URL` completes a browser login without a human: it fetches the
-//!   authorization URL, approves (or denies) the testbed's consent page if one is shown, and
+//! * `open-url [--deny] [--verbose] [--ca-file PEM] URL` completes a browser login without a
+//!   human: it fetches the authorization URL, approves (or denies) the testbed's consent page if
+//!   one is shown, and
 //!   follows the redirect to the loopback callback (this is what `GITSEAL_URL_OPENER` runs).
-//! * `mint-token --dir DIR (--email E | --subject URI) [...]` prints an ID token from a running
-//!   testbed.
+//!   It is silent on success unless `--verbose`; failures are always reported.
+//! * `mint-token --dir DIR (--email E | --subject URI | --ci gitlab|github|buildkite --project P --ref R
+//!   [--runner gitlab-hosted|self-hosted]) [...]` prints an ID token from a running testbed; with
+//!   `--ci`, one with the claims that forge's tokens carry, which the testbed's Fulcio maps to
+//!   certificate extensions as Fulcio does.
 //! * `fault --dir DIR ...` sets, lists or clears fault switches of a running testbed.
 //!
 //! This binary only wires the `gitseal::testbed` library to a command line; it never talks to
@@ -27,7 +32,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use gitseal::testbed::{OidcIssuerConfig, Testbed, TestbedConfig};
+use gitseal::testbed::{OidcIssuerConfig, Testbed, TestbedConfig, TokenRequest};
 use serde_json::{Map, Value, json};
 
 #[derive(Parser)]
@@ -64,6 +69,10 @@ enum Cmd {
         /// Redirect straight back from /oidc/auth instead of showing a consent page.
         #[arg(long)]
         no_consent: bool,
+        /// Serve every service over HTTPS with a certificate from the testbed's own CA,
+        /// written as DIR/tls-ca.pem (DIR/env trusts it through GITSEAL_CA_BUNDLE).
+        #[arg(long)]
+        tls: bool,
         /// Stop when standard input reaches end of file.
         #[arg(long)]
         stop_on_stdin_eof: bool,
@@ -73,6 +82,13 @@ enum Cmd {
         /// Press "Cancel" on the consent page (the login ends in access_denied).
         #[arg(long)]
         deny: bool,
+        /// Say how the login ended on stderr (otherwise silent on success, like a browser:
+        /// the line would land in the output of whatever ran the opener, e.g. `git commit`).
+        #[arg(long)]
+        verbose: bool,
+        /// Trust this PEM CA for https:// URLs (the testbed's DIR/tls-ca.pem).
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
         /// The authorization URL.
         url: String,
     },
@@ -90,6 +106,20 @@ enum Cmd {
         /// Extra claim NAME=VALUE (repeatable).
         #[arg(long = "claim", value_name = "NAME=VALUE")]
         claims: Vec<String>,
+        /// A CI token with the claims that forge's real tokens carry (`gitlab`: GitLab CI
+        /// `id_tokens`; `github`: GitHub Actions; `buildkite`: a Buildkite job, --project
+        /// ORG/PIPELINE), for --project at --ref; replaces --subject.
+        #[arg(long, value_name = "FORGE", requires_all = ["project", "git_ref"], conflicts_with_all = ["email", "subject"])]
+        ci: Option<String>,
+        /// `group/name` (GitLab), `owner/name` (GitHub) or `org/pipeline` (Buildkite), with --ci.
+        #[arg(long, requires = "ci")]
+        project: Option<String>,
+        /// The full ref the pipeline runs on (refs/heads/main, refs/tags/v1), with --ci.
+        #[arg(long = "ref", requires = "ci")]
+        git_ref: Option<String>,
+        /// GitLab runner environment (`gitlab-hosted` or `self-hosted`), with --ci gitlab.
+        #[arg(long, default_value = "gitlab-hosted")]
+        runner: String,
         /// Audience (default: the client id).
         #[arg(long)]
         audience: Option<String>,
@@ -134,6 +164,7 @@ fn main() -> ExitCode {
             device_interval,
             trust_issuers,
             no_consent,
+            tls,
             stop_on_stdin_eof,
         } => serve(
             dir,
@@ -141,18 +172,35 @@ fn main() -> ExitCode {
             port,
             device_interval,
             &trust_issuers,
-            no_consent,
+            (no_consent, tls),
             stop_on_stdin_eof,
         ),
-        Cmd::OpenUrl { deny, url } => open_url(&url, deny),
+        Cmd::OpenUrl {
+            deny,
+            verbose,
+            ca_file,
+            url,
+        } => open_url(&url, deny, verbose, ca_file.as_deref()),
         Cmd::MintToken {
             dir,
             email,
             subject,
             claims,
+            ci,
+            project,
+            git_ref,
+            runner,
             audience,
             expires_in,
-        } => mint_token(&dir, email, subject, &claims, audience, expires_in),
+        } => ci_token(ci.as_deref(), project, git_ref, &runner).and_then(|ci| {
+            let (subject, ci_claims) = match ci {
+                Some((s, c)) => (Some(s), c),
+                None => (subject, Map::new()),
+            };
+            mint_token(
+                &dir, email, subject, &ci_claims, &claims, audience, expires_in,
+            )
+        }),
         Cmd::Fault {
             dir,
             endpoint,
@@ -181,20 +229,27 @@ fn out(line: &str) -> Result<(), String> {
 
 /// The `GITSEAL_URL_OPENER` command: this executable's `open-url`. gitsign-style openers are
 /// split on whitespace with `"` grouping, so a path with spaces is double-quoted.
-fn opener_command() -> Result<String, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
-    let exe = exe.display().to_string();
-    if exe.contains('"') || exe.contains('\n') {
-        return Err(format!(
-            "executable path {exe:?} cannot be quoted for an opener"
-        ));
-    }
-    let exe = if exe.contains(char::is_whitespace) || exe.contains('\'') {
-        format!("\"{exe}\"")
-    } else {
-        exe
+fn opener_command(ca_file: Option<&Path>) -> Result<String, String> {
+    let quote = |path: &Path| {
+        let p = path.display().to_string();
+        if p.contains('"') || p.contains('\n') {
+            return Err(format!("path {p:?} cannot be quoted for an opener"));
+        }
+        Ok(if p.contains(char::is_whitespace) || p.contains('\'') {
+            format!("\"{p}\"")
+        } else {
+            p
+        })
     };
-    Ok(format!("{exe} open-url {{{{.URL}}}}"))
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+    let exe = quote(&exe)?;
+    match ca_file {
+        Some(ca) => Ok(format!(
+            "{exe} open-url --ca-file {} {{{{.URL}}}}",
+            quote(ca)?
+        )),
+        None => Ok(format!("{exe} open-url {{{{.URL}}}}")),
+    }
 }
 
 fn serve(
@@ -203,7 +258,7 @@ fn serve(
     port: u16,
     device_interval: Option<u64>,
     trust_issuers: &[String],
-    no_consent: bool,
+    (no_consent, tls): (bool, bool),
     stop_on_stdin_eof: bool,
 ) -> Result<(), String> {
     let extra_issuers = trust_issuers
@@ -215,6 +270,7 @@ fn serve(
         port,
         extra_issuers,
         consent_page: !no_consent,
+        tls,
         ..TestbedConfig::default()
     };
     if let Some(id) = identity {
@@ -226,7 +282,7 @@ fn serve(
     let config_issuers = config.extra_issuers.clone();
     let testbed = Testbed::start(config).map_err(|e| e.to_string())?;
     let env = testbed
-        .write_env_file(&opener_command()?)
+        .write_env_file(&opener_command(testbed.tls_ca_path().as_deref())?)
         .map_err(|e| e.to_string())?;
     out(&format!("fulcio: {}", testbed.fulcio_url()))?;
     out(&format!("rekor: {}", testbed.rekor_url()))?;
@@ -244,6 +300,9 @@ fn serve(
         "trusted_root: {}",
         testbed.trusted_root_path().display()
     ))?;
+    if let Some(ca) = testbed.tls_ca_path() {
+        out(&format!("tls_ca: {}", ca.display()))?;
+    }
     out(&format!("env: {}", env.display()))?;
     if stop_on_stdin_eof {
         let mut sink = Vec::new();
@@ -256,18 +315,35 @@ fn serve(
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+/// An HTTP client; with `ca_file`, https:// is verified against that PEM CA alone (the
+/// testbed's own), otherwise against the built-in roots.
+fn agent(ca_file: Option<&Path>) -> Result<ureq::Agent, String> {
+    let mut tls = ureq::tls::TlsConfig::builder()
+        .unversioned_rustls_crypto_provider(gitseal::net::tls::crypto_provider());
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let certs: Vec<_> = gitseal::armor::blocks(&pem, "CERTIFICATE")
+            .iter()
+            .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+            .collect();
+        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+    }
+    Ok(ureq::Agent::config_builder()
         .max_redirects(0)
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
+        .tls_config(tls.build())
         .build()
-        .new_agent()
+        .new_agent())
 }
 
-/// Only ever follow a redirect back to this machine (RFC 8252 loopback redirect).
+/// Only ever follow a redirect back to this machine (RFC 8252 loopback redirect), over
+/// http:// or (the testbed's `--tls`) https://.
 fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
         return false;
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -302,11 +378,11 @@ fn attr_after<'a>(html: &'a str, marker: &str, attr: &str) -> Option<&'a str> {
     rest.split('"').next()
 }
 
-fn open_url(url: &str, deny: bool) -> Result<(), String> {
+fn open_url(url: &str, deny: bool, verbose: bool, ca_file: Option<&Path>) -> Result<(), String> {
     if !is_loopback_http(url) {
         return Err(format!("refusing to open {url}: not a loopback http URL"));
     }
-    let agent = agent();
+    let agent = agent(ca_file)?;
     let (mut status, mut location, mut body) =
         answer(agent.get(url).call(), "GET authorization URL")?;
     if status == 200 && body.contains("<form id=\"consent\"") {
@@ -343,7 +419,9 @@ fn open_url(url: &str, deny: bool) -> Result<(), String> {
         } else {
             "login completed"
         };
-        eprintln!("gitseal-testbed: {what} (callback answered {cb_status})");
+        if verbose {
+            eprintln!("gitseal-testbed: {what} (callback answered {cb_status})");
+        }
         return Ok(());
     }
     if status == 200 {
@@ -370,8 +448,10 @@ fn base_url(dir: &Path) -> Result<String, String> {
         .ok_or_else(|| format!("{} has no fulcioUrl", path.display()))
 }
 
-fn admin_call(method: &str, url: &str, body: Option<&Value>) -> Result<Value, String> {
-    let agent = agent();
+/// A call to a running testbed's admin API; a `--tls` testbed's CA is `DIR/tls-ca.pem`.
+fn admin_call(dir: &Path, method: &str, url: &str, body: Option<&Value>) -> Result<Value, String> {
+    let ca = dir.join("tls-ca.pem");
+    let agent = agent(url.starts_with("https://").then_some(ca.as_path()))?;
     let resp = match (method, body) {
         ("POST", Some(b)) => agent.post(url).send_json(b),
         ("DELETE", _) => agent.delete(url).call(),
@@ -386,18 +466,55 @@ fn admin_call(method: &str, url: &str, body: Option<&Value>) -> Result<Value, St
     serde_json::from_str(&text).map_err(|e| format!("{url}: {e}"))
 }
 
+/// A CI token's `sub` and other claims.
+type CiToken = (String, Map<String, Value>);
+
+/// The subject and claims of a `--ci` token (`None` without `--ci`).
+fn ci_token(
+    ci: Option<&str>,
+    project: Option<String>,
+    git_ref: Option<String>,
+    runner: &str,
+) -> Result<Option<CiToken>, String> {
+    let Some(forge) = ci else {
+        return Ok(None);
+    };
+    let (Some(project), Some(git_ref)) = (project, git_ref) else {
+        return Err("--ci needs --project and --ref".into());
+    };
+    let req = match forge {
+        "gitlab" => TokenRequest::gitlab_pipeline(&project, &git_ref, runner),
+        "github" => TokenRequest::github_workflow(
+            &project,
+            "release.yml",
+            &git_ref,
+            "0123456789abcdef0123456789abcdef01234567",
+        ),
+        "buildkite" => {
+            let (org, pipeline) = project
+                .split_once('/')
+                .ok_or("--ci buildkite takes --project ORGANIZATION/PIPELINE")?;
+            TokenRequest::buildkite_job(org, pipeline, &git_ref)
+        }
+        other => return Err(format!("--ci {other:?}: use gitlab, github or buildkite")),
+    };
+    let subject = req.subject.ok_or("no subject")?;
+    Ok(Some((subject, req.claims)))
+}
+
 fn mint_token(
     dir: &Path,
     email: Option<String>,
     subject: Option<String>,
+    ci_claims: &Map<String, Value>,
     claims: &[String],
     audience: Option<String>,
     expires_in: Option<u64>,
 ) -> Result<(), String> {
     if email.is_none() && subject.is_none() {
-        return Err("give --email or --subject".into());
+        return Err("give --email, --subject or --ci".into());
     }
-    let mut extra = Map::new();
+    let mut extra = ci_claims.clone();
     for c in claims {
         let (k, v) = c
             .split_once('=')
@@ -424,7 +541,7 @@ fn mint_token(
         }
     }
     let url = format!("{}/__testbed/token", base_url(dir)?);
-    let v = admin_call("POST", &url, Some(&req))?;
+    let v = admin_call(dir, "POST", &url, Some(&req))?;
     let token = v
         .get("idToken")
         .and_then(Value::as_str)
@@ -447,7 +564,7 @@ fn set_fault(
             Some(e) => format!("{base}?endpoint={e}"),
             None => base,
         };
-        admin_call("DELETE", &url, None)?
+        admin_call(dir, "DELETE", &url, None)?
     } else if let (Some(endpoint), Some(fault)) = (endpoint, fault) {
         let mut spec = json!({"endpoint": endpoint, "fault": fault});
         if let Some(m) = spec.as_object_mut() {
@@ -461,9 +578,9 @@ fn set_fault(
                 m.insert("times".into(), json!(t));
             }
         }
-        admin_call("POST", &base, Some(&spec))?
+        admin_call(dir, "POST", &base, Some(&spec))?
     } else {
-        admin_call("GET", &base, None)?
+        admin_call(dir, "GET", &base, None)?
     };
     out(&serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?)
 }

@@ -161,6 +161,7 @@ impl Checker {
             let transport = Arc::new(HttpTransport::new(TransportConfig {
                 timeout: settings.http_timeout,
                 max_retries: settings.http_retries,
+                net: crate::net::NetSettings::resolve(git, env)?,
                 ..TransportConfig::default()
             }));
             Lookup::new(Some(RekorClient::new(settings.rekor_url, transport)), cache)
@@ -230,7 +231,16 @@ impl Checker {
         // (with the committer rule when there are none), or the policy file's rules for
         // `ref_name`.
         policy::judge(outcome, |leaf| match &self.rules {
-            Rules::Flags(policy) => policy.decide(leaf, email.as_deref()),
+            Rules::Flags(policy) => match kind {
+                Some(Kind::Tag) => {
+                    policy.decide_as(leaf, email.as_deref(), "the tagger's email in the tag")
+                }
+                _ => policy.decide_as(
+                    leaf,
+                    email.as_deref(),
+                    "the committer's email in the commit",
+                ),
+            },
             Rules::File(file) => file.decide(leaf, ref_name),
         })
     }

@@ -25,8 +25,38 @@ pub fn outcome_word(o: &Judged) -> &'static str {
     }
 }
 
+/// The Fulcio claims of a verified leaf as JSON, keyed by Sigstore name
+/// (`x509::claims::Claim::name`; `{}` for a leaf without CI claims). A rejected or missing
+/// signature has `null`: an unverified certificate's claims are nobody's word.
+fn claims_json(o: Option<&Judged>) -> serde_json::Value {
+    match o {
+        Some(Judged::Verified(v)) => v
+            .leaf()
+            .claims()
+            .map_or(serde_json::Value::Null, |c| c.to_json()),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// The CI pipeline that signed, in words (`x509::claims::Claims::pipeline`), for a verified
+/// leaf with CI claims.
+pub fn pipeline(o: &Judged) -> Option<String> {
+    match o {
+        Judged::Verified(v) => v.leaf().claims().ok().and_then(|c| c.pipeline()),
+        Judged::Rejected(_) => None,
+    }
+}
+
 /// The JSON object for an object (`None`: unsigned); `cli::render::json_line` prints it.
 pub fn json_value(id: &str, kind: &str, o: Option<&Judged>) -> serde_json::Value {
+    let mut v = json_value_base(id, kind, o);
+    if let Some(map) = v.as_object_mut() {
+        map.insert("claims".into(), claims_json(o));
+    }
+    v
+}
+
+fn json_value_base(id: &str, kind: &str, o: Option<&Judged>) -> serde_json::Value {
     match o {
         None => serde_json::json!({
             "object": id, "type": kind, "outcome": "unsigned", "reason": null,
@@ -104,30 +134,30 @@ impl Report {
 
     /// Why, in one line.
     pub fn detail(&self) -> String {
+        // Only a policy file lets unsigned or foreign-format objects pass; without one there
+        // is no policy to speak of, so a failure says what the object is, nothing more.
         let policy = |pass: bool| {
             if pass {
-                "allowed by the policy"
+                " (allowed by the policy file)"
             } else {
-                "not allowed by the policy"
+                ""
             }
         };
         match &self.verdict {
-            Verdict::Unsigned => format!("not signed ({})", policy(self.pass)),
+            Verdict::Unsigned => format!("not signed{}", policy(self.pass)),
             Verdict::Foreign(f) => {
                 let f = match f {
                     SignatureFormat::OpenPgp => "OpenPGP",
                     SignatureFormat::Ssh => "SSH",
                     SignatureFormat::X509 | SignatureFormat::Unknown => "other",
                 };
-                format!(
-                    "{f} signature, not checked by gitseal ({})",
-                    policy(self.pass)
-                )
+                format!("{f} signature, not checked by gitseal{}", policy(self.pass))
             }
-            Verdict::Checked(Judged::Verified(v)) => format!(
-                "{} ({}), tlog index {}: trust {}: {}",
+            Verdict::Checked(o @ Judged::Verified(v)) => format!(
+                "{} ({}){}, tlog index {}: trust {}: {}",
                 v.signer.identity.as_deref().unwrap_or("unknown identity"),
                 v.signer.issuer.as_deref().unwrap_or("unknown issuer"),
+                pipeline(o).map(|p| format!(", {p}")).unwrap_or_default(),
                 v.tlog.log_index,
                 match v.trust.level {
                     TrustLevel::Fully => "fully",
@@ -264,7 +294,7 @@ mod tests {
         assert_eq!(r.reason(), Some("unsupported-signature-format"));
         assert_eq!(
             r.detail(),
-            "OpenPGP signature, not checked by gitseal (allowed by the policy)"
+            "OpenPGP signature, not checked by gitseal (allowed by the policy file)"
         );
         let j = r.json();
         assert_eq!(j["pass"], true);
@@ -272,6 +302,6 @@ mod tests {
         assert_eq!(j["type"], "commit");
         let r = report(Verdict::Unsigned, false);
         assert_eq!(r.reason(), None);
-        assert_eq!(r.detail(), "not signed (not allowed by the policy)");
+        assert_eq!(r.detail(), "not signed");
     }
 }

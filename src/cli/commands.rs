@@ -70,12 +70,50 @@ pub enum Command {
     VerifyTag(VerifyTagArgs),
     /// Print the version.
     Version,
-    /// Print the effective configuration (git config and environment), without secrets.
+    /// Print every setting that changes signing or verification, where it came from, and check them.
+    ///
+    /// One line per setting: NAME = VALUE [SOURCE; sign|verify|sign+verify], where SOURCE is
+    /// default, a git config key and its scope, or an environment variable. Then the checks
+    /// signing and verification make before they start: the signing settings, the trust root,
+    /// and the verification rules (the policy file is parsed and validated). No secret is shown.
     Config,
     /// Export a signature as a Sigstore bundle v0.3 for cosign or sigstore-python.
     Bundle(BundleArgs),
     /// Verify what a push brings onto each ref, under that ref's rules (pre-receive hook input on stdin).
     PreReceive(PreReceiveArgs),
+    /// Show or clear the cached signing certificate of this repository's configuration.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(CompletionsArgs),
+    /// Configure git to sign and verify with gitseal (gpg.format, gpg.x509.program).
+    Setup(SetupArgs),
+    /// Check that signing would work here: git, its config, the trust root, the services.
+    Doctor(DoctorArgs),
+}
+
+/// `gitseal doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Do not contact Fulcio, Rekor or the OIDC issuer (and do not compare the clock).
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `gitseal completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `gitseal setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Write your global git config (~/.gitconfig) instead of this repository's.
+    #[arg(long)]
+    pub global: bool,
 }
 
 /// Output formats.
@@ -103,6 +141,19 @@ pub struct IdentityFlags {
     /// Regular expression the OIDC issuer must match; repeatable.
     #[arg(long, value_name = "REGEX")]
     pub certificate_oidc_issuer_regexp: Vec<String>,
+    /// `--certificate-github-workflow-*`, `--certificate-claim[-regexp]` (boxed: `cli::Plan`
+    /// stays small).
+    #[command(flatten)]
+    pub claims: Box<ClaimFlags>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Certificate claim rules: cosign's GitHub workflow flags, and any claim by its Sigstore
+/// name (issue 16), any forge.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ClaimFlags {
     /// Required GitHub workflow trigger claim.
     #[arg(long, value_name = "VALUE")]
     pub certificate_github_workflow_trigger: Option<String>,
@@ -118,9 +169,14 @@ pub struct IdentityFlags {
     /// Required GitHub workflow ref claim.
     #[arg(long, value_name = "VALUE")]
     pub certificate_github_workflow_ref: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    /// Required certificate claim by its Sigstore name, e.g. source-repository-ref=refs/heads/main
+    /// or runner-environment=gitlab-hosted (exact); repeatable, all must hold.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub certificate_claim: Vec<String>,
+    /// Regular expression a certificate claim must match (unanchored, as cosign), e.g.
+    /// source-repository-ref='^refs/tags/v'; repeatable, all must hold.
+    #[arg(long, value_name = "NAME=REGEX")]
+    pub certificate_claim_regexp: Vec<String>,
 }
 
 /// `gitseal verify`.
@@ -202,6 +258,16 @@ impl ScaleFlags {
     }
 }
 
+/// `gitseal cache`: the credential cache entry for the identity the current configuration
+/// signs as (Fulcio URL, OIDC issuer, client id, connector id, user.email).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum CacheCommand {
+    /// For whom a certificate is cached, its issuer, until when, and where (never the key).
+    Status,
+    /// Delete the cached certificate and key: the next signature logs in again.
+    Clear,
+}
+
 /// `gitseal pre-receive`.
 #[derive(Debug, Args)]
 pub struct PreReceiveArgs {
@@ -247,15 +313,24 @@ impl IdentityFlags {
         for (claim, v) in [
             (
                 GithubClaim::Trigger,
-                &self.certificate_github_workflow_trigger,
+                &self.claims.certificate_github_workflow_trigger,
             ),
-            (GithubClaim::Sha, &self.certificate_github_workflow_sha),
-            (GithubClaim::Name, &self.certificate_github_workflow_name),
+            (
+                GithubClaim::Sha,
+                &self.claims.certificate_github_workflow_sha,
+            ),
+            (
+                GithubClaim::Name,
+                &self.claims.certificate_github_workflow_name,
+            ),
             (
                 GithubClaim::Repository,
-                &self.certificate_github_workflow_repository,
+                &self.claims.certificate_github_workflow_repository,
             ),
-            (GithubClaim::Ref, &self.certificate_github_workflow_ref),
+            (
+                GithubClaim::Ref,
+                &self.claims.certificate_github_workflow_ref,
+            ),
         ] {
             if let Some(v) = v {
                 github.push((claim, v.clone()));
@@ -268,6 +343,8 @@ impl IdentityFlags {
             issuers: self.certificate_oidc_issuer.clone(),
             issuer_regexps: self.certificate_oidc_issuer_regexp.clone(),
             github,
+            claims: self.claims.certificate_claim.clone(),
+            claim_regexps: self.claims.certificate_claim_regexp.clone(),
         }
     }
 }

@@ -12,9 +12,13 @@
 //! no cryptography and parses no CMS; those are `verify`'s.
 
 mod bundle_cmd;
+mod cache_cmd;
 pub mod commands;
+pub mod config_cmd;
+mod doctor_cmd;
 mod prereceive;
 pub mod render;
+mod setup_cmd;
 pub mod sign_cmd;
 mod verify_cmd;
 
@@ -165,7 +169,10 @@ pub enum Plan {
     /// git's `-bsau KEY`.
     Sign(sign_cmd::SignArgs),
     /// `gitseal config`.
-    Config,
+    Config {
+        /// `--trusted-root`.
+        trusted_root: Option<PathBuf>,
+    },
     /// `gitseal bundle`.
     Bundle {
         /// Revision or tag name.
@@ -201,6 +208,20 @@ pub enum Plan {
     },
     /// Print the version.
     Version,
+    /// `gitseal completions SHELL`.
+    Completions(clap_complete::Shell),
+    /// `gitseal setup [--global]`.
+    Setup {
+        /// `--global`.
+        global: bool,
+    },
+    /// `gitseal doctor [--offline]`.
+    Doctor {
+        /// `--offline`.
+        offline: bool,
+    },
+    /// `gitseal cache status|clear`.
+    Cache(commands::CacheCommand),
 }
 
 /// A usage error (exit 2), in gitsign's words where gitsign has them (compat §1.2).
@@ -282,7 +303,13 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
                 trusted_root: cli.trusted_root,
             },
             Command::Version => Plan::Version,
-            Command::Config => Plan::Config,
+            Command::Completions(a) => Plan::Completions(a.shell),
+            Command::Setup(a) => Plan::Setup { global: a.global },
+            Command::Doctor(a) => Plan::Doctor { offline: a.offline },
+            Command::Config => Plan::Config {
+                trusted_root: cli.trusted_root,
+            },
+            Command::Cache(c) => Plan::Cache(c),
             Command::Bundle(a) => Plan::Bundle {
                 rev: a.rev,
                 bundle: a.bundle,
@@ -442,7 +469,15 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
             Ok(())
         }
         Plan::Sign(args) => sign_cmd::run(&args, env),
-        Plan::Config => reported(sign_cmd::print_config(env)),
+        Plan::Config { trusted_root } => reported(config_cmd::run(trusted_root.as_deref(), env)),
+        Plan::Completions(shell) => {
+            let mut out = stdout().lock();
+            clap_complete::generate(shell, &mut commands::command(), TOOL, &mut out);
+            Ok(())
+        }
+        Plan::Setup { global } => reported(setup_cmd::run(global, env)),
+        Plan::Doctor { offline } => reported(doctor_cmd::run(offline, env)),
+        Plan::Cache(c) => reported(cache_cmd::run(c, env)),
         Plan::Bundle {
             rev,
             bundle,
@@ -636,6 +671,12 @@ fn git_verify(
     }
 }
 
+/// The hint under git for an unusable policy file: nothing is verified until it is fixed.
+const POLICY_HINT: &str = "nothing can be verified until the policy file is fixed: it is named by \
+     GITSEAL_POLICY or git config gitseal.policy; `gitseal config` shows which and checks it";
+/// The hint under git for any other unusable configuration.
+const CONFIG_HINT: &str = "`gitseal config` shows every setting, where it is set, and checks them";
+
 /// Reads the signature and payload, reads the configuration (once, overlapped with the
 /// configuration-free first pass) and checks the signature.
 fn git_verify_act(
@@ -702,6 +743,8 @@ fn git_verify_act(
     // The same rules as `gitseal verify` (identity keys or the policy file; git names no ref,
     // so only rules not limited to refs apply), and the same Rekor lookup for online-mode
     // signatures (gitseal.offline / GITSEAL_OFFLINE turn it off).
+    // git shows only what gitseal writes to stderr (`%GG`, `--show-signature`,
+    // `verify-commit`); `%G?` is just `E`. So the message names the file and the setting.
     let checker = crate::check::Checker::from_config(
         &git,
         &dir,
@@ -709,7 +752,14 @@ fn git_verify_act(
         env,
         None,
         &crate::check::Options::default(),
-    )?;
+    )
+    .map_err(|e| {
+        let hint = match e {
+            crate::check::LoadError::Policy(_) => POLICY_HINT,
+            _ => CONFIG_HINT,
+        };
+        CommandError::from(e).with_hint(hint)
+    })?;
     let first = speculative.filter(|_| checker.first_pass_applies(&speculative_inputs));
     // Online mode logs the object id (compat §3.1): the id git gives the object it is
     // verifying is that of the signature inserted back into the payload, in the object

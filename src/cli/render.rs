@@ -83,6 +83,7 @@ pub fn verified_summary(v: &Trusted, tool: &str) -> String {
          Validated Rekor entry: true ({source}, {log}, integrated {time})\n\
          Validated certificate transparency: {ct}\n\
          Validated Certificate claims: {claims}\n\
+         {pipeline}\
          {tool}: trust {trust}: {why}\n",
         index = v.tlog.log_index,
         fpr = s.fingerprint,
@@ -96,6 +97,16 @@ pub fn verified_summary(v: &Trusted, tool: &str) -> String {
             |u| format!("true ({})", printable(u))
         ),
         claims = v.trust.level == TrustLevel::Fully,
+        // The CI pipeline a certificate's claims name (issue 16), on a line of its own.
+        pipeline =
+            v.leaf()
+                .claims()
+                .ok()
+                .and_then(|c| c.pipeline())
+                .map_or(String::new(), |p| format!(
+                    "{tool}: signed by {}\n",
+                    printable(&p)
+                )),
         why = printable(&v.trust.why),
     )
 }
@@ -108,10 +119,9 @@ pub fn hint(reason: Reason) -> &'static str {
              gitseal can look the entry up in Rekor; sign with `gitsign.rekorMode=offline` \
              (gitseal's default) to embed the entry instead"
         }
-        Reason::TlogEntryNotFound | Reason::TlogLookupFailed => {
-            "check gitsign.rekor (or GITSEAL_REKOR_URL / GITSIGN_REKOR_URL / SIGSTORE_REKOR_URL) \
-             names the log the signer used, and that it can be reached"
-        }
+        // The setting's names come from the table (`config::table`), so they cannot drift:
+        // "check GITSEAL_REKOR_URL / ... / gitsign.rekor".
+        Reason::TlogEntryNotFound | Reason::TlogLookupFailed => crate::config::table::REKOR.check,
         Reason::ChainUntrusted | Reason::TlogUnknownLog | Reason::SctInvalid => {
             "if this was signed against another Sigstore instance, point --trusted-root, \
              GITSEAL_TRUSTED_ROOT or gitseal.trustedRoot at its trusted_root.json"
@@ -176,13 +186,110 @@ pub fn summary_line(s: &Summary, tool: &str) -> String {
 
 /// One JSON line for an object.
 pub fn json_line(id: &str, kind: &str, o: Option<&Judged>) -> String {
-    json_value(id, kind, o).to_string()
+    json_text(&json_value(id, kind, o))
+}
+
+/// The key order of `--format json`, as the README documents it: an object's keys, then the
+/// summary's. `serde_json` keeps object keys sorted (no `preserve_order`: Rekor bodies and
+/// other canonical JSON rely on sorted keys), so the order is imposed when printing.
+pub const JSON_KEY_ORDER: &[&str] = &[
+    "object",
+    "type",
+    "outcome",
+    "reason",
+    "identity",
+    "issuer",
+    "log_index",
+    "integrated_time",
+    "claims",
+    "pass",
+    "merge",
+    "ref",
+    "detail",
+    "summary",
+    "objects",
+    "passed",
+    "failed",
+    "good",
+    "bad",
+    "untrusted-signer",
+    "unverifiable-offline",
+    "unsigned",
+    "foreign-format",
+    "error",
+];
+
+/// `v` as compact JSON with object keys in [`JSON_KEY_ORDER`] (others after, sorted).
+pub fn json_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by_key(|(k, _)| {
+                (
+                    JSON_KEY_ORDER
+                        .iter()
+                        .position(|o| o == k)
+                        .unwrap_or(usize::MAX),
+                    k.as_str(),
+                )
+            });
+            let parts: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}:{}", Value::String((*k).clone()), json_text(v)))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(json_text).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::x509::San;
+
+    #[test]
+    fn json_keys_come_in_the_documented_order() {
+        let v = serde_json::json!({
+            "detail": "x", "ref": null, "merge": false, "pass": true, "integrated_time": 1,
+            "log_index": 2, "issuer": "i", "identity": "a", "reason": null, "outcome": "good",
+            "type": "commit", "object": "9f", "zz-extra": [{"b": 1, "a": 2}],
+        });
+        assert_eq!(
+            json_text(&v),
+            r#"{"object":"9f","type":"commit","outcome":"good","reason":null,"identity":"a","issuer":"i","log_index":2,"integrated_time":1,"pass":true,"merge":false,"ref":null,"detail":"x","zz-extra":[{"a":2,"b":1}]}"#
+        );
+        // The same value either way, and strings escaped as serde_json escapes them.
+        let hostile = serde_json::json!({"detail": "a\"\n\u{1b}", "object": "o"});
+        let text = json_text(&hostile);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            hostile
+        );
+        assert!(
+            text.starts_with(r#"{"object":"o","detail":"a\"\n\u001b"}"#),
+            "{text}"
+        );
+        // The README's example line has its keys in this order.
+        let readme = include_str!("../../README.md");
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(r#"{"object":"3c4d"#))
+            .unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(json_text(&parsed), line);
+        let summary = readme
+            .lines()
+            .find(|l| l.starts_with(r#"{"summary""#))
+            .unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(summary).unwrap();
+        assert_eq!(json_text(&parsed), summary);
+    }
 
     #[test]
     fn printable_escapes_controls_only() {

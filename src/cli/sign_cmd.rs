@@ -12,6 +12,7 @@
 use super::{CommandError, TOOL, cwd, git_config, status_writer};
 use crate::cms::encode::IncludeCerts;
 use crate::config::{self, Env, GitConfig, SignSettings};
+use crate::credcache;
 use crate::fulcio::FulcioClient;
 use crate::gpg_status::Status;
 use crate::oidc::{self, AmbientEnv, OidcContext, TokenSource, TokenSourceConfig};
@@ -33,13 +34,21 @@ pub struct Terminal {
 
 impl Terminal {
     /// Opens `/dev/tty` (falling back to stderr) and the optional log file (appended to; a
-    /// log that cannot be opened is reported once and skipped).
-    pub fn open(log_path: Option<&Path>) -> Self {
-        let primary: Box<dyn Write> = match std::fs::OpenOptions::new().write(true).open("/dev/tty")
-        {
-            Ok(tty) => Box::new(tty),
-            Err(_) => Box::new(super::stderr()),
-        };
+    /// log that cannot be opened is reported once and skipped). With no terminal and no log
+    /// file, `no_terminal_log` is used (`config::no_terminal_log_path`): git shows stderr only
+    /// when signing fails.
+    pub fn open(log_path: Option<&Path>, no_terminal_log: Option<&Path>) -> Self {
+        let (primary, log_path): (Box<dyn Write>, _) =
+            match std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+                Ok(tty) => (Box::new(tty), log_path),
+                Err(_) => {
+                    let fallback = log_path.is_none().then_some(no_terminal_log).flatten();
+                    if let Some(dir) = fallback.and_then(Path::parent) {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                    (Box::new(super::stderr()), log_path.or(fallback))
+                }
+            };
         let mut t = Self { primary, log: None };
         if let Some(p) = log_path {
             match std::fs::OpenOptions::new()
@@ -154,6 +163,9 @@ struct SignPlan {
     token: TokenSourceConfig,
     /// The token source fell back to the device flow (no browser can open here).
     device_fallback: bool,
+    /// The credential cache (issue 12): only for interactive and device logins, never for
+    /// ambient CI tokens (each CI job signs fresh).
+    cache_mode: credcache::Mode,
 }
 
 /// The clients signing talks to, built from the plan.
@@ -171,11 +183,12 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> Result<(), CommandError> {
     let (git, settings) = match settings(env) {
         Ok(x) => x,
         Err(e) => {
-            report(&mut Terminal::open(None), &e);
+            report(&mut Terminal::open(None, None), &e);
             return Err(e);
         }
     };
-    let mut terminal = Terminal::open(settings.log_path.as_deref());
+    let no_terminal_log = config::no_terminal_log_path(env);
+    let mut terminal = Terminal::open(settings.log_path.as_deref(), no_terminal_log.as_deref());
     let result = plan(args, &git, settings, env).and_then(|plan| {
         if plan.device_fallback {
             let _ = writeln!(
@@ -187,7 +200,7 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> Result<(), CommandError> {
         let payload = read_payload(args)?;
         let _ = Status::BeginSigning.write_to(&mut status);
         let wiring = wire(&plan)?;
-        let out = sign_payload(&plan, &wiring, &payload, &mut terminal)?;
+        let out = sign_payload(&plan, &wiring, &payload, &mut terminal, env)?;
         emit(&out, &mut terminal, &mut status)
     });
     if let Err(e) = &result {
@@ -225,12 +238,21 @@ fn plan(
     })?;
     let (token, device_fallback) = token_config(&settings, env)
         .map_err(|e| CommandError::config(e).with_hint("fix gitsign.clientSecretFile"))?;
+    let cache_mode = credcache::Mode::resolve(git, env).map_err(|e| {
+        CommandError::config(e.to_string())
+            .with_hint("set gitseal.credentialCache to true, false, keyring or file")
+    })?;
+    let cache_mode = match oidc::choose_source(&token) {
+        Ok(TokenSource::Interactive | TokenSource::Device) => cache_mode,
+        _ => credcache::Mode::Off,
+    };
     Ok(SignPlan {
         settings,
         include,
         trust,
         token,
         device_fallback,
+        cache_mode,
     })
 }
 
@@ -255,6 +277,7 @@ fn wire(plan: &SignPlan) -> Result<Wiring, CommandError> {
     let transport = Arc::new(HttpTransport::new(TransportConfig {
         timeout: s.http_timeout,
         max_retries: s.http_retries,
+        net: s.net.clone(),
         ..TransportConfig::default()
     }));
     let opener = oidc::opener::from_config(Some(&s.url_opener))
@@ -274,6 +297,7 @@ fn sign_payload(
     wiring: &Wiring,
     payload: &[u8],
     terminal: &mut Terminal,
+    env: &Env,
 ) -> Result<SignOutput, CommandError> {
     let s = &plan.settings;
     // Online mode predicts the object id, in the repository's object format.
@@ -298,6 +322,7 @@ fn sign_payload(
     };
     let mut self_check =
         |c: &sign::Candidate<'_>| sign::verify_candidate(c, &plan.trust).map_err(Into::into);
+    let mut cache = open_cache(plan, env, &clock, terminal);
     let mut tokens = OidcTokens {
         config: &plan.token,
         context: OidcContext {
@@ -314,13 +339,51 @@ fn sign_payload(
         clock: &clock,
         certificate_check: Some(&check_certificate),
     };
-    sign::sign(&request, &mut services, &mut self_check).map_err(|e| {
+    let cache = cache.as_mut().map(|c| c as &mut dyn sign::CredentialCache);
+    sign::sign_with_cache(&request, &mut services, cache, &mut self_check).map_err(|e| {
         let msg = match e.service() {
             Some(s) => format!("{s:?} failed: {e}"),
             None => e.to_string(),
         };
         CommandError::failed(msg).with_hint(e.hint())
     })
+}
+
+/// The credential cache for this signature, or `None` with one line saying why (a cache that
+/// cannot be used means a login, never a failure to sign). Its messages go to the terminal
+/// and the log, like every other signing message.
+fn open_cache<'a>(
+    plan: &'a SignPlan,
+    env: &Env,
+    clock: &'a dyn crate::clock::Clock,
+    terminal: &mut Terminal,
+) -> Option<credcache::Cache<'a>> {
+    if plan.cache_mode == credcache::Mode::Off {
+        return None;
+    }
+    let s = &plan.settings;
+    let id = credcache::Identity {
+        fulcio_url: &s.fulcio_url,
+        issuer: &s.issuer,
+        client_id: &s.client_id,
+        connector_id: &s.connector_id,
+        email: &s.committer_email,
+    };
+    let no_terminal_log = config::no_terminal_log_path(env);
+    let sink = Box::new(Terminal::open(
+        s.log_path.as_deref(),
+        no_terminal_log.as_deref(),
+    ));
+    match credcache::Cache::open(plan.cache_mode, &id, env, &plan.trust, clock, sink) {
+        Ok(c) => Some(c),
+        Err(why) => {
+            let _ = writeln!(
+                terminal,
+                "{TOOL}: not caching the signing certificate: {why}; logging in for each signature"
+            );
+            None
+        }
+    }
 }
 
 /// Emit: the signature on stdout, then the log index on the terminal and `SIG_CREATED`.
@@ -354,17 +417,5 @@ fn emit(
     }
     .write_to(status);
     let _ = status.flush();
-    Ok(())
-}
-
-/// `gitseal config`: the effective signing and verification configuration, without secrets;
-/// `cli::execute` reports its error.
-pub(super) fn print_config(env: &Env) -> Result<(), CommandError> {
-    let git = git_config(&cwd())?;
-    let mut out = super::stdout().lock();
-    let s = SignSettings::resolve(&git, env)?;
-    let _ = write!(out, "{}", s.describe());
-    let t = config::load_trust_root(None, env, &git)?;
-    let _ = writeln!(out, "trustedRoot = {}", t.source);
     Ok(())
 }

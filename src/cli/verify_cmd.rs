@@ -177,7 +177,7 @@ fn verify_and_print(
         run_parallel(items, &store, &checker, jobs(scale.jobs), move |r| {
             summary.add(r);
             let text = match format {
-                Format::Json => format!("{}\n", r.json()),
+                Format::Json => format!("{}\n", super::render::json_text(&r.json())),
                 Format::Human if single => human_block(r),
                 Format::Human if r.pass => format!("{}\n", human_line(r)),
                 Format::Human => match &r.verdict {
@@ -193,7 +193,7 @@ fn verify_and_print(
         });
     }
     let last = match format {
-        Format::Json => summary.json().to_string(),
+        Format::Json => super::render::json_text(&summary.json()),
         Format::Human => render::summary_line(&summary, TOOL),
     };
     let _ = writeln!(super::stdout(), "{last}");

@@ -542,7 +542,13 @@ mod tests {
         );
         assert!(token_req.header("authorization").is_none(), "public client");
 
-        // The favicon got a 404, the callback the success page.
+        // The favicon got a 404, the callback the success page. The browser thread records
+        // the callback's answer after reading it to the end, which may be after the flow
+        // returned: wait for it (a few seconds at most).
+        let start = std::time::Instant::now();
+        while b.responses.lock().unwrap().len() < 2 && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let responses = b.responses.lock().unwrap().clone();
         assert!(responses[0].starts_with("HTTP/1.1 404"));
         assert!(responses[1].starts_with("HTTP/1.1 200"));

@@ -1,12 +1,14 @@
 //! ID-token verification for the tokens gitseal obtains itself (interactive and device flows):
 //! the JWS signature against the provider's JWKS (RFC 7515, RFC 7517) and the OIDC Core §3.1.3.7
-//! claim checks — `iss` equals the discovered issuer, `aud` contains our client id, `exp` has not
-//! passed (small leeway), `nbf` has been reached, and `nonce` equals the one we sent when we sent
-//! one (device-flow tokens carry none).
+//! claim checks — `iss` equals the discovered issuer, `aud` contains our client id (and, when it
+//! lists several audiences, `azp` is our client id), `exp` has not passed (small leeway), `nbf`
+//! has been reached, and `nonce` equals the one we sent when we sent one (device-flow tokens
+//! carry none).
 //!
-//! Supported algorithms: ES256 (P-256, `p256`) and RS256 (PKCS#1 v1.5 with SHA-256, the `rsa`
-//! crate, verify only). `none`, HMAC and everything else are refused. `at_hash` is not checked:
-//! gitseal never uses the access token.
+//! Supported algorithms: ES256 (P-256, `p256`) and RS256 (PKCS#1 v1.5 with SHA-256 on `aws-lc-rs`,
+//! already compiled for TLS: `RSA_PKCS1_2048_8192_SHA256`, so keys under 2048 bits are refused,
+//! as NIST SP 800-131A has required since 2014). `none`, HMAC and everything else are refused.
+//! `at_hash` is not checked: gitseal never uses the access token.
 //!
 //! This is a second line of defence, as in gitsign (go-oidc): Fulcio verifies the token itself.
 //! Ambient CI tokens are passed through unverified, as gitsign does.
@@ -63,6 +65,19 @@ pub enum JwtError {
         client_id: String,
         /// Token audience.
         audience: Vec<String>,
+    },
+    /// Several audiences, and `azp` is missing or not our client id (OIDC Core §3.1.3.7
+    /// items 4-5): the token was issued to another party that merely lists us.
+    #[error(
+        "the ID token has several audiences {audience:?} and its authorized party (azp) is {azp:?}, not client {client_id:?}"
+    )]
+    WrongAuthorizedParty {
+        /// Our client id.
+        client_id: String,
+        /// Token audience.
+        audience: Vec<String>,
+        /// Token `azp`.
+        azp: Option<String>,
     },
     /// `exp` is missing or past.
     #[error("the ID token has expired (or carries no expiry)")]
@@ -171,20 +186,40 @@ fn verify_es256(jwk: &Jwk, input: &[u8], sig: &[u8]) -> Result<(), JwtError> {
 }
 
 fn verify_rs256(jwk: &Jwk, input: &[u8], sig: &[u8]) -> Result<(), JwtError> {
-    use rsa::signature::Verifier as _;
     let n = b64(&jwk.n, &jwk.kid, "missing or invalid n")?;
     let e = b64(&jwk.e, &jwk.kid, "missing or invalid e")?;
-    let key = rsa::RsaPublicKey::new(
-        rsa::BoxedUint::from_be_slice_vartime(&n),
-        rsa::BoxedUint::from_be_slice_vartime(&e),
-    )
-    .map_err(|_| JwtError::BadKey {
-        kid: jwk.kid.clone(),
-        reason: "RSA key is invalid or too small",
-    })?;
-    let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key);
-    let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| JwtError::BadSignature)?;
-    vk.verify(input, &sig).map_err(|_| JwtError::BadSignature)
+    rs256_verify(&n, &e, input, sig).map_err(|e| match e {
+        JwtError::BadKey { reason, .. } => JwtError::BadKey {
+            kid: jwk.kid.clone(),
+            reason,
+        },
+        other => other,
+    })
+}
+
+/// RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) over `input` with the public key
+/// (`n`, `e`: big-endian, as in a JWK). The modulus must be 2048 to 8192 bits (RFC 7518 §3.3:
+/// "2048 bits or larger MUST be used"); aws-lc also refuses even or tiny exponents. Shared with
+/// the testbed's Fulcio, which verifies federated tokens the same way.
+pub fn rs256_verify(n: &[u8], e: &[u8], input: &[u8], sig: &[u8]) -> Result<(), JwtError> {
+    // A JWK modulus is minimal (RFC 7518 §6.3.1.1) but some providers pad it; aws-lc wants it
+    // without leading zero bytes.
+    let first = n.iter().position(|&b| b != 0).unwrap_or(n.len());
+    let n = &n[first..];
+    let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+    if bits < 2048 {
+        return Err(JwtError::BadKey {
+            kid: None,
+            reason: "RSA key is smaller than 2048 bits",
+        });
+    }
+    aws_lc_rs::signature::RsaPublicKeyComponents { n, e }
+        .verify(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            input,
+            sig,
+        )
+        .map_err(|_| JwtError::BadSignature)
 }
 
 /// Checks the signature of `token` with the JWKS and then its claims.
@@ -254,6 +289,25 @@ pub fn check_claims(token: &IdentityToken, expected: &Expected<'_>) -> Result<()
         return Err(JwtError::WrongAudience {
             client_id: expected.client_id.to_owned(),
             audience: c.audience.clone(),
+        });
+    }
+    // OIDC Core §3.1.3.7: with several audiences the Client SHOULD verify that an azp claim
+    // is present, and if it is, it MUST be our client id. gitseal requires both: a token
+    // minted for another client that also names ours is not our login.
+    if c.audience.len() > 1 && c.authorized_party.as_deref() != Some(expected.client_id) {
+        return Err(JwtError::WrongAuthorizedParty {
+            client_id: expected.client_id.to_owned(),
+            audience: c.audience.clone(),
+            azp: c.authorized_party.clone(),
+        });
+    }
+    if let Some(azp) = &c.authorized_party
+        && azp != expected.client_id
+    {
+        return Err(JwtError::WrongAuthorizedParty {
+            client_id: expected.client_id.to_owned(),
+            audience: c.audience.clone(),
+            azp: Some(azp.clone()),
         });
     }
     match c.expires_at {
@@ -406,6 +460,86 @@ pub(crate) mod tests {
                 Err(JwtError::UnsupportedAlgorithm(alg.into()))
             );
         }
+    }
+
+    #[test]
+    fn several_audiences_need_azp_to_be_us() {
+        let s = TestSigner::new("k1");
+        let jwks: Jwks = serde_json::from_value(serde_json::json!({"keys": [s.jwk()]})).unwrap();
+        let check = |claims: serde_json::Value| {
+            let t = IdentityToken::parse(&s.sign(&claims)).unwrap();
+            verify_id_token(&t, &jwks, &expected("i", None, 500))
+        };
+        let base = |aud: serde_json::Value| serde_json::json!({"iss": "i", "sub": "s", "aud": aud, "exp": 1000});
+        // One audience: azp optional, but when present it must be us.
+        assert_eq!(check(base("sigstore".into())), Ok(()));
+        let mut c = base("sigstore".into());
+        c["azp"] = "sigstore".into();
+        assert_eq!(check(c.clone()), Ok(()));
+        c["azp"] = "other-client".into();
+        assert!(matches!(
+            check(c),
+            Err(JwtError::WrongAuthorizedParty { .. })
+        ));
+        // Several audiences: refused without azp, or with someone else's.
+        let several = base(serde_json::json!(["other-client", "sigstore"]));
+        assert_eq!(
+            check(several.clone()),
+            Err(JwtError::WrongAuthorizedParty {
+                client_id: "sigstore".into(),
+                audience: vec!["other-client".into(), "sigstore".into()],
+                azp: None,
+            })
+        );
+        let mut c = several.clone();
+        c["azp"] = "other-client".into();
+        let e = check(c).unwrap_err();
+        assert!(e.to_string().contains("azp"), "{e}");
+        let mut c = several;
+        c["azp"] = "sigstore".into();
+        assert_eq!(check(c), Ok(()));
+    }
+
+    /// A 1024-bit RS256 key and a token it signed (`openssl genrsa 1024`, `openssl dgst
+    /// -sha256 -sign`): the signature is valid, the key too small.
+    const RS1024_N: &str = "4Ok2plpMJBUvmOLGCa_9Jb6VpzG6RnZjcY6HkruX8Qg3QsFZ9RmZcoXj53w4-N7vFVQYxktKsb02Dtfctbty2h1HE_Ip_HvneL73FVRhnA1UO3auB5x4Xaa4tEynAbmxMDQpnM2uyBs8BQxgVW_4933KIfUXuXJArBx4nHHPctc";
+    const RS1024_JWT: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6InNtYWxsIiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwczovL2lzcyIsInN1YiI6InMiLCJhdWQiOiJzaWdzdG9yZSIsImV4cCI6MTAwMH0.SZsCRv52sAK54G8iyOXLWvX_YHbddpaUM64bwcyLNmX8cPaAuZk55bJYUqetH6ss4H61tXej2fIoNY5DfDPRJN8tdci1O_qn9JLFFLLa0YepGAsk5o1rjTpWZueSxQS8U0-Fikgbqt4Is1EWF3kglowTTVROgSCCbd6_ZyFRi0g";
+
+    #[test]
+    fn rs256_keys_under_2048_bits_are_refused() {
+        let jwks: Jwks = serde_json::from_value(serde_json::json!({"keys": [
+            {"kty": "RSA", "kid": "small", "alg": "RS256", "n": RS1024_N, "e": "AQAB"}
+        ]}))
+        .unwrap();
+        let t = IdentityToken::parse(RS1024_JWT).unwrap();
+        assert_eq!(
+            verify_id_token(&t, &jwks, &expected("https://iss", None, 500)),
+            Err(JwtError::BadKey {
+                kid: Some("small".into()),
+                reason: "RSA key is smaller than 2048 bits"
+            })
+        );
+        // Leading zero bytes do not make a small key look big, nor a good one fail.
+        let n = B64URL.decode(RS1024_N).unwrap();
+        let mut padded = vec![0u8; 200];
+        padded.extend_from_slice(&n);
+        assert!(matches!(
+            rs256_verify(&padded, &[1, 0, 1], b"x", &[0; 128]),
+            Err(JwtError::BadKey { .. })
+        ));
+        let mut padded = vec![0u8; 3];
+        padded.extend_from_slice(&B64URL.decode(RS_N).unwrap());
+        let input = RS_JWT.rsplit_once('.').unwrap().0;
+        let sig = B64URL.decode(RS_JWT.rsplit_once('.').unwrap().1).unwrap();
+        assert_eq!(
+            rs256_verify(&padded, &[1, 0, 1], input.as_bytes(), &sig),
+            Ok(())
+        );
+        // The right key with an even exponent is not a key (aws-lc refuses it).
+        assert_eq!(
+            rs256_verify(&padded, &[1, 0, 0], input.as_bytes(), &sig),
+            Err(JwtError::BadSignature)
+        );
     }
 
     /// RS256 vector made with `openssl genrsa 2048` + `openssl dgst -sha256 -sign` (the same

@@ -251,18 +251,14 @@ impl OidcError {
             | OidcError::Discovery { .. }
             | OidcError::IssuerMismatch { .. }
             | OidcError::PkceUnsupported(_)
-            | OidcError::DeviceFlowUnsupported(_) => {
-                "check gitsign.issuer (or GITSIGN_OIDC_ISSUER / SIGSTORE_OIDC_ISSUER)"
-            }
+            | OidcError::DeviceFlowUnsupported(_) => crate::config::table::ISSUER.check,
             OidcError::UnknownProvider(_)
             | OidcError::UnsupportedProvider(_)
             | OidcError::ProviderUnavailable { .. }
-            | OidcError::AmbientFailed(_) => {
-                "check gitsign.tokenProvider (or GITSIGN_TOKEN_PROVIDER); leave it empty for automatic selection"
-            }
-            OidcError::Opener(_) => "check gitsign.urlOpener (or GITSIGN_URL_OPENER)",
+            | OidcError::AmbientFailed(_) => crate::config::table::TOKEN_PROVIDER.check,
+            OidcError::Opener(_) => crate::config::table::URL_OPENER.check,
             OidcError::RedirectUrl { .. } | OidcError::Listener(_) => {
-                "check gitsign.redirectURL (or GITSIGN_OIDC_REDIRECT_URL); leave it empty for a random loopback port"
+                crate::config::table::REDIRECT_URL.check
             }
             OidcError::Endpoint { .. } | OidcError::NoIdToken(_) => {
                 "check gitsign.clientID and gitsign.clientSecretFile for this issuer"
@@ -412,6 +408,10 @@ mod tests {
             choose_source(&cfg_with("spiffe", no_file())),
             Err(OidcError::UnsupportedProvider(_))
         ));
+        assert_eq!(
+            choose_source(&cfg_with("buildkite-agent", no_file())).unwrap(),
+            TokenSource::Ambient(vec![AmbientProvider::Buildkite])
+        );
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct UnverifiedClaims {
     pub email_verified: bool,
     /// `nonce`.
     pub nonce: Option<String>,
+    /// `azp`, the authorized party (OIDC Core §2): the client the token was issued to.
+    pub authorized_party: Option<String>,
 }
 
 /// The decoded JOSE header.
@@ -168,6 +170,10 @@ impl IdentityToken {
             email_verified,
             nonce: payload
                 .get("nonce")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            authorized_party: payload
+                .get("azp")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
         };

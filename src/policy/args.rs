@@ -68,6 +68,10 @@ pub struct PolicyArgs {
     pub issuer_regexps: Vec<String>,
     /// `--certificate-github-workflow-<claim>` values.
     pub github: Vec<(GithubClaim, String)>,
+    /// `--certificate-claim NAME=VALUE` arguments, as given.
+    pub claims: Vec<String>,
+    /// `--certificate-claim-regexp NAME=REGEX` arguments, as given.
+    pub claim_regexps: Vec<String>,
 }
 
 impl PolicyArgs {
@@ -78,6 +82,8 @@ impl PolicyArgs {
             && self.issuers.is_empty()
             && self.issuer_regexps.is_empty()
             && self.github.is_empty()
+            && self.claims.is_empty()
+            && self.claim_regexps.is_empty()
     }
 
     /// The policy configured in git config (`gitseal.identity`, `gitseal.identityRegexp`,
@@ -91,6 +97,8 @@ impl PolicyArgs {
             issuers: all("gitseal.issuer"),
             issuer_regexps: all("gitseal.issuerRegexp"),
             github: Vec::new(),
+            claims: Vec::new(),
+            claim_regexps: Vec::new(),
         }
     }
 
@@ -139,7 +147,30 @@ impl PolicyArgs {
         } else {
             None
         };
-        let claims_given = (!self.github.is_empty()).then_some(n.github);
+        let claims_given = if !self.github.is_empty() {
+            Some(n.github)
+        } else if !self.claims.is_empty() {
+            Some("--certificate-claim")
+        } else if !self.claim_regexps.is_empty() {
+            Some("--certificate-claim-regexp")
+        } else {
+            None
+        };
+        // Claim names and values are checked before the completeness rule, so a misspelt
+        // name is reported as such.
+        let mut claims: Vec<super::ClaimRule> = self
+            .github
+            .iter()
+            .map(|(c, v)| (c.claim(), Matcher::Exact(v.clone())))
+            .collect();
+        for (args, regexp, key) in [
+            (&self.claims, false, "--certificate-claim"),
+            (&self.claim_regexps, true, "--certificate-claim-regexp"),
+        ] {
+            for a in args {
+                claims.push(super::claims::rule_from_arg(a, regexp).map_err(|d| invalid(key, d))?);
+            }
+        }
         match (given_identity, given_issuer) {
             (Some(given), None) => {
                 return Err(ConfigError::IncompletePolicy {
@@ -181,7 +212,6 @@ impl PolicyArgs {
         for r in &self.issuer_regexps {
             issuers.push(Matcher::regexp(r).map_err(|e| invalid("issuer regexp", e))?);
         }
-        let claims = self.github.clone();
         Ok(Policy {
             identities,
             issuers,
@@ -315,5 +345,83 @@ mod tests {
             ..Default::default()
         };
         assert!(p.build().is_err());
+    }
+
+    #[test]
+    fn claim_flags_are_validated() {
+        let base = || flags(&["a@x"], &["https://i"]);
+        let p = PolicyArgs {
+            claims: vec!["source-repository-ref=refs/heads/main".into()],
+            claim_regexps: vec!["runner-environment=^gitlab-".into()],
+            ..base()
+        };
+        let policy = p.build().unwrap();
+        assert_eq!(policy.claims.len(), 2);
+        for (claims, regexps, want) in [
+            (
+                vec!["source-ref=refs/heads/main"],
+                vec![],
+                "unknown certificate claim \"source-ref\"",
+            ),
+            (vec!["source-repository-ref"], vec![], "is not NAME=VALUE"),
+            (vec!["source-repository-ref="], vec![], "empty value"),
+            (
+                vec!["source-repository-ref-regexp=x"],
+                vec![],
+                "--certificate-claim-regexp",
+            ),
+            (vec![], vec!["nope=x"], "unknown certificate claim"),
+            (vec![], vec!["build-trigger=("], "regular expression"),
+        ] {
+            let p = PolicyArgs {
+                claims: claims.into_iter().map(String::from).collect(),
+                claim_regexps: regexps.into_iter().map(String::from).collect(),
+                ..base()
+            };
+            let e = p.build().unwrap_err();
+            assert!(matches!(e, ConfigError::Invalid { .. }), "{e:?}");
+            assert!(e.to_string().contains(want), "{e}");
+        }
+        // Claims alone pin nobody: refused like the GitHub flags.
+        let alone = PolicyArgs {
+            claims: vec!["build-trigger=push".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            alone.build(),
+            Err(ConfigError::IncompletePolicy {
+                given: "--certificate-claim",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn claim_flags_parse_from_the_command_line() {
+        use clap::Parser as _;
+        let cli = crate::cli::commands::Cli::try_parse_from([
+            "gitseal",
+            "verify",
+            "--certificate-claim",
+            "build-trigger=push",
+            "--certificate-claim",
+            "source-repository-ref=refs/heads/main",
+            "--certificate-claim-regexp",
+            "runner-environment=hosted$",
+            "v",
+        ])
+        .unwrap();
+        let Some(crate::cli::commands::Command::Verify(v)) = cli.command else {
+            panic!("not verify");
+        };
+        let a = v.identity.policy_args();
+        assert_eq!(
+            a.claims,
+            [
+                "build-trigger=push",
+                "source-repository-ref=refs/heads/main"
+            ]
+        );
+        assert_eq!(a.claim_regexps, ["runner-environment=hosted$"]);
     }
 }

@@ -1,13 +1,77 @@
-//! Fulcio's GitHub workflow claims: the one place their extension OIDs and their names (for
-//! the `--certificate-github-workflow-*` flags and for the policy file's `github` table) live.
+//! Claim rules: which Fulcio certificate claims a signer must carry, by their Sigstore names
+//! (`x509::claims::Claim`, every forge) — the policy file's `claims = { … }` table,
+//! `--certificate-claim[-regexp] NAME=VALUE` — and the older GitHub spellings that map onto
+//! the same rules: cosign's `--certificate-github-workflow-*` flags and the file's
+//! `github = { … }` table ([`GithubClaim`]).
 //!
-//! These are Fulcio's first, raw-string extensions 1.3.6.1.4.1.57264.1.2–.6 (Fulcio
-//! `docs/oid-info.md`, "deprecated" in favour of the DER-encoded .1.8 onwards, but still the
-//! ones cosign's `--certificate-github-workflow-*` flags match, exactly; compat §6.5).
+//! The GitHub names are Fulcio's first, raw-string extensions 1.3.6.1.4.1.57264.1.2–.6
+//! (Fulcio `docs/oid-info.md`, "deprecated" in favour of the DER-encoded .1.8 onwards, but
+//! still the ones cosign's `--certificate-github-workflow-*` flags match, exactly; compat
+//! §6.5). Unknown names are refused with the list of known ones: a misspelt claim must not
+//! quietly drop a requirement.
 
+use super::Matcher;
 use crate::oids;
+use crate::x509::claims::Claim;
 use const_oid::ObjectIdentifier as Oid;
 use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A required claim: which, and the rule its value must satisfy.
+pub type ClaimRule = (Claim, Matcher);
+
+/// The suffix that turns a claim name into a regular-expression rule.
+pub const REGEXP_SUFFIX: &str = "-regexp";
+
+/// The rule for key `key` (`NAME` or `NAME-regexp`) and value `value`; the error says what is
+/// wrong in one sentence (unknown name with the known ones, empty value, bad regexp).
+pub fn rule(key: &str, value: &str) -> Result<ClaimRule, String> {
+    let (name, regexp) = match key.strip_suffix(REGEXP_SUFFIX) {
+        Some(n) => (n, true),
+        None => (key, false),
+    };
+    let claim = Claim::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Claim::ALL.iter().map(|c| c.name()).collect();
+        format!(
+            "unknown certificate claim {name:?}; known claims (each also as NAME{REGEXP_SUFFIX}): {}",
+            known.join(", ")
+        )
+    })?;
+    if value.is_empty() {
+        return Err(format!(
+            "claim {key}: empty value (an unset variable?): an empty rule would match nothing or everything"
+        ));
+    }
+    let m = if regexp {
+        Matcher::regexp(value).map_err(|e| format!("claim {key}: {e}"))?
+    } else {
+        Matcher::Exact(value.to_string())
+    };
+    Ok((claim, m))
+}
+
+/// The policy file's `claims = { NAME = "value", NAME-regexp = "re", … }` table → rules
+/// (in key order).
+pub(crate) fn rules_from_table(table: BTreeMap<String, String>) -> Result<Vec<ClaimRule>, String> {
+    table.iter().map(|(k, v)| rule(k, v)).collect()
+}
+
+/// A `--certificate-claim NAME=VALUE` argument (`regexp`: `--certificate-claim-regexp`).
+pub fn rule_from_arg(arg: &str, regexp: bool) -> Result<ClaimRule, String> {
+    let (name, value) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("{arg:?} is not NAME=VALUE"))?;
+    if regexp {
+        rule(&format!("{name}{REGEXP_SUFFIX}"), value)
+    } else if name.ends_with(REGEXP_SUFFIX) {
+        Err(format!(
+            "{name:?}: use --certificate-claim-regexp {}=REGEX for a regular expression",
+            name.trim_end_matches(REGEXP_SUFFIX)
+        ))
+    } else {
+        rule(name, value)
+    }
+}
 
 /// One GitHub workflow claim a policy may require.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +106,18 @@ impl GithubClaim {
             Self::Name => oids::FULCIO_GITHUB_WORKFLOW_NAME,
             Self::Repository => oids::FULCIO_GITHUB_WORKFLOW_REPOSITORY,
             Self::Ref => oids::FULCIO_GITHUB_WORKFLOW_REF,
+        }
+    }
+
+    /// The certificate claim it is (`x509::claims`, which reads it).
+    pub fn claim(self) -> crate::x509::claims::Claim {
+        use crate::x509::claims::Claim;
+        match self {
+            Self::Trigger => Claim::GithubWorkflowTrigger,
+            Self::Sha => Claim::GithubWorkflowSha,
+            Self::Name => Claim::GithubWorkflowName,
+            Self::Repository => Claim::GithubWorkflowRepository,
+            Self::Ref => Claim::GithubWorkflowRef,
         }
     }
 

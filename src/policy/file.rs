@@ -26,12 +26,22 @@
 //! issuer = "https://token.actions.githubusercontent.com"
 //! github = { repository = "acme/app", trigger = "push" }
 //! refs = ["refs/heads/main", "refs/tags/*"]
+//!
+//! [[allow]]
+//! name = "GitLab release pipeline"
+//! identity = "https://gitlab.com/acme/app//.gitlab-ci.yml@refs/heads/main"
+//! issuer = "https://gitlab.com"
+//! claims = { source-repository-uri = "https://gitlab.com/acme/app", source-repository-ref = "refs/heads/main", runner-environment = "gitlab-hosted" }
 //! ```
+//!
+//! `claims` keys are Sigstore claim names (`x509::claims::Claim::name`), each exact or with
+//! `-regexp`; an unknown name is an error.
 
-use super::claims::FileClaims;
+use super::claims::{self, FileClaims};
 use super::{Matcher, Policy, TrustDecision, TrustLevel};
 use crate::x509::{Cert, San};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Why a policy file is unusable.
@@ -123,6 +133,7 @@ struct RawRule {
     issuer: Option<OneOrMany>,
     issuer_regexp: Option<OneOrMany>,
     github: Option<FileClaims>,
+    claims: Option<BTreeMap<String, String>>,
     refs: Option<OneOrMany>,
 }
 
@@ -347,8 +358,18 @@ fn build_rule(r: RawRule, label: String) -> Result<AllowRule, (String, String)> 
         return Err(err("an issuer or issuer-regexp is required".into()));
     }
     // Fulcio's GitHub workflow extensions, matched exactly (as cosign's
-    // `--certificate-github-workflow-*` flags; the table's keys are in `claims`).
-    let claims = r.github.map(FileClaims::into_claims).unwrap_or_default();
+    // `--certificate-github-workflow-*` flags; the table's keys are in `claims`), then the
+    // `claims` table by Sigstore name: all are required.
+    let mut claims: Vec<claims::ClaimRule> = r
+        .github
+        .map(FileClaims::into_claims)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(c, v)| (c.claim(), Matcher::Exact(v)))
+        .collect();
+    if let Some(table) = r.claims {
+        claims.extend(claims::rules_from_table(table).map_err(err)?);
+    }
     let refs = many(r.refs);
     if let Some(bad) = refs.iter().find(|p| !p.starts_with("refs/")) {
         return Err(err(format!(
@@ -458,5 +479,83 @@ mod tests {
         assert!(p.rules.is_empty());
         assert!(!p.admits_unsigned(false) && !p.admits_unsigned(true));
         assert!(!p.admits_foreign_format(false) && !p.admits_foreign_format(true));
+    }
+
+    const GITLAB_RULE: &str = r#"
+        [[allow]]
+        name = "release pipeline"
+        identity = "https://gitlab.com/acme/app//.gitlab-ci.yml@refs/heads/main"
+        issuer = "https://gitlab.com"
+        claims = { source-repository-uri = "https://gitlab.com/acme/app", source-repository-ref = "refs/heads/main", runner-environment-regexp = "^gitlab-hosted$" }
+        refs = "refs/tags/*"
+    "#;
+
+    #[test]
+    fn claims_table_admits_only_its_pipeline() {
+        use crate::policy::tests::{GITLAB_SAN, ci_leaf, gitlab_claims};
+        use crate::x509::claims::Claim;
+        let p = PolicyFile::parse(GITLAB_RULE, "p.toml").unwrap();
+        assert_eq!(p.rules[0].signer.claims.len(), 3);
+        let good = ci_leaf(GITLAB_SAN, &gitlab_claims());
+        let d = p.decide(&good, Some("refs/tags/v1"));
+        assert_eq!(d.level, TrustLevel::Fully, "{}", d.why);
+        // Not on a ref the rule is for.
+        assert_eq!(
+            p.decide(&good, Some("refs/heads/main")).level,
+            TrustLevel::Never
+        );
+        for (claim, value) in [
+            (Claim::SourceRepositoryUri, "https://gitlab.com/acme/other"),
+            (Claim::SourceRepositoryRef, "refs/heads/feature"),
+            (Claim::RunnerEnvironment, "self-hosted"),
+        ] {
+            let claims: Vec<_> = gitlab_claims()
+                .into_iter()
+                .map(|(c, v)| if c == claim { (c, value) } else { (c, v) })
+                .collect();
+            let d = p.decide(&ci_leaf(GITLAB_SAN, &claims), Some("refs/tags/v1"));
+            assert_eq!(d.level, TrustLevel::Never, "{claim:?}");
+            assert!(d.why.contains(claim.name()), "{}", d.why);
+            // And with the claim missing altogether.
+            let without: Vec<_> = gitlab_claims()
+                .into_iter()
+                .filter(|(c, _)| *c != claim)
+                .collect();
+            let d = p.decide(&ci_leaf(GITLAB_SAN, &without), Some("refs/tags/v1"));
+            assert_eq!(d.level, TrustLevel::Never, "{claim:?} missing");
+            assert!(d.why.contains("has no"), "{}", d.why);
+        }
+    }
+
+    #[test]
+    fn claims_table_refuses_unknown_names_and_bad_values() {
+        for (table, want) in [
+            (
+                "{ source-repo-uri = \"x\" }",
+                "unknown certificate claim \"source-repo-uri\"",
+            ),
+            ("{ issuer = \"x\" }", "unknown certificate claim \"issuer\""),
+            ("{ Build-Trigger = \"push\" }", "unknown certificate claim"),
+            (
+                "{ build-trigger-regex = \"x\" }",
+                "unknown certificate claim",
+            ),
+            ("{ build-trigger = \"\" }", "empty value"),
+            ("{ build-trigger-regexp = \"(\" }", "regular expression"),
+            ("{ build-trigger = 1 }", "claims"),
+        ] {
+            let text = format!("[[allow]]\nidentity = \"a\"\nissuer = \"i\"\nclaims = {table}");
+            let e = PolicyFile::parse(&text, "p.toml").unwrap_err().to_string();
+            assert!(e.contains(want), "{table}: {e}");
+            assert!(e.contains("p.toml"), "{e}");
+        }
+        let e = PolicyFile::parse(
+            "[[allow]]\nidentity = \"a\"\nissuer = \"i\"\nclaims = { nope = \"x\" }",
+            "p.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        // The message lists the names that exist.
+        assert!(e.contains("source-repository-visibility-at-signing"), "{e}");
     }
 }

@@ -46,6 +46,12 @@ pub enum IssuerType {
     /// `github-workflow`: GitHub Actions claims (`job_workflow_ref` …) become the SAN and the
     /// workflow extensions; the proof of possession signs `sub`.
     GithubWorkflow,
+    /// `gitlab-pipeline`: GitLab CI claims (`ci_config_ref_uri`, `project_path` …) become the
+    /// SAN and the CI extensions (Fulcio's `gitlabcom` principal); the proof signs `sub`.
+    GitlabPipeline,
+    /// `buildkite-job`: `https://buildkite.com/<organization_slug>/<pipeline_slug>` is the SAN
+    /// (Fulcio's `buildkite` principal, no CI extensions); the proof signs `sub`.
+    BuildkiteJob,
 }
 
 impl IssuerType {
@@ -55,6 +61,8 @@ impl IssuerType {
             IssuerType::Email => "email",
             IssuerType::Uri => "uri",
             IssuerType::GithubWorkflow => "github-workflow",
+            IssuerType::GitlabPipeline => "gitlab-pipeline",
+            IssuerType::BuildkiteJob => "buildkite-job",
         }
     }
 }
@@ -66,8 +74,10 @@ impl std::str::FromStr for IssuerType {
             "email" => Ok(IssuerType::Email),
             "uri" => Ok(IssuerType::Uri),
             "github-workflow" => Ok(IssuerType::GithubWorkflow),
+            "gitlab-pipeline" => Ok(IssuerType::GitlabPipeline),
+            "buildkite-job" => Ok(IssuerType::BuildkiteJob),
             other => Err(TestbedError::Config(format!(
-                "issuer type {other:?} is not supported by the testbed (email, uri, github-workflow)"
+                "issuer type {other:?} is not supported by the testbed (email, uri, github-workflow, gitlab-pipeline, buildkite-job)"
             ))),
         }
     }
@@ -284,6 +294,11 @@ impl Federation {
             .http_status_as_error(false)
             .proxy(None)
             .timeout_global(Some(FETCH_TIMEOUT))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .unversioned_rustls_crypto_provider(crate::net::tls::crypto_provider())
+                    .build(),
+            )
             .build()
             .new_agent();
         Ok(Federation {
@@ -453,17 +468,9 @@ fn b64_member(v: &Option<String>) -> Result<Vec<u8>, String> {
 
 fn verify_with(k: &Jwk, alg: &str, input: &[u8], sig: &[u8]) -> Result<(), String> {
     if alg == "RS256" {
-        use rsa::signature::Verifier;
         let n = b64_member(&k.n)?;
         let e = b64_member(&k.e)?;
-        let key = rsa::RsaPublicKey::new(
-            rsa::BoxedUint::from_be_slice_vartime(&n),
-            rsa::BoxedUint::from_be_slice_vartime(&e),
-        )
-        .map_err(|e| format!("RSA key: {e}"))?;
-        let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key);
-        let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|e| e.to_string())?;
-        vk.verify(input, &sig).map_err(|e| e.to_string())
+        crate::oidc::jwt::rs256_verify(&n, &e, input, sig).map_err(|e| e.to_string())
     } else {
         use p256::ecdsa::signature::Verifier;
         if k.crv.as_deref() != Some("P-256") {
@@ -569,6 +576,12 @@ mod tests {
         let c = OidcIssuerConfig::parse_cli("http://[::1]:1/p,other,github-workflow").unwrap();
         assert_eq!(c.client_id, "other");
         assert_eq!(c.issuer_type, IssuerType::GithubWorkflow);
+        for t in [IssuerType::GitlabPipeline, IssuerType::BuildkiteJob] {
+            let c =
+                OidcIssuerConfig::parse_cli(&format!("http://[::1]:1/p,sigstore,{}", t.as_str()))
+                    .unwrap();
+            assert_eq!(c.issuer_type, t);
+        }
         assert!(OidcIssuerConfig::parse_cli("http://127.0.0.1:1,a,uri").is_err());
         assert!(OidcIssuerConfig::parse_cli("http://127.0.0.1:1,a,spiffe").is_err());
         assert!(OidcIssuerConfig::parse_cli("http://127.0.0.1:1,a,email,x").is_err());

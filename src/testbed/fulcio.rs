@@ -11,13 +11,15 @@
 //! `docs/oid-info.md`): empty subject; KU digitalSignature (critical); EKU codeSigning; SKI;
 //! AKI; SAN (critical) with the email, or a URI for CI identities; 1.3.6.1.4.1.57264.1.1 (issuer,
 //! raw bytes) and .1.8 (issuer, DER UTF8String); GitHub workflow extensions .2–.6 (raw) and
-//! .9–.23 (DER UTF8String) when the token carries those claims; and the SCT list
+//! .9–.23 (DER UTF8String) when the token carries those claims, GitLab CI's .9–.22 as
+//! Fulcio's `gitlabcom` principal maps them when it carries GitLab's; and the SCT list
 //! (1.3.6.1.4.1.11129.2.4.2) as the **last** extension, signed by the CT log over the TBS without
 //! it, which is exactly the RFC 6962 precertificate TBS when the SCT extension comes last.
 //! Requests are checked as Fulcio checks them: the ID token against the issuer's key and the
 //! `sigstore` audience — the testbed's own issuer, or one of the configured extra issuers
 //! (Fulcio's `OIDCIssuers`, `federation.rs`), whose `Type` decides the identity: `email` (the
-//! verified email), `uri` (`sub` on the `SubjectDomain`) or `github-workflow` — then proof of
+//! verified email), `uri` (`sub` on the `SubjectDomain`), `github-workflow`, `gitlab-pipeline`
+//! or `buildkite-job` — then proof of
 //! possession (ECDSA over SHA-256 of the email, or of `sub`
 //! for non-email identities) or a self-signed PKCS#10 CSR. It does not accept keys other than
 //! ECDSA P-256.
@@ -81,9 +83,9 @@ const INVALID_CSR: &str = "The certificate signing request could not be parsed";
 const CA_ERROR: &str = "error communicating with CA backend";
 
 /// A builder profile that adds nothing: every extension is added explicitly, in order.
-struct Explicit {
-    subject: Name,
-    issuer: Name,
+pub(super) struct Explicit {
+    pub(super) subject: Name,
+    pub(super) issuer: Name,
 }
 
 impl BuilderProfile for Explicit {
@@ -103,11 +105,15 @@ impl BuilderProfile for Explicit {
     }
 }
 
-fn der_err(e: impl std::fmt::Display) -> TestbedError {
+pub(super) fn der_err(e: impl std::fmt::Display) -> TestbedError {
     TestbedError::Crypto(format!("X.509: {e}"))
 }
 
-fn ext<T: Encode>(oid: ObjectIdentifier, critical: bool, v: &T) -> Result<Extension, TestbedError> {
+pub(super) fn ext<T: Encode>(
+    oid: ObjectIdentifier,
+    critical: bool,
+    v: &T,
+) -> Result<Extension, TestbedError> {
     Ok(Extension {
         extn_id: oid,
         critical,
@@ -124,15 +130,15 @@ fn raw_ext(oid: ObjectIdentifier, bytes: &[u8]) -> Result<Extension, TestbedErro
 }
 
 /// RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents.
-fn ski_of(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
+pub(super) fn ski_of(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
     Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
 }
 
-fn time_at(unix: u64) -> Result<Time, TestbedError> {
+pub(super) fn time_at(unix: u64) -> Result<Time, TestbedError> {
     Time::try_from(UNIX_EPOCH + Duration::from_secs(unix)).map_err(der_err)
 }
 
-fn random_serial() -> Result<SerialNumber, TestbedError> {
+pub(super) fn random_serial() -> Result<SerialNumber, TestbedError> {
     let mut b = crypto::random_bytes(20)?;
     b[0] &= 0x7f; // positive
     b[0] |= 0x01; // and no leading zero octet, so it stays 20 bytes
@@ -312,7 +318,17 @@ fn principal(claims: Map<String, Value>) -> Result<Principal, String> {
         });
     }
     let sub = claim_str(&claims, "sub").ok_or("sub missing")?.to_owned();
-    let uri = if let Some(wf) = claim_str(&claims, "job_workflow_ref") {
+    let uri = if let (Some(org), Some(pipeline)) = (
+        claim_str(&claims, "organization_slug"),
+        claim_str(&claims, "pipeline_slug"),
+    ) {
+        // Buildkite: the SAN is the pipeline; Fulcio's `buildkite` principal adds only the
+        // issuer extensions.
+        format!("https://buildkite.com/{org}/{pipeline}")
+    } else if claim_str(&claims, "ci_config_ref_uri").is_some() {
+        // GitLab CI: the SAN is the pipeline definition (`gitlabcom` principal).
+        gitlab_claims(&claims)?.config_uri
+    } else if let Some(wf) = claim_str(&claims, "job_workflow_ref") {
         // GitHub Actions: the SAN is the workflow that signs (Build Signer URI).
         format!("{}/{wf}", server_url(&claims))
     } else if sub.contains("://") {
@@ -381,6 +397,32 @@ fn principal_for(cfg: &OidcIssuerConfig, claims: Map<String, Value>) -> Result<P
                 claims: Map::new(),
             })
         }
+        IssuerType::GitlabPipeline => {
+            let sub = claim_str(&claims, "sub").ok_or("token missing sub claim")?;
+            let uri = gitlab_claims(&claims)?.config_uri;
+            let ia5 = Ia5String::new(&uri).map_err(|_| "pipeline URI is not IA5")?;
+            Ok(Principal {
+                san: GeneralName::UniformResourceIdentifier(ia5),
+                challenge: sub.to_owned(),
+                issuer,
+                claims,
+            })
+        }
+        IssuerType::BuildkiteJob => {
+            let sub = claim_str(&claims, "sub").ok_or("token missing sub claim")?;
+            let org = claim_str(&claims, "organization_slug")
+                .ok_or("missing organization_slug claim in ID token")?;
+            let pipeline = claim_str(&claims, "pipeline_slug")
+                .ok_or("missing pipeline_slug claim in ID token")?;
+            let uri = format!("https://buildkite.com/{org}/{pipeline}");
+            let ia5 = Ia5String::new(&uri).map_err(|_| "pipeline URI is not IA5")?;
+            Ok(Principal {
+                san: GeneralName::UniformResourceIdentifier(ia5),
+                challenge: sub.to_owned(),
+                issuer,
+                claims: Map::new(),
+            })
+        }
         IssuerType::GithubWorkflow => {
             let sub = claim_str(&claims, "sub").ok_or("token missing sub claim")?;
             let wf = claim_str(&claims, "job_workflow_ref")
@@ -395,6 +437,77 @@ fn principal_for(cfg: &OidcIssuerConfig, claims: Map<String, Value>) -> Result<P
             })
         }
     }
+}
+
+/// The GitLab instance Fulcio's `gitlabcom` principal names (it is fixed there too).
+const GITLAB_URL: &str = "https://gitlab.com";
+
+/// A GitLab CI token's facts, as Fulcio's `gitlabcom.JobPrincipalFromIDToken` reads them:
+/// every claim it requires must be present, `ref_type` must be `branch` or `tag`.
+struct GitlabClaims {
+    /// `https://` + `ci_config_ref_uri`: the SAN, build signer and build config URI.
+    config_uri: String,
+    /// The extensions, by Fulcio arc, in Fulcio's order (empty values left out, as
+    /// `certificate.Extensions.Render` does).
+    extensions: Vec<(u32, String)>,
+}
+
+fn gitlab_claims(claims: &Map<String, Value>) -> Result<GitlabClaims, String> {
+    let need = |n: &str| {
+        claim_str(claims, n)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("missing {n} claim in ID token"))
+    };
+    let project = need("project_path")?;
+    let source = need("pipeline_source")?;
+    need("pipeline_id")?;
+    let config_ref = need("ci_config_ref_uri")?;
+    let job = need("job_id")?;
+    let short_ref = need("ref")?;
+    let ref_type = need("ref_type")?;
+    let namespace = need("namespace_path")?;
+    let namespace_id = need("namespace_id")?;
+    let project_id = need("project_id")?;
+    let sha = need("sha")?;
+    let runner = need("runner_environment")?;
+    if claims.get("runner_id").and_then(Value::as_i64).unwrap_or(0) == 0 {
+        return Err("missing runner_id claim in ID token".into());
+    }
+    let git_ref = match ref_type.as_str() {
+        "branch" => format!("refs/heads/{short_ref}"),
+        "tag" => format!("refs/tags/{short_ref}"),
+        other => return Err(format!("unexpected ref_type: {other}")),
+    };
+    // ci_config_ref_uri has no scheme; Fulcio uses https (or the instance's scheme when the
+    // host is the instance's, which for gitlab.com is https too).
+    let config_uri = format!("https://{config_ref}");
+    let config_sha = claim_str(claims, "ci_config_sha").unwrap_or("").to_owned();
+    let visibility = claim_str(claims, "project_visibility")
+        .unwrap_or("")
+        .to_owned();
+    let extensions = [
+        (9, config_uri.clone()),
+        (10, config_sha.clone()),
+        (11, runner),
+        (12, format!("{GITLAB_URL}/{project}")),
+        (13, sha),
+        (14, git_ref),
+        (15, project_id),
+        (16, format!("{GITLAB_URL}/{namespace}")),
+        (17, namespace_id),
+        (18, config_uri.clone()),
+        (19, config_sha),
+        (20, source),
+        (21, format!("{GITLAB_URL}/{project}/-/jobs/{job}")),
+        (22, visibility),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
+    Ok(GitlabClaims {
+        config_uri,
+        extensions,
+    })
 }
 
 fn server_url(claims: &Map<String, Value>) -> String {
@@ -659,13 +772,24 @@ impl Fulcio {
     }
 
     /// Extensions from GitHub Actions claims (Fulcio `docs/oid-info.md`): with `legacy`, the
-    /// deprecated raw-string .2–.6; otherwise the DER UTF8String .9–.23.
+    /// deprecated raw-string .2–.6; otherwise the DER UTF8String .9–.23. From GitLab CI
+    /// claims: the DER .9–.22 of Fulcio's `gitlabcom` principal.
     fn workflow_extensions(
         &self,
         claims: &Map<String, Value>,
         legacy: bool,
     ) -> Result<Vec<Extension>, TestbedError> {
         let mut out = Vec::new();
+        if claim_str(claims, "ci_config_ref_uri").is_some() {
+            // GitLab pipelines get the DER extensions only (Fulcio's `gitlabcom` principal).
+            if !legacy {
+                let g = gitlab_claims(claims).map_err(TestbedError::Config)?;
+                for (arc, v) in g.extensions {
+                    out.push(ext(fulcio_oid(arc)?, false, &v)?);
+                }
+            }
+            return Ok(out);
+        }
         if claim_str(claims, "job_workflow_ref").is_none()
             && claim_str(claims, "workflow_ref").is_none()
         {

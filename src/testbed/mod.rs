@@ -39,6 +39,7 @@ mod merkle;
 mod oidc;
 mod rekor;
 mod store;
+pub mod tls;
 mod trust;
 
 use std::path::{Path, PathBuf};
@@ -127,6 +128,10 @@ pub struct TestbedConfig {
     /// with hostile issuer text (newlines, NULs). `None` (the default): the token's `iss`, as
     /// Fulcio does.
     pub certificate_issuer: Option<String>,
+    /// Serve every service over HTTPS ([`tls`]): a CA of the testbed's own, written as
+    /// `DIR/tls-ca.pem`, and `https://127.0.0.1:<port>` URLs. Clients must trust the CA
+    /// (`SSL_CERT_FILE` or `gitseal.caBundle`).
+    pub tls: bool,
 }
 
 impl Default for TestbedConfig {
@@ -149,6 +154,7 @@ impl Default for TestbedConfig {
             consent_page: false,
             email_in_id_token: true,
             certificate_issuer: None,
+            tls: false,
         }
     }
 }
@@ -156,8 +162,9 @@ impl Default for TestbedConfig {
 /// What to put in a token minted directly by a test (no browser flow).
 ///
 /// `TokenRequest::email(..)` gives an email identity (`email_verified: true`); `subject(..)` a
-/// CI-style URI subject; `github_workflow(..)` a GitHub Actions-shaped token whose claims Fulcio
-/// turns into the workflow extensions. The other fields override defaults to make bad tokens.
+/// CI-style URI subject; `github_workflow(..)` a GitHub Actions-shaped token and
+/// `gitlab_pipeline(..)` a GitLab CI-shaped one, whose claims Fulcio turns into the CI
+/// extensions. The other fields override defaults to make bad tokens.
 /// Also accepted as JSON by `POST /__testbed/token` (camelCase field names).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -247,6 +254,87 @@ impl TokenRequest {
         }
     }
 
+    /// A GitLab CI `id_tokens` token (`aud: sigstore`) for project `project` (`group/name`)
+    /// running `.gitlab-ci.yml` on `git_ref` (`refs/heads/…` or `refs/tags/…`) on a
+    /// `runner_environment` runner (`gitlab-hosted` or `self-hosted`), with the claims GitLab's
+    /// tokens carry and Fulcio's `gitlabcom` principal requires
+    /// (`pkg/identity/gitlabcom/principal.go`). The certificate's URI SAN becomes
+    /// `https://gitlab.com/<project>//.gitlab-ci.yml@<git_ref>`.
+    pub fn gitlab_pipeline(project: &str, git_ref: &str, runner_environment: &str) -> TokenRequest {
+        let namespace = project.rsplit_once('/').map_or(project, |(ns, _)| ns);
+        let (ref_type, short_ref) = match git_ref.strip_prefix("refs/tags/") {
+            Some(t) => ("tag", t),
+            None => (
+                "branch",
+                git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref),
+            ),
+        };
+        let mut claims = Map::new();
+        for (k, v) in [
+            ("namespace_id", "4000"),
+            ("namespace_path", namespace),
+            ("project_id", "5000"),
+            ("project_path", project),
+            ("user_id", "6000"),
+            ("user_login", "release-bot"),
+            ("pipeline_id", "7000"),
+            ("pipeline_source", "push"),
+            ("job_id", "8000"),
+            ("ref", short_ref),
+            ("ref_type", ref_type),
+            ("ref_path", git_ref),
+            ("ref_protected", "true"),
+            ("runner_environment", runner_environment),
+            ("sha", "0123456789abcdef0123456789abcdef01234567"),
+            ("project_visibility", "private"),
+            (
+                "ci_config_ref_uri",
+                &format!("gitlab.com/{project}//.gitlab-ci.yml@{git_ref}"),
+            ),
+            ("ci_config_sha", "89abcdef0123456789abcdef0123456789abcdef"),
+        ] {
+            claims.insert(k.into(), Value::String(v.into()));
+        }
+        // GitLab sends runner_id as a number (Fulcio reads an int64).
+        claims.insert("runner_id".into(), Value::from(9000));
+        TokenRequest {
+            subject: Some(format!(
+                "project_path:{project}:ref_type:{ref_type}:ref:{short_ref}"
+            )),
+            claims,
+            ..TokenRequest::default()
+        }
+    }
+
+    /// A Buildkite job token (`buildkite-agent oidc request-token`) for pipeline
+    /// `organization/pipeline` building `git_ref`. Fulcio's `buildkite` principal makes the SAN
+    /// `https://buildkite.com/<organization>/<pipeline>` and adds only the issuer extensions.
+    pub fn buildkite_job(organization: &str, pipeline: &str, git_ref: &str) -> TokenRequest {
+        let mut claims = Map::new();
+        for (k, v) in [
+            ("organization_slug", organization),
+            ("pipeline_slug", pipeline),
+            (
+                "build_branch",
+                git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref),
+            ),
+            ("build_commit", "0123456789abcdef0123456789abcdef01234567"),
+            ("build_number", "42"),
+            ("step_key", "sign"),
+            ("job_id", "0190-job"),
+            ("agent_id", "0190-agent"),
+        ] {
+            claims.insert(k.into(), Value::String(v.into()));
+        }
+        TokenRequest {
+            subject: Some(format!(
+                "organization:{organization}:pipeline:{pipeline}:ref:{git_ref}:commit:0123456789abcdef0123456789abcdef01234567:step:sign"
+            )),
+            claims,
+            ..TokenRequest::default()
+        }
+    }
+
     /// Add or replace a claim.
     pub fn with_claim(mut self, name: &str, value: Value) -> TokenRequest {
         self.claims.insert(name.to_owned(), value);
@@ -316,6 +404,8 @@ struct App {
 
 /// A running testbed. Stops (and removes its private directory, if it made one) on drop.
 pub struct Testbed {
+    /// The TLS front (`tls`), stopped before the server it relays to.
+    tls_front: Option<tls::TlsFront>,
     server: HttpServer,
     app: Arc<App>,
     dir: PathBuf,
@@ -437,9 +527,21 @@ impl Testbed {
         let (entries, log_file) = store.open_log()?;
 
         let stop = Arc::new(StopSignal::default());
+        // With TLS the front takes the configured port and the plain listener any free one.
+        let plain_port = if config.tls { 0 } else { config.port };
         let mut server =
-            HttpServer::bind(config.port, Arc::clone(&stop)).map_err(TestbedError::Http)?;
-        let base_url = format!("http://127.0.0.1:{}", server.port());
+            HttpServer::bind(plain_port, Arc::clone(&stop)).map_err(TestbedError::Http)?;
+        let tls_front = if config.tls {
+            let ca = tls::TlsCa::new("gitseal-testbed-tls")?;
+            store::write_atomic(&dir.join("tls-ca.pem"), ca.ca_pem().as_bytes(), false)?;
+            Some(tls::TlsFront::start(&ca, config.port, server.port())?)
+        } else {
+            None
+        };
+        let base_url = match &tls_front {
+            Some(front) => format!("https://127.0.0.1:{}", front.port()),
+            None => format!("http://127.0.0.1:{}", server.port()),
+        };
         let issuer_url = format!("{base_url}/oidc");
 
         let issuer = oidc::Issuer::new(
@@ -554,6 +656,7 @@ impl Testbed {
             .serve(Arc::new(move |req| handler_app.handle(req)))
             .map_err(TestbedError::Http)?;
         Ok(Testbed {
+            tls_front,
             server,
             app,
             dir,
@@ -564,14 +667,22 @@ impl Testbed {
         })
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (`https://` with [`TestbedConfig::tls`]).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
-    /// The bound port.
+    /// The bound port (the TLS front's with [`TestbedConfig::tls`]).
     pub fn port(&self) -> u16 {
-        self.server.port()
+        self.tls_front
+            .as_ref()
+            .map_or_else(|| self.server.port(), tls::TlsFront::port)
+    }
+
+    /// `DIR/tls-ca.pem`, the CA of the testbed's HTTPS certificate, with
+    /// [`TestbedConfig::tls`].
+    pub fn tls_ca_path(&self) -> Option<PathBuf> {
+        self.tls_front.as_ref().map(|_| self.dir.join("tls-ca.pem"))
     }
 
     /// Fulcio's base URL (same as [`base_url`](Self::base_url)).
@@ -670,8 +781,12 @@ impl Testbed {
             ("GITSEAL_URL_OPENER", url_opener.to_owned()),
             ("GITSEAL_TESTBED_IDENTITY", self.identity()),
         ];
+        // With TLS, gitseal must trust the testbed's CA: added to the system's, not instead.
+        let ca = self
+            .tls_ca_path()
+            .map(|p| ("GITSEAL_CA_BUNDLE", p.display().to_string()));
         let mut text = String::from("# gitseal testbed: source this file to point gitseal at it\n");
-        for (k, v) in vars {
+        for (k, v) in vars.into_iter().chain(ca) {
             text.push_str(&format!("export {k}={}\n", shell_quote(&v)));
         }
         store::write_atomic(&path, text.as_bytes(), false)?;
@@ -684,6 +799,9 @@ impl Testbed {
     }
 
     fn shutdown(&mut self) {
+        if let Some(mut front) = self.tls_front.take() {
+            front.shutdown();
+        }
         self.server.shutdown();
         if self.remove_dir_on_drop {
             let _ = std::fs::remove_dir_all(&self.dir);

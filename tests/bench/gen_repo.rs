@@ -164,6 +164,7 @@ fn main() -> Res<()> {
         max_backoff: Duration::from_millis(100),
         max_response_bytes: 1 << 22,
         use_env_proxy: false,
+        ..TransportConfig::default()
     }));
     std::fs::create_dir_all(&repo)?;
     git(&repo, &["init", "-q", "-b", "main"])?;

@@ -69,6 +69,9 @@ pub fn parse_everything(data: &[u8]) {
             if let Ok(cert) = x509::Cert::from_der(c) {
                 let _ = cert.sans();
                 let _ = cert.oidc_issuer();
+                if let Ok(c) = cert.claims() {
+                    let _ = c.pipeline();
+                }
                 let _ = cert.embedded_scts();
                 let _ = cert.precert_tbs();
             }
@@ -76,6 +79,14 @@ pub fn parse_everything(data: &[u8]) {
     }
     let _ = x509::Cert::from_der(data);
     let _ = x509::parse_sct_list(data);
+    // Fulcio's claim extension values, in both encodings (issue 16).
+    for claim in x509::claims::Claim::ALL {
+        let _ = x509::claims::decode_value(claim.oid(), claim.encoding(), data);
+    }
+    let _ = x509::claims::parse([
+        (gitseal::oids::FULCIO_ISSUER_V2, data),
+        (gitseal::oids::FULCIO_BUILD_CONFIG_URI, data),
+    ]);
     let _ = LogEntry::from_protobuf(data);
     let _ = LogEntry::from_rest_response(data);
     let _ = Checkpoint::parse(&String::from_utf8_lossy(data));

@@ -1365,3 +1365,95 @@ fn git_commit_does_not_wait_for_a_browser_left_open() {
         "git commit -S took {took:?}: it waited for the opener's lingering child"
     );
 }
+
+/// Issue 12, one login per rebase: five `git commit -S`, then `git rebase -S` over them and a
+/// `git rebase --exec 'git commit --amend --no-edit -S'`, make exactly one authorization-code
+/// exchange at the certified provider (its token-endpoint calls, from `--events`); every
+/// signature is its own Rekor entry and verifies. `gitseal cache clear` makes the next commit
+/// log in again.
+#[test]
+fn five_commits_and_two_rebases_make_one_login() {
+    let g = GitSetup::new();
+    let env = [
+        ("GITSEAL_TOKEN_PROVIDER", "interactive".to_string()),
+        ("GITSEAL_URL_OPENER", g.s.opener(&[])),
+    ];
+    // Each rewrite gets its own committer date: an amended commit identical to the one it
+    // replaces (same second) would be signed identically (RFC 6979 ECDSA, same cached key) and
+    // Rekor would keep one entry for both.
+    let run_at = |args: &[&str], date: Option<&str>| {
+        let mut c = g.cmd("git", &env);
+        if let Some(d) = date {
+            c.env("GIT_COMMITTER_DATE", d);
+        }
+        let out = c.args(args).output().expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}\ngitseal log:\n{}\nopener:\n{}\nprovider:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(g.gitseal_log()).unwrap_or_default(),
+            g.s.opener_log(),
+            g.p.log()
+        );
+    };
+    let commit = |i: usize| {
+        std::fs::write(g.repo.path().join("file"), format!("change {i}\n")).expect("write");
+        g.repo.git_ok(&["add", "file"]);
+        run_at(&["commit", "-q", "-S", "-m", &format!("change {i}")], None);
+    };
+    let code_exchanges = || {
+        g.p.token_calls()
+            .into_iter()
+            .filter(|e| e["grantType"] == "authorization_code")
+            .count()
+    };
+    for i in 0..5 {
+        commit(i);
+    }
+    run_at(
+        &["rebase", "-q", "-f", "-S", "HEAD~4"],
+        Some("2030-01-01T00:00:00Z"),
+    );
+    run_at(
+        &[
+            "rebase",
+            "-q",
+            "--exec",
+            "git commit -q --amend --no-edit -S",
+            "HEAD~4",
+        ],
+        Some("2031-01-01T00:00:00Z"),
+    );
+    assert_eq!(
+        code_exchanges(),
+        1,
+        "token endpoint calls: {:?}",
+        g.p.token_calls()
+    );
+    // 5 commits + 4 rebased + 4 amended, each logged.
+    assert_eq!(g.tb.rekor_tree_size(), 13);
+    for i in 0..5 {
+        let v = g
+            .cmd("git", &[])
+            .args(["verify-commit", &format!("HEAD~{i}")])
+            .output()
+            .expect("git");
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    }
+    g.assert_good_head();
+    let log = std::fs::read_to_string(g.gitseal_log()).unwrap_or_default();
+    assert!(
+        log.contains(&format!("using the cached certificate for {LOGIN} (valid ")),
+        "{log}"
+    );
+
+    let clear = g
+        .cmd(env!("CARGO_BIN_EXE_gitseal"), &[])
+        .args(["cache", "clear"])
+        .output()
+        .expect("gitseal cache clear");
+    assert!(clear.status.success());
+    commit(5);
+    assert_eq!(code_exchanges(), 2, "cache clear forces a new login");
+    g.assert_good_head();
+}

@@ -102,6 +102,7 @@ fn transport() -> Arc<HttpTransport> {
         max_backoff: Duration::from_millis(50),
         max_response_bytes: 1 << 20,
         use_env_proxy: false,
+        ..TransportConfig::default()
     }))
 }
 

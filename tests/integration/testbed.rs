@@ -2147,6 +2147,91 @@ fn program_mode_serve_env_open_url_and_mint_token() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
 
+    // mint-token --ci gitlab prints a GitLab-shaped token; Fulcio issues the pipeline's leaf
+    // (SAN = the pipeline definition; the proof of possession signs `sub`).
+    let out = Command::new(exe)
+        .args([
+            "mint-token",
+            "--ci",
+            "gitlab",
+            "--project",
+            "acme/app",
+            "--ref",
+            "refs/tags/v1",
+            "--runner",
+            "self-hosted",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("mint-token --ci");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned();
+    let r = post_json(
+        &format!("{}/api/v2/signingCert", vars["GITSEAL_FULCIO_URL"]),
+        &fulcio_v2_request(&token, &key, "project_path:acme/app:ref_type:tag:ref:v1"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let leaf = r.json()["signedCertificateEmbeddedSct"]["chain"]["certificates"][0]
+        .as_str()
+        .expect("leaf pem")
+        .to_owned();
+    let leaf = gitseal::x509::Cert::from_der(&pem_certs(&leaf)[0]).expect("leaf");
+    assert_eq!(
+        leaf.sans().expect("sans")[0].value(),
+        "https://gitlab.com/acme/app//.gitlab-ci.yml@refs/tags/v1"
+    );
+    let claims = leaf.claims().expect("claims");
+    use gitseal::x509::claims::Claim;
+    assert_eq!(claims.get(Claim::RunnerEnvironment), Some("self-hosted"));
+    assert_eq!(claims.get(Claim::SourceRepositoryRef), Some("refs/tags/v1"));
+    // --ci buildkite: the pipeline URL is the SAN.
+    let out = Command::new(exe)
+        .args([
+            "mint-token",
+            "--ci",
+            "buildkite",
+            "--project",
+            "acme/app",
+            "--ref",
+            "refs/heads/main",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("mint-token --ci buildkite");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned();
+    let sub = "organization:acme:pipeline:app:ref:refs/heads/main:commit:0123456789abcdef0123456789abcdef01234567:step:sign";
+    let r = post_json(
+        &format!("{}/api/v2/signingCert", vars["GITSEAL_FULCIO_URL"]),
+        &fulcio_v2_request(&token, &key, sub),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let leaf = r.json()["signedCertificateEmbeddedSct"]["chain"]["certificates"][0]
+        .as_str()
+        .expect("leaf pem")
+        .to_owned();
+    let leaf = gitseal::x509::Cert::from_der(&pem_certs(&leaf)[0]).expect("leaf");
+    assert_eq!(
+        leaf.sans().expect("sans")[0].value(),
+        "https://buildkite.com/acme/app"
+    );
+
     // fault sets a switch over HTTP.
     let out = Command::new(exe)
         .args([
