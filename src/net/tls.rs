@@ -56,9 +56,12 @@ pub enum Source {
 /// The trust anchors for TLS: DER certificates, or the built-in Mozilla set.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TrustAnchors {
-    /// DER certificates; empty with [`Source::BuiltIn`].
+    /// DER certificates; empty with [`Source::BuiltIn`]. While `system_pending`, only the
+    /// extra bundle's.
     certs: Arc<Vec<Vec<u8>>>,
     source: Source,
+    /// The operating system's store is still to be read (see [`TrustAnchors::loaded`]).
+    system_pending: bool,
 }
 
 impl Default for TrustAnchors {
@@ -68,6 +71,7 @@ impl Default for TrustAnchors {
         Self {
             certs: Arc::new(Vec::new()),
             source: Source::BuiltIn,
+            system_pending: false,
         }
     }
 }
@@ -77,6 +81,7 @@ impl fmt::Debug for TrustAnchors {
         f.debug_struct("TrustAnchors")
             .field("source", &self.source)
             .field("certificates", &self.certs.len())
+            .field("system_pending", &self.system_pending)
             .finish()
     }
 }
@@ -92,12 +97,33 @@ impl TrustAnchors {
         &self.certs
     }
 
-    /// ureq's root setting for these anchors.
+    /// The anchors with the operating system's store read, if it was still pending. Reading
+    /// it costs milliseconds (every file of /etc/ssl/certs) and yields no configuration error
+    /// (unreadable files are skipped, as OpenSSL does), so [`TrustAnchors::resolve`] leaves it
+    /// to the first connection ([`crate::transport::HttpTransport`] builds its client then):
+    /// verifying an offline-mode signature never pays for it.
+    pub fn loaded(&self) -> std::borrow::Cow<'_, Self> {
+        if !self.system_pending {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        // Errors here are per file (a dangling link in /etc/ssl/certs): what loaded is used,
+        // as OpenSSL does.
+        let found = rustls_native_certs::load_native_certs();
+        let certs: Vec<Vec<u8>> = found.certs.iter().map(|c| c.as_ref().to_vec()).collect();
+        std::borrow::Cow::Owned(Self::combine(
+            certs,
+            Source::System,
+            self.certs.as_ref().clone(),
+        ))
+    }
+
+    /// ureq's root setting for these anchors (reading the system store if still pending).
     pub(crate) fn root_certs(&self) -> ureq::tls::RootCerts {
-        match self.source {
+        let this = self.loaded();
+        match this.source {
             Source::BuiltIn => ureq::tls::RootCerts::WebPki,
             _ => ureq::tls::RootCerts::new_with_certs(
-                &self
+                &this
                     .certs
                     .iter()
                     .map(|c| ureq::tls::Certificate::from_der(c).to_owned())
@@ -128,11 +154,12 @@ impl TrustAnchors {
         let (base, source) = if file.is_some() || !dirs.is_empty() {
             (ssl_cert_env(file, &dirs)?, Source::SslCertEnv)
         } else {
-            // Errors here are per file (a dangling link in /etc/ssl/certs): what loaded is
-            // used, as OpenSSL does.
-            let found = rustls_native_certs::load_native_certs();
-            let certs: Vec<Vec<u8>> = found.certs.iter().map(|c| c.as_ref().to_vec()).collect();
-            (certs, Source::System)
+            // The system store is read at the first connection ([`TrustAnchors::loaded`]).
+            return Ok(Self {
+                certs: Arc::new(extra),
+                source: Source::System,
+                system_pending: true,
+            });
         };
         Ok(Self::combine(base, source, extra))
     }
@@ -150,6 +177,7 @@ impl TrustAnchors {
         Self {
             certs: Arc::new(base),
             source,
+            system_pending: false,
         }
     }
 }
