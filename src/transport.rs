@@ -1171,7 +1171,10 @@ mod tests {
             ..TransportConfig::default()
         });
         assert!(t.agent.get().is_none(), "built before any request");
-        assert!(t.config().net.tls.certificates().is_empty(), "system store read early");
+        assert!(
+            t.config().net.tls.certificates().is_empty(),
+            "system store read early"
+        );
         let req = Request::get(Service::Rekor, join_url(&server.url(), "/a"));
         assert_eq!(t.send(&req).unwrap().status, 200);
         assert!(t.agent.get().is_some());
