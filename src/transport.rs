@@ -445,11 +445,18 @@ pub fn user_agent() -> String {
     format!("gitseal/{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// The blocking HTTP client (ureq 3, rustls on ring, the trust anchors of [`crate::net::tls`]).
+/// The blocking HTTP client (ureq 3, rustls on aws-lc-rs, the trust anchors of [`crate::net::tls`]).
 pub struct HttpTransport {
-    agent: ureq::Agent,
+    /// Built at the first request, not with the transport: building it reads the operating
+    /// system's trust store (every file of /etc/ssl/certs, milliseconds), and most
+    /// transports never connect (verifying offline-mode signatures, issue 18's per-call cost).
+    agent: std::sync::OnceLock<ureq::Agent>,
+    build: std::sync::Mutex<Option<AgentBuilder>>,
     config: TransportConfig,
 }
+
+/// What builds the agent on first use.
+type AgentBuilder = Box<dyn FnOnce() -> ureq::Agent + Send>;
 
 impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -487,6 +494,44 @@ impl HttpTransport {
         config: TransportConfig,
         resolver: impl ureq::unversioned::resolver::Resolver,
     ) -> Self {
+        let net = config.net.clone();
+        let (connect_timeout, timeout) = (config.connect_timeout, config.timeout);
+        let build: AgentBuilder =
+            Box::new(move || Self::agent(&net, connect_timeout, timeout, resolver));
+        Self {
+            agent: std::sync::OnceLock::new(),
+            build: std::sync::Mutex::new(Some(build)),
+            config,
+        }
+    }
+
+    /// The agent, built on first use.
+    fn client(&self) -> &ureq::Agent {
+        self.agent.get_or_init(|| {
+            // `get_or_init` runs this once, so the builder is there; a poisoned lock (a
+            // panicking builder in another thread) leaves a default agent, which has no
+            // configured anchors and so trusts less, never more.
+            let build = self.build.lock().ok().and_then(|mut b| b.take());
+            match build {
+                Some(f) => f(),
+                None => ureq::Agent::config_builder()
+                    .tls_config(
+                        ureq::tls::TlsConfig::builder()
+                            .unversioned_rustls_crypto_provider(crate::net::tls::crypto_provider())
+                            .build(),
+                    )
+                    .build()
+                    .new_agent(),
+            }
+        })
+    }
+
+    fn agent(
+        net: &crate::net::NetSettings,
+        connect_timeout: Duration,
+        timeout: Duration,
+        resolver: impl ureq::unversioned::resolver::Resolver,
+    ) -> ureq::Agent {
         let agent_config = ureq::Agent::config_builder()
             // Every status comes back as a response; the protocol modules interpret them
             // (token endpoints answer errors as 400 + JSON, Rekor's 409 carries a Location).
@@ -494,29 +539,30 @@ impl HttpTransport {
             // Never follow redirects (module docs).
             .max_redirects(0)
             .https_only(false)
-            // rustls with ring (ureq's `rustls` feature) and the anchors net::tls resolved.
+            // rustls with the aws-lc-rs provider (the crate's one cryptography library, see
+            // Cargo.toml) and the anchors net::tls resolved.
             .tls_config(
                 ureq::tls::TlsConfig::builder()
-                    .root_certs(config.net.tls.root_certs())
+                    .unversioned_rustls_crypto_provider(crate::net::tls::crypto_provider())
+                    .root_certs(net.tls.root_certs())
                     .build(),
             )
             .user_agent(user_agent())
             // The proxy is chosen per request (attempt): it depends on the URL's scheme and host.
             .proxy(None)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(connect_timeout))
+            .timeout_global(Some(timeout))
             // Drop pooled connections before common servers close them (Node's http server, as
             // behind oidc-provider: keepAliveTimeout 5 s). A request sent on a connection the
             // server is closing at that instant dies with "connection reset", and the token
             // POST is never retried (single-use codes): seen when a login took ~5 s (issue 12).
             .max_idle_age(std::time::Duration::from_secs(4))
             .build();
-        let agent = ureq::Agent::with_parts(
+        ureq::Agent::with_parts(
             agent_config,
             ureq::unversioned::transport::DefaultConnector::default(),
             FinalResolveErrors(resolver),
-        );
-        Self { agent, config }
+        )
     }
 
     /// The configuration in force.
@@ -542,7 +588,7 @@ impl HttpTransport {
         let result = match request.method {
             Method::Get => {
                 let mut b = self
-                    .agent
+                    .client()
                     .get(&request.url)
                     .config()
                     .timeout_global(Some(limit))
@@ -555,7 +601,7 @@ impl HttpTransport {
             }
             Method::Post => {
                 let mut b = self
-                    .agent
+                    .client()
                     .post(&request.url)
                     .config()
                     .timeout_global(Some(limit))
@@ -1109,6 +1155,32 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// The client (and with it the operating system's trust store) is built at the first
+    /// request, not with the transport: a verification that never connects never pays for
+    /// reading /etc/ssl/certs (issue 18). Built once, then reused.
+    #[test]
+    fn the_client_is_built_at_the_first_request() {
+        let server = FakeServer::start(|_| Reply::json(200, &serde_json::json!({"ok": true})));
+        let t = HttpTransport::new(TransportConfig {
+            net: crate::net::NetSettings::resolve(
+                &crate::config::GitConfig::default(),
+                &crate::config::Env::default(),
+            )
+            .unwrap(),
+            ..TransportConfig::default()
+        });
+        assert!(t.agent.get().is_none(), "built before any request");
+        assert!(
+            t.config().net.tls.certificates().is_empty(),
+            "system store read early"
+        );
+        let req = Request::get(Service::Rekor, join_url(&server.url(), "/a"));
+        assert_eq!(t.send(&req).unwrap().status, 200);
+        assert!(t.agent.get().is_some());
+        assert_eq!(t.send(&req).unwrap().status, 200);
+        assert_eq!(server.seen().len(), 2);
+    }
 
     #[test]
     fn sends_user_agent_headers_and_body() {

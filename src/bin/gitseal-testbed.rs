@@ -318,7 +318,8 @@ fn serve(
 /// An HTTP client; with `ca_file`, https:// is verified against that PEM CA alone (the
 /// testbed's own), otherwise against the built-in roots.
 fn agent(ca_file: Option<&Path>) -> Result<ureq::Agent, String> {
-    let mut tls = ureq::tls::TlsConfig::builder();
+    let mut tls = ureq::tls::TlsConfig::builder()
+        .unversioned_rustls_crypto_provider(gitseal::net::tls::crypto_provider());
     if let Some(path) = ca_file {
         let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let certs: Vec<_> = gitseal::armor::blocks(&pem, "CERTIFICATE")

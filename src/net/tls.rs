@@ -20,13 +20,25 @@
 //! A configured source that cannot be used (an unreadable file, a bundle with no certificate)
 //! is a configuration error naming the setting, never a silent fallback to a wider set. This
 //! module reads files; it never connects ([`crate::transport`] hands the anchors to rustls,
-//! with ring as its crypto provider).
+//! with aws-lc-rs as its crypto provider).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::{ConfigError, Env, GitConfig};
+
+/// The rustls crypto provider every TLS connection gitseal (and its testbed) makes uses:
+/// aws-lc-rs, the crate's one cryptography library (Cargo.toml, README "Performance"). ureq is
+/// built without a provider of its own (`rustls-no-provider`), so an agent that is not given
+/// this one fails at its first https:// request instead of silently using another library.
+pub fn crypto_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    static PROVIDER: std::sync::OnceLock<std::sync::Arc<rustls::crypto::CryptoProvider>> =
+        std::sync::OnceLock::new();
+    PROVIDER
+        .get_or_init(|| std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .clone()
+}
 
 /// Where the trust anchors came from (shown by errors and `Debug`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +56,24 @@ pub enum Source {
 /// The trust anchors for TLS: DER certificates, or the built-in Mozilla set.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TrustAnchors {
-    /// DER certificates; empty with [`Source::BuiltIn`].
+    /// DER certificates; empty with [`Source::BuiltIn`]. While `system_pending`, only the
+    /// extra bundle's.
     certs: Arc<Vec<Vec<u8>>>,
     source: Source,
+    /// The base set is still to be read (see [`TrustAnchors::loaded`]).
+    pending: Option<Pending>,
+}
+
+/// A base set of anchors not read yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    /// The operating system's store.
+    System,
+    /// `SSL_CERT_FILE` and the `SSL_CERT_DIR` directories (checked to exist at resolution).
+    SslCertEnv {
+        file: Option<String>,
+        dirs: Vec<String>,
+    },
 }
 
 impl Default for TrustAnchors {
@@ -56,6 +83,7 @@ impl Default for TrustAnchors {
         Self {
             certs: Arc::new(Vec::new()),
             source: Source::BuiltIn,
+            pending: None,
         }
     }
 }
@@ -65,6 +93,7 @@ impl fmt::Debug for TrustAnchors {
         f.debug_struct("TrustAnchors")
             .field("source", &self.source)
             .field("certificates", &self.certs.len())
+            .field("pending", &self.pending)
             .finish()
     }
 }
@@ -80,12 +109,41 @@ impl TrustAnchors {
         &self.certs
     }
 
-    /// ureq's root setting for these anchors.
+    /// The anchors with the base set read, if it was still pending. Reading the operating
+    /// system's store or `SSL_CERT_FILE`/`SSL_CERT_DIR` costs milliseconds (a bundle of ~150
+    /// certificates, every file of a directory), so [`TrustAnchors::resolve`] only checks that
+    /// what is named exists and leaves the reading to the first connection
+    /// ([`crate::transport::HttpTransport`] builds its client then): verifying an offline-mode
+    /// signature never pays for it (issue 18).
+    pub fn loaded(&self) -> std::borrow::Cow<'_, Self> {
+        let extra = || self.certs.as_ref().clone();
+        match &self.pending {
+            None => std::borrow::Cow::Borrowed(self),
+            Some(Pending::System) => {
+                // Errors here are per file (a dangling link in /etc/ssl/certs): what loaded is
+                // used, as OpenSSL does.
+                let found = rustls_native_certs::load_native_certs();
+                let certs = found.certs.iter().map(|c| c.as_ref().to_vec()).collect();
+                std::borrow::Cow::Owned(Self::combine(certs, Source::System, extra()))
+            }
+            Some(Pending::SslCertEnv { file, dirs }) => {
+                let dirs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+                // Checked to exist at resolution; a file that became unreadable since, or one
+                // that does not parse, leaves the bundle alone: trusting less, never more (the
+                // connection then fails as "not issued by a trusted CA", naming the settings).
+                let certs = ssl_cert_env(file.as_deref(), &dirs).unwrap_or_default();
+                std::borrow::Cow::Owned(Self::combine(certs, Source::SslCertEnv, extra()))
+            }
+        }
+    }
+
+    /// ureq's root setting for these anchors (reading the system store if still pending).
     pub(crate) fn root_certs(&self) -> ureq::tls::RootCerts {
-        match self.source {
+        let this = self.loaded();
+        match this.source {
             Source::BuiltIn => ureq::tls::RootCerts::WebPki,
             _ => ureq::tls::RootCerts::new_with_certs(
-                &self
+                &this
                     .certs
                     .iter()
                     .map(|c| ureq::tls::Certificate::from_der(c).to_owned())
@@ -113,16 +171,40 @@ impl TrustAnchors {
             .get(table::SSL_CERT_DIR.name)
             .map(|d| d.split(':').filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
-        let (base, source) = if file.is_some() || !dirs.is_empty() {
-            (ssl_cert_env(file, &dirs)?, Source::SslCertEnv)
+        // The base set is read at the first connection ([`TrustAnchors::loaded`]); what
+        // `SSL_CERT_FILE`/`SSL_CERT_DIR` name must exist now, so a typo is a configuration
+        // error naming the variable, as before anything connects.
+        let (pending, source) = if file.is_some() || !dirs.is_empty() {
+            let exists = |var: &str, path: &str, dir: bool| match std::fs::metadata(path) {
+                Ok(m) if m.is_dir() == dir => Ok(()),
+                Ok(_) => Err(ConfigError::Invalid {
+                    key: var.to_owned(),
+                    detail: format!("{path}: not a {}", if dir { "directory" } else { "file" }),
+                }),
+                Err(e) => Err(ConfigError::Invalid {
+                    key: var.to_owned(),
+                    detail: format!("{path}: {e}"),
+                }),
+            };
+            if let Some(f) = file {
+                exists(table::SSL_CERT_FILE.name, f, false)?;
+            }
+            for d in &dirs {
+                exists(table::SSL_CERT_DIR.name, d, true)?;
+            }
+            let pending = Pending::SslCertEnv {
+                file: file.map(str::to_owned),
+                dirs: dirs.iter().map(|d| (*d).to_owned()).collect(),
+            };
+            (pending, Source::SslCertEnv)
         } else {
-            // Errors here are per file (a dangling link in /etc/ssl/certs): what loaded is
-            // used, as OpenSSL does.
-            let found = rustls_native_certs::load_native_certs();
-            let certs: Vec<Vec<u8>> = found.certs.iter().map(|c| c.as_ref().to_vec()).collect();
-            (certs, Source::System)
+            (Pending::System, Source::System)
         };
-        Ok(Self::combine(base, source, extra))
+        Ok(Self {
+            certs: Arc::new(extra),
+            source,
+            pending: Some(pending),
+        })
     }
 
     /// The base set plus the extra bundle (module docs, rule 4 for an empty base).
@@ -138,6 +220,7 @@ impl TrustAnchors {
         Self {
             certs: Arc::new(base),
             source,
+            pending: None,
         }
     }
 }
@@ -222,19 +305,21 @@ mod tests {
         let vars = env(&[("SSL_CERT_FILE", fa.to_str().unwrap())]);
         let t = TrustAnchors::resolve(&GitConfig::default(), &vars).unwrap();
         assert_eq!(t.source(), Source::SslCertEnv);
-        assert_eq!(t.certificates(), std::slice::from_ref(&a));
+        // Read at the first connection, not at resolution (issue 18's per-call cost).
+        assert!(t.certificates().is_empty());
+        assert_eq!(t.loaded().certificates(), std::slice::from_ref(&a));
         let git = GitConfig::from_pairs(&[("gitseal.caBundle", fb.to_str().unwrap())]);
         let t = TrustAnchors::resolve(&git, &vars).unwrap();
         let mut want = vec![a.clone(), b.clone()];
         want.sort();
-        assert_eq!(t.certificates(), want.as_slice());
+        assert_eq!(t.loaded().certificates(), want.as_slice());
         // SSL_CERT_DIR alone, several directories.
         let d2 = tempfile::tempdir().unwrap();
         std::fs::write(d2.path().join("b.pem"), &b_pem).unwrap();
         let dirs = format!("{}:{}", dir.path().display(), d2.path().display());
         let t =
             TrustAnchors::resolve(&GitConfig::default(), &env(&[("SSL_CERT_DIR", &dirs)])).unwrap();
-        assert_eq!(t.certificates(), want.as_slice());
+        assert_eq!(t.loaded().certificates(), want.as_slice());
     }
 
     #[test]

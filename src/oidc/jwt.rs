@@ -5,7 +5,7 @@
 //! has been reached, and `nonce` equals the one we sent when we sent one (device-flow tokens
 //! carry none).
 //!
-//! Supported algorithms: ES256 (P-256, `p256`) and RS256 (PKCS#1 v1.5 with SHA-256 on `ring`,
+//! Supported algorithms: ES256 (P-256, `p256`) and RS256 (PKCS#1 v1.5 with SHA-256 on `aws-lc-rs`,
 //! already compiled for TLS: `RSA_PKCS1_2048_8192_SHA256`, so keys under 2048 bits are refused,
 //! as NIST SP 800-131A has required since 2014). `none`, HMAC and everything else are refused.
 //! `at_hash` is not checked: gitseal never uses the access token.
@@ -199,10 +199,10 @@ fn verify_rs256(jwk: &Jwk, input: &[u8], sig: &[u8]) -> Result<(), JwtError> {
 
 /// RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) over `input` with the public key
 /// (`n`, `e`: big-endian, as in a JWK). The modulus must be 2048 to 8192 bits (RFC 7518 §3.3:
-/// "2048 bits or larger MUST be used"); ring also refuses even or tiny exponents. Shared with
+/// "2048 bits or larger MUST be used"); aws-lc also refuses even or tiny exponents. Shared with
 /// the testbed's Fulcio, which verifies federated tokens the same way.
 pub fn rs256_verify(n: &[u8], e: &[u8], input: &[u8], sig: &[u8]) -> Result<(), JwtError> {
-    // A JWK modulus is minimal (RFC 7518 §6.3.1.1) but some providers pad it; ring wants it
+    // A JWK modulus is minimal (RFC 7518 §6.3.1.1) but some providers pad it; aws-lc wants it
     // without leading zero bytes.
     let first = n.iter().position(|&b| b != 0).unwrap_or(n.len());
     let n = &n[first..];
@@ -213,8 +213,12 @@ pub fn rs256_verify(n: &[u8], e: &[u8], input: &[u8], sig: &[u8]) -> Result<(), 
             reason: "RSA key is smaller than 2048 bits",
         });
     }
-    ring::signature::RsaPublicKeyComponents { n, e }
-        .verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, input, sig)
+    aws_lc_rs::signature::RsaPublicKeyComponents { n, e }
+        .verify(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            input,
+            sig,
+        )
         .map_err(|_| JwtError::BadSignature)
 }
 
@@ -531,7 +535,7 @@ pub(crate) mod tests {
             rs256_verify(&padded, &[1, 0, 1], input.as_bytes(), &sig),
             Ok(())
         );
-        // The right key with an even exponent is not a key (ring refuses it).
+        // The right key with an even exponent is not a key (aws-lc refuses it).
         assert_eq!(
             rs256_verify(&padded, &[1, 0, 0], input.as_bytes(), &sig),
             Err(JwtError::BadSignature)

@@ -294,6 +294,11 @@ impl Federation {
             .http_status_as_error(false)
             .proxy(None)
             .timeout_global(Some(FETCH_TIMEOUT))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .unversioned_rustls_crypto_provider(crate::net::tls::crypto_provider())
+                    .build(),
+            )
             .build()
             .new_agent();
         Ok(Federation {

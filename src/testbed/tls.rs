@@ -1,6 +1,6 @@
 //! HTTPS for the testbed (`gitseal-testbed serve --tls`, [`super::TestbedConfig::tls`]): a
 //! certificate authority of its own, a server certificate it issues for `127.0.0.1`,
-//! `localhost` and `::1`, and a TLS front that terminates TLS (rustls on ring, the provider
+//! `localhost` and `::1`, and a TLS front that terminates TLS (rustls on aws-lc-rs, the provider
 //! the client uses) and relays the bytes to the plain HTTP listener on another loopback port.
 //!
 //! Relaying instead of serving TLS in tiny_http keeps one HTTP stack (tiny_http's TLS support
@@ -167,7 +167,7 @@ impl TlsCa {
     /// A rustls server configuration presenting the server certificate and the CA.
     fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, TestbedError> {
         use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = crate::net::tls::crypto_provider();
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| TestbedError::Crypto(format!("TLS: {e}")))?

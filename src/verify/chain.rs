@@ -9,8 +9,10 @@
 //! are the same for every commit, and with P-384 they cost two thirds of a commit's public-key
 //! work; they are checked once per process and remembered (see `ca_signed_by`). Those of the
 //! embedded public-good root are constants of the binary, checked by a test instead of by
-//! every process (see `embedded_ca_pairs`). The leaf's signature and every validity window
-//! are checked on every call.
+//! every process (see `embedded_ca_pairs`). A leaf's signature by its issuer is remembered the
+//! same way (`leaf_signed_by`): commits signed with one cached credential (one login per
+//! rebase) or carrying the same signature twice share a leaf, and a batch verifies it once.
+//! Every validity window, and everything else about the leaf, is checked on every call.
 
 use super::reason::Reason;
 use crate::pubkey::KeyError;
@@ -38,7 +40,7 @@ pub fn verify(leaf: &Cert, trust: &TrustRoot, at: i64) -> Result<ChainVerified, 
     );
     for ca in &trust.certificate_authorities {
         for (i, candidate) in ca.chain.iter().enumerate() {
-            if candidate.subject_der != leaf.issuer_der || leaf.verify_signed_by(candidate).is_err()
+            if candidate.subject_der != leaf.issuer_der || leaf_signed_by(leaf, candidate).is_err()
             {
                 continue;
             }
@@ -79,26 +81,66 @@ fn path_valid(path: &[Cert], at: i64) -> Result<(), String> {
     Ok(())
 }
 
-/// Pairs (certificate DER, signer DER) whose signature verified in this process.
-type SignedPairs = Vec<(Vec<u8>, Vec<u8>)>;
+/// Pairs (certificate, signer) whose signature verified in this process, keyed by both
+/// certificates' exact DER (compared in full, no digest): whether a certificate's signature
+/// verifies under a key is a pure function of those bytes, so a remembered success is as good
+/// as a new check. Only successes are remembered, so a failure is re-checked, and reported,
+/// on every call; a poisoned lock only means "not remembered". Bounded: past `limit` pairs
+/// nothing more is added (a pair past the bound is simply checked every time), so memory stays
+/// flat however many commits a process verifies.
+struct SignatureMemo {
+    pairs: Mutex<std::collections::HashSet<Vec<u8>>>,
+    limit: usize,
+}
 
-/// At most this many pairs are remembered: a trust root has a handful of CA certificates, so
-/// the bound is never reached in practice, and memory stays flat however many commits a
-/// process verifies (a pair past the bound is simply checked every time).
+impl SignatureMemo {
+    fn new(limit: usize, seed: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>) -> Self {
+        let pairs = seed.into_iter().map(|(c, s)| Self::key(&c, &s)).collect();
+        Self {
+            pairs: Mutex::new(pairs),
+            limit,
+        }
+    }
+
+    /// Both DERs with the first one's length in front, so no two pairs share a key.
+    fn key(cert: &[u8], signer: &[u8]) -> Vec<u8> {
+        let mut k = Vec::with_capacity(8 + cert.len() + signer.len());
+        k.extend_from_slice(&(cert.len() as u64).to_be_bytes());
+        k.extend_from_slice(cert);
+        k.extend_from_slice(signer);
+        k
+    }
+
+    /// `cert.verify_signed_by(signer)`, answered from memory when it succeeded before.
+    fn signed_by(&self, cert: &Cert, signer: &Cert) -> Result<(), KeyError> {
+        let key = Self::key(&cert.der, &signer.der);
+        if self.pairs.lock().is_ok_and(|g| g.contains(&key)) {
+            return Ok(());
+        }
+        cert.verify_signed_by(signer)?;
+        if let Ok(mut g) = self.pairs.lock()
+            && g.len() < self.limit
+        {
+            g.insert(key);
+        }
+        Ok(())
+    }
+}
+
+/// A trust root has a handful of CA certificates, so this bound is never reached in practice.
 const CA_SIGNATURE_CACHE_LIMIT: usize = 64;
 
-fn ca_signature_cache() -> &'static Mutex<SignedPairs> {
-    static CACHE: OnceLock<Mutex<SignedPairs>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(embedded_ca_pairs()))
-}
+/// Leaves: ~1.5 KB per pair, so at most ~1.5 MB. A batch of distinct leaves fills it and then
+/// checks the rest every time, as before; a cached credential reuses one leaf for ten minutes.
+const LEAF_SIGNATURE_CACHE_LIMIT: usize = 1024;
 
 /// Every (CA certificate, its signer) pair of the embedded public-good trust root, the root
 /// paired with itself. The embedded root is a compile-time constant, so whether these
 /// signatures verify is one too: the test `embedded_ca_signatures_verify` checks each with
 /// the real verification, and processes start with them known, which saves two P-384
-/// verifications (a millisecond) in every `git verify-commit`. A trust root from a file, or
-/// any certificate differing by one byte, is verified at run time as before.
-fn embedded_ca_pairs() -> SignedPairs {
+/// verifications in every `git verify-commit`. A trust root from a file, or any certificate
+/// differing by one byte, is verified at run time as before.
+fn embedded_ca_pairs() -> Vec<(Vec<u8>, Vec<u8>)> {
     let Ok(root) = TrustRoot::public_good() else {
         return Vec::new();
     };
@@ -114,27 +156,17 @@ fn embedded_ca_pairs() -> SignedPairs {
 }
 
 /// `cert.verify_signed_by(signer)`, memoised for CA certificates of the trust root.
-///
-/// Sound because the result is a pure function of the two certificates' exact bytes, which
-/// form the key (compared in full, no digest); only successes are remembered, so a failure is
-/// re-checked, and reported, on every call. A poisoned lock only means "not remembered".
 fn ca_signed_by(cert: &Cert, signer: &Cert) -> Result<(), KeyError> {
-    let known = |pairs: &SignedPairs| {
-        pairs
-            .iter()
-            .any(|(c, s)| c.as_slice() == cert.der.as_slice() && s.as_slice() == signer.der)
-    };
-    if ca_signature_cache().lock().is_ok_and(|g| known(&g)) {
-        return Ok(());
-    }
-    cert.verify_signed_by(signer)?;
-    if let Ok(mut g) = ca_signature_cache().lock()
-        && g.len() < CA_SIGNATURE_CACHE_LIMIT
-        && !known(&g)
-    {
-        g.push((cert.der.clone(), signer.der.clone()));
-    }
-    Ok(())
+    static MEMO: OnceLock<SignatureMemo> = OnceLock::new();
+    MEMO.get_or_init(|| SignatureMemo::new(CA_SIGNATURE_CACHE_LIMIT, embedded_ca_pairs()))
+        .signed_by(cert, signer)
+}
+
+/// `leaf.verify_signed_by(issuer)`, memoised per process (issue 18).
+fn leaf_signed_by(leaf: &Cert, issuer: &Cert) -> Result<(), KeyError> {
+    static MEMO: OnceLock<SignatureMemo> = OnceLock::new();
+    MEMO.get_or_init(|| SignatureMemo::new(LEAF_SIGNATURE_CACHE_LIMIT, []))
+        .signed_by(leaf, issuer)
 }
 
 fn check_leaf_usage(leaf: &Cert) -> Result<(), (Reason, String)> {
@@ -218,5 +250,35 @@ mod tests {
         forged.der[last] ^= 1;
         forged.signature = forged.signature.iter().map(|b| b ^ 0x55).collect();
         assert!(ca_signed_by(&forged, root).is_err());
+    }
+
+    #[test]
+    fn leaf_signature_memo_remembers_only_successes_and_stays_bounded() {
+        let (_, leaf) = crate::x509::tests::real_signature();
+        let trust = TrustRoot::public_good().unwrap();
+        let issuer = trust
+            .certificate_authorities
+            .iter()
+            .flat_map(|ca| ca.chain.iter())
+            .find(|c| c.subject_der == leaf.issuer_der && leaf.verify_signed_by(c).is_ok())
+            .unwrap();
+        let memo = SignatureMemo::new(1, []);
+        for _ in 0..2 {
+            assert!(memo.signed_by(&leaf, issuer).is_ok());
+            // The leaf is not signed by itself: refused before and after the good pair is known.
+            assert!(memo.signed_by(&leaf, &leaf).is_err());
+        }
+        // The same TBS with another signature value is another key: checked, and refused.
+        let mut forged = leaf.clone();
+        let last = forged.der.len() - 1;
+        forged.der[last] ^= 1;
+        forged.signature = forged.signature.iter().map(|b| b ^ 0x55).collect();
+        assert!(memo.signed_by(&forged, issuer).is_err());
+        assert_eq!(memo.pairs.lock().unwrap().len(), 1, "bounded by its limit");
+        // Swapping the two DERs' boundary cannot collide: the length prefix separates them.
+        assert_ne!(
+            SignatureMemo::key(b"ab", b"c"),
+            SignatureMemo::key(b"a", b"bc")
+        );
     }
 }

@@ -203,7 +203,7 @@ fn online_body(entry: &LogEntry, leaf: &Cert, object_id: Option<&str>) -> Result
         ));
     }
     // The logged digest is SHA-256 of the id string, so verifying over the string is the same
-    // check, and lets the P-256 fast path run (src/pubkey.rs has no prehash path on ring).
+    // check, and keeps src/pubkey.rs to one entry point (message, not digest).
     leaf.public_key()
         .and_then(|k| k.verify(crate::pubkey::Hash::Sha256, oid.as_bytes(), &sig))
         .map_err(|_| mismatch("the entry's signature over the object id does not verify"))?;

@@ -9,8 +9,8 @@
 //!   body, SET, inclusion proof, checkpoint), as `verify_detached` runs it;
 //! - `verify_detached/*`: the whole pipeline for one commit, and for the 22 offline objects;
 //! - `backend/*`: the ECDSA verifications a commit needs, on the same real signatures, with
-//!   RustCrypto (`p256`, `p384`) and `ring` (the measurement behind `src/pubkey.rs`'s choice;
-//!   `tests/bench/backends` adds aws-lc-rs, which the crate does not depend on).
+//!   RustCrypto (`p256`, `p384`) and through `src/pubkey.rs` (aws-lc-rs); `tests/bench/backends`
+//!   compares RustCrypto, ring and aws-lc-rs on synthetic keys, outside the crate.
 //!
 //! A benchmark, not a test: nothing here asserts a time. Setup failures panic, which is how a
 //! `harness = false` bench reports a broken input.
@@ -264,8 +264,6 @@ fn backends(c: &mut Criterion) {
     use spki::DecodePublicKey as _;
     let rc256 = p256::ecdsa::VerifyingKey::from_public_key_der(&spki256).unwrap();
     let rc384 = p384::ecdsa::VerifyingKey::from_public_key_der(&spki384).unwrap();
-    let pt256 = rc256.to_sec1_point(false).as_bytes().to_vec();
-    let pt384 = rc384.to_sec1_point(false).as_bytes().to_vec();
     let mut g = c.benchmark_group("backend");
     g.bench_function("p256_rustcrypto", |b| {
         b.iter(|| {
@@ -273,25 +271,11 @@ fn backends(c: &mut Criterion) {
             rc256.verify(black_box(&msg256), &s).is_ok()
         })
     });
-    g.bench_function("p256_ring", |b| {
-        let k = ring::signature::UnparsedPublicKey::new(
-            &ring::signature::ECDSA_P256_SHA256_ASN1,
-            &pt256,
-        );
-        b.iter(|| k.verify(black_box(&msg256), &sig256).is_ok())
-    });
     g.bench_function("p384_rustcrypto", |b| {
         b.iter(|| {
             let s = p384::ecdsa::Signature::from_der(&sig384).unwrap();
             rc384.verify(black_box(&msg384), &s).is_ok()
         })
-    });
-    g.bench_function("p384_ring", |b| {
-        let k = ring::signature::UnparsedPublicKey::new(
-            &ring::signature::ECDSA_P384_SHA384_ASN1,
-            &pt384,
-        );
-        b.iter(|| k.verify(black_box(&msg384), &sig384).is_ok())
     });
     // The crate's dispatch, which the pipeline uses.
     g.bench_function("p256_gitseal", |b| {
