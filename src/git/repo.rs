@@ -132,7 +132,12 @@ pub fn repository_top(dir: &Path) -> Option<PathBuf> {
 impl ObjectStore {
     /// Opens the repository containing `dir`, with `extra_dirs` searched after its own objects.
     pub fn open(dir: &Path, extra_dirs: &[PathBuf]) -> Result<Self, WalkError> {
-        let repo = gix::discover(dir).map_err(|e| WalkError::NotARepository(e.to_string()))?;
+        let mut repo = gix::discover(dir).map_err(|e| WalkError::NotARepository(e.to_string()))?;
+        // The object directory does not change while gitseal reads it (a verification, a
+        // hook run), so a lookup that misses the packs (every loose object) must not rescan
+        // objects/pack each time, which gix's default does: with loose objects that was one
+        // directory scan per object (issue 18).
+        repo.objects.refresh_never();
         let hash = repo.object_hash();
         let mut extra = Vec::new();
         for d in extra_dirs {
