@@ -508,24 +508,24 @@ impl HttpTransport {
     /// The agent, built on first use.
     fn client(&self) -> &ureq::Agent {
         self.agent.get_or_init(|| {
-            // `get_or_init` runs this once, so the builder is there; a poisoned lock (a
-            // panicking builder in another thread) leaves a default agent, which has no
-            // configured anchors and so trusts less, never more.
+            // `get_or_init` runs this once, so the builder is there. Without it (a poisoned
+            // lock after a panicking builder) the same agent is built from the stored
+            // configuration with the default resolver: same anchors, proxies and rules.
             let build = self.build.lock().ok().and_then(|mut b| b.take());
             match build {
                 Some(f) => f(),
-                None => ureq::Agent::config_builder()
-                    .tls_config(
-                        ureq::tls::TlsConfig::builder()
-                            .unversioned_rustls_crypto_provider(crate::net::tls::crypto_provider())
-                            .build(),
-                    )
-                    .build()
-                    .new_agent(),
+                None => Self::agent(
+                    &self.config.net,
+                    self.config.connect_timeout,
+                    self.config.timeout,
+                    ureq::unversioned::resolver::DefaultResolver::default(),
+                ),
             }
         })
     }
 
+    /// The ureq agent for `net` (module docs: no redirects, every status a response, the
+    /// proxy chosen per request).
     fn agent(
         net: &crate::net::NetSettings,
         connect_timeout: Duration,
