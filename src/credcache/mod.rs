@@ -318,19 +318,10 @@ pub fn remaining_text(seconds: i64) -> String {
     }
 }
 
-/// `2026-12-03T10:47:00Z`: a Unix time as RFC 3339 UTC (proleptic Gregorian; Howard
-/// Hinnant's `civil_from_days`).
+/// `2026-12-03T10:47:00Z`: a Unix time as RFC 3339 UTC ([`crate::clock::civil_from_days`]).
 pub fn utc_text(t: i64) -> String {
     let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::clock::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         secs / 3600,
