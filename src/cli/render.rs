@@ -190,8 +190,9 @@ pub fn json_line(id: &str, kind: &str, o: Option<&Judged>) -> String {
 }
 
 /// The key order of `--format json`, as the README documents it: an object's keys, then the
-/// summary's. `serde_json` keeps object keys sorted (no `preserve_order`: Rekor bodies and
-/// other canonical JSON rely on sorted keys), so the order is imposed when printing.
+/// summary's, whose per-outcome counts follow in [`OUTCOMES`] order (not repeated here).
+/// `serde_json` keeps object keys sorted (no `preserve_order`: Rekor bodies and other
+/// canonical JSON rely on sorted keys), so the order is imposed when printing.
 pub const JSON_KEY_ORDER: &[&str] = &[
     "object",
     "type",
@@ -210,16 +211,10 @@ pub const JSON_KEY_ORDER: &[&str] = &[
     "objects",
     "passed",
     "failed",
-    "good",
-    "bad",
-    "untrusted-signer",
-    "unverifiable-offline",
-    "unsigned",
-    "foreign-format",
-    "error",
 ];
 
-/// `v` as compact JSON with object keys in [`JSON_KEY_ORDER`] (others after, sorted).
+/// `v` as compact JSON with object keys in [`JSON_KEY_ORDER`] then [`OUTCOMES`] order (others
+/// after, sorted).
 pub fn json_text(v: &serde_json::Value) -> String {
     use serde_json::Value;
     match v {
@@ -229,6 +224,7 @@ pub fn json_text(v: &serde_json::Value) -> String {
                 (
                     JSON_KEY_ORDER
                         .iter()
+                        .chain(OUTCOMES.iter())
                         .position(|o| o == k)
                         .unwrap_or(usize::MAX),
                     k.as_str(),
