@@ -73,10 +73,21 @@ pub fn tag_target(raw: &[u8]) -> Option<ObjectId> {
 }
 
 /// A repository's objects, plus any extra object directories (a push's quarantine).
+///
+/// Used from one thread (`check::runner` reads on the caller's thread), hence the `RefCell`.
 pub struct ObjectStore {
     repo: gix::Repository,
     extra: Vec<gix::odb::Handle>,
+    /// Headers already read (kind, size). Resolving an argument, peeling it and reading it
+    /// each asked for the header, and every header of a loose object is a file open, map and
+    /// inflate: six opens per commit of the corpus before this memo, two after (issue 18).
+    /// Objects are immutable under their id, so a remembered header never goes stale.
+    headers: std::cell::RefCell<std::collections::HashMap<ObjectId, (gix::object::Kind, u64)>>,
 }
+
+/// At most this many remembered headers (about 3 MB); the memo starts over when full, which
+/// only costs the reads it saved.
+const HEADER_MEMO_MAX: usize = 1 << 16;
 
 impl std::fmt::Debug for ObjectStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -155,7 +166,11 @@ impl ObjectStore {
                 detail: e.to_string(),
             })?);
         }
-        Ok(Self { repo, extra })
+        Ok(Self {
+            repo,
+            extra,
+            headers: Default::default(),
+        })
     }
 
     /// The repository's object format.
@@ -171,8 +186,23 @@ impl ObjectStore {
         self.repo.git_dir()
     }
 
-    /// The kind and size of `id` from its header, without reading the object.
+    /// The kind and size of `id` from its header, without reading the object; remembered.
     fn header(&self, id: ObjectId) -> Result<Option<(gix::object::Kind, u64)>, String> {
+        if let Some(h) = self.headers.borrow().get(&id) {
+            return Ok(Some(*h));
+        }
+        let found = self.header_unmemoized(id)?;
+        if let Some(h) = found {
+            let mut memo = self.headers.borrow_mut();
+            if memo.len() >= HEADER_MEMO_MAX {
+                memo.clear();
+            }
+            memo.insert(id, h);
+        }
+        Ok(found)
+    }
+
+    fn header_unmemoized(&self, id: ObjectId) -> Result<Option<(gix::object::Kind, u64)>, String> {
         match self.repo.try_find_header(id) {
             Ok(Some(h)) => return Ok(Some((h.kind(), h.size()))),
             Ok(None) => {}
@@ -194,9 +224,18 @@ impl ObjectStore {
         &self,
         id: ObjectId,
     ) -> Result<Option<(gix::object::Kind, Vec<u8>)>, String> {
-        let Some((kind, size)) = self.header(id)? else {
+        let Some(header) = self.header(id)? else {
             return Ok(None);
         };
+        self.body(id, header)
+    }
+
+    /// Reads `id`, whose header is `(kind, size)`, whole; refused unread over the limit.
+    fn body(
+        &self,
+        id: ObjectId,
+        (kind, size): (gix::object::Kind, u64),
+    ) -> Result<Option<(gix::object::Kind, Vec<u8>)>, String> {
         if size > object::MAX_OBJECT_BYTES {
             return Err(format!(
                 "{kind} {id} is {size} bytes, more than gitseal reads ({} bytes): refused \
@@ -222,13 +261,13 @@ impl ObjectStore {
 
     /// Reads a commit or tag.
     pub fn read(&self, id: &ObjectId) -> Result<RawObject, String> {
-        let kind = match self.header(*id)? {
-            Some((gix::object::Kind::Commit, _)) => Kind::Commit,
-            Some((gix::object::Kind::Tag, _)) => Kind::Tag,
+        let (kind, header) = match self.header(*id)? {
+            Some(h @ (gix::object::Kind::Commit, _)) => (Kind::Commit, h),
+            Some(h @ (gix::object::Kind::Tag, _)) => (Kind::Tag, h),
             Some((kind, _)) => return Err(format!("{id} is a {kind}, not a commit or tag")),
             None => return Err(format!("object {id} is missing from the repository")),
         };
-        match self.find(*id)? {
+        match self.body(*id, header)? {
             Some((_, data)) => Ok(RawObject {
                 id: id.to_string(),
                 kind,
@@ -298,8 +337,9 @@ impl ObjectStore {
                 [Some(a), Some(b)]
             }
         };
+        // The header says which; the object itself is read once, later, by whoever needs it.
         for id in ids.into_iter().flatten() {
-            match self.find(id) {
+            match self.header(id) {
                 Ok(Some((gix::object::Kind::Commit | gix::object::Kind::Tag, _))) => {}
                 Ok(Some((kind, _))) => {
                     return Err(WalkError::NotACommit {
