@@ -2,7 +2,9 @@
 //! its effective value and where it came from (default, which git config key in which scope,
 //! which environment variable), then the same checks signing and verification make before they
 //! start: the signing settings, the trust root, and the verification rules (the policy file it
-//! names, or the identity keys). Anything unusable is a configuration error (exit 2).
+//! names, or the identity keys). Anything unusable is a configuration error (exit 2). The
+//! signing services (Fulcio, Rekor, OIDC issuer, TSA) are shown with where each URL came from:
+//! the setting's name, `signing config (FILE)`, or `default`.
 //!
 //! It shows no secret: the client secret file's path is shown, never its contents, and tokens
 //! are not settings.
@@ -77,6 +79,19 @@ pub(super) fn run(trusted_root: Option<&std::path::Path>, env: &Env) -> Result<(
     // The checks signing and verification make before they start, in that order; the first
     // failure is the answer (exit 2), named as signing or verification would name it.
     SignSettings::resolve(&git, env)?;
+    // Where signing's service URLs come from (a setting, the signing config, the default).
+    let known = crate::config::service_urls::signing_config_from_settings(&git, env)?;
+    let urls = crate::config::service_urls::resolve(
+        &git,
+        env,
+        known.as_ref(),
+        crate::clock::Clock::unix_now(&crate::clock::SystemClock),
+    )?;
+    let _ = write!(
+        out,
+        "signing services:\n{}",
+        crate::config::service_urls::describe(&urls)
+    );
     let checker = crate::check::Checker::from_config(
         &git,
         &dir,

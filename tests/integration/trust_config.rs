@@ -1,0 +1,223 @@
+//! `gitseal.trustConfig`: a Sigstore client trust config (the testbed's
+//! `DIR/client_trust_config.json`, the file sigstore-python's `--trust-config` takes) is all a
+//! user needs to sign and verify against a private instance: Fulcio, Rekor and the OIDC issuer
+//! come from its signing config, verification trusts its trusted root, explicit settings still
+//! win, and `gitseal config` says where each URL came from.
+#![cfg(feature = "testbed")]
+
+use super::common::TestRepo;
+use gitseal::testbed::{Testbed, TestbedConfig};
+use std::process::{Output, Stdio};
+
+const EMAIL: &str = "tess@example.com";
+
+fn testbed() -> Testbed {
+    Testbed::start(TestbedConfig {
+        identity: EMAIL.into(),
+        ..TestbedConfig::default()
+    })
+    .expect("testbed")
+}
+
+/// A repository whose only Sigstore setting is `gitseal.trustConfig`.
+fn repo(tb: &Testbed) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.git_ok(&["config", "user.name", "Tess"]);
+    repo.git_ok(&["config", "user.email", EMAIL]);
+    repo.git_ok(&[
+        "config",
+        "gitseal.trustConfig",
+        tb.client_trust_config_path().to_str().expect("utf-8"),
+    ]);
+    repo
+}
+
+/// Runs `program` with only the browser opener set (no Fulcio, Rekor, issuer or trust root).
+fn run(repo: &TestRepo, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut c = repo.cmd(program);
+    c.env(
+        "GITSEAL_URL_OPENER",
+        format!(
+            "{} open-url {{{{.URL}}}}",
+            env!("CARGO_BIN_EXE_gitseal-testbed")
+        ),
+    )
+    .env("GITSEAL_HTTP_RETRIES", "0")
+    // Every commit gets a fresh certificate (the rotation test needs one from the new CA).
+    .env("GITSEAL_CREDENTIAL_CACHE", "false")
+    .args(args)
+    .stdin(Stdio::null());
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    c.output().expect("runs")
+}
+
+fn commit(repo: &TestRepo, msg: &str, extra: &[(&str, &str)]) -> Output {
+    std::fs::write(repo.path().join("file"), msg).expect("write");
+    repo.git_ok(&["add", "file"]);
+    run(repo, "git", &["commit", "-q", "-S", "-m", msg], extra)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn verifies(repo: &TestRepo, rev: &str) -> (bool, String) {
+    let v = run(repo, "git", &["verify-commit", "--raw", rev], &[]);
+    let status = text(&v.stderr);
+    (v.status.success() && status.contains("GOODSIG"), status)
+}
+
+#[test]
+fn the_trust_config_alone_signs_and_verifies() {
+    let tb = testbed();
+    let repo = repo(&tb);
+    let o = commit(&repo, "first", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (ok, status) = verifies(&repo, "HEAD");
+    assert!(ok, "{status}");
+    // The certificate came from the testbed's Fulcio after a login at the testbed's issuer:
+    // both URLs were taken from the signing config.
+    let v = run(
+        &repo,
+        env!("CARGO_BIN_EXE_gitseal"),
+        &[
+            "verify",
+            "HEAD",
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            &tb.issuer_url(),
+        ],
+        &[],
+    );
+    assert!(v.status.success(), "{}", text(&v.stdout));
+
+    // `gitseal config` names the signing config as the source of each URL.
+    let c = run(&repo, env!("CARGO_BIN_EXE_gitseal"), &["config"], &[]);
+    let out = text(&c.stdout);
+    assert!(c.status.success(), "{out}{}", text(&c.stderr));
+    let source = format!(
+        "[signing config ({})]",
+        tb.client_trust_config_path().display()
+    );
+    for (name, url) in [
+        ("fulcio", tb.fulcio_url()),
+        ("rekor", tb.rekor_url()),
+        ("issuer", tb.issuer_url()),
+    ] {
+        let line = format!("  {name:6} = {url}  {source}");
+        assert!(out.contains(&line), "missing {line:?} in:\n{out}");
+    }
+    assert!(out.contains("  tsa    = (none)  [default]"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "trust root: {} (trustedRoot)",
+            tb.client_trust_config_path().display()
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn explicit_settings_win_over_the_signing_config() {
+    let tb = testbed();
+    let repo = repo(&tb);
+    // A Fulcio nobody listens on: signing must go there, and fail, rather than to the testbed.
+    let dead = "http://127.0.0.1:9";
+    repo.git_ok(&["config", "gitsign.fulcio", dead]);
+    let c = run(&repo, env!("CARGO_BIN_EXE_gitseal"), &["config"], &[]);
+    let out = text(&c.stdout);
+    assert!(
+        out.contains(&format!("  fulcio = {dead}  [gitsign.fulcio]")),
+        "{out}"
+    );
+    let o = commit(&repo, "to the dead fulcio", &[]);
+    assert!(!o.status.success(), "signing must fail");
+    assert!(
+        text(&o.stderr).contains("127.0.0.1:9"),
+        "{}",
+        text(&o.stderr)
+    );
+    // An environment variable wins too, and the testbed's Fulcio works again through it.
+    let o = commit(
+        &repo,
+        "env fulcio",
+        &[("GITSEAL_FULCIO_URL", &tb.fulcio_url())],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(verifies(&repo, "HEAD").0);
+}
+
+#[test]
+fn verification_trusts_the_configs_root_and_nothing_else() {
+    let tb = testbed();
+    let other = testbed();
+    let repo = repo(&tb);
+    let o = commit(&repo, "signed by tb", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(verifies(&repo, "HEAD").0);
+    // Another instance's trust config does not vouch for this signature.
+    repo.git_ok(&[
+        "config",
+        "gitseal.trustConfig",
+        other.client_trust_config_path().to_str().expect("utf-8"),
+    ]);
+    let (ok, status) = verifies(&repo, "HEAD");
+    assert!(!ok, "{status}");
+    // An explicit trusted root wins over the trust config's.
+    let (ok, status) = {
+        let v = run(
+            &repo,
+            "git",
+            &["verify-commit", "--raw", "HEAD"],
+            &[(
+                "GITSEAL_TRUSTED_ROOT",
+                tb.trusted_root_path().to_str().expect("utf-8"),
+            )],
+        );
+        let s = text(&v.stderr);
+        (v.status.success() && s.contains("GOODSIG"), s)
+    };
+    assert!(ok, "{status}");
+    // A broken trust config is a one-line configuration error, for signing and `gitseal config`.
+    let bad = repo.path().join("bad.json");
+    std::fs::write(&bad, b"{\"mediaType\":\"x\"}").expect("write");
+    repo.git_ok(&[
+        "config",
+        "gitseal.trustConfig",
+        bad.to_str().expect("utf-8"),
+    ]);
+    let c = run(&repo, env!("CARGO_BIN_EXE_gitseal"), &["config"], &[]);
+    assert_eq!(c.status.code(), Some(2), "{}", text(&c.stderr));
+    assert!(text(&c.stderr).contains("bad.json"), "{}", text(&c.stderr));
+    let o = commit(&repo, "with a bad trust config", &[]);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn a_rotated_fulcio_ca_reaches_signers_through_the_trust_config() {
+    let mut tb = testbed();
+    let repo = repo(&tb);
+    let o = commit(&repo, "before", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let old_root = repo.path().join("old_trusted_root.json");
+    std::fs::write(&old_root, tb.trusted_root_json()).expect("write");
+    tb.rotate_fulcio_ca().expect("rotates");
+    // The rewritten trust config lists both CAs: the new certificate and the old one verify.
+    let o = commit(&repo, "after", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (ok, status) = verifies(&repo, "HEAD");
+    assert!(ok, "{status}");
+    let (ok, status) = verifies(&repo, "HEAD~1");
+    assert!(ok, "{status}");
+    // The new certificate really is from the new CA: the old root does not vouch for it.
+    let v = run(
+        &repo,
+        "git",
+        &["verify-commit", "--raw", "HEAD"],
+        &[("GITSEAL_TRUSTED_ROOT", old_root.to_str().expect("utf-8"))],
+    );
+    assert!(!v.status.success(), "{}", text(&v.stderr));
+}
