@@ -19,7 +19,7 @@
 //!   certificate extensions as Fulcio does.
 //! * `fault --dir DIR ...` sets, lists or clears fault switches of a running testbed.
 //! * `tuf --dir DIR (show | publish | rotate-root | expire ROLE | rollback ROLE |
-//!   rotate-fulcio-ca)` drives the TUF repository a running testbed publishes at `{base}/tuf/`
+//!   rotate-fulcio-ca | tamper-target NAME | endless-timestamp [--bytes N])` drives the TUF repository a running testbed publishes at `{base}/tuf/`
 //!   (its first root is `DIR/tuf-root.json`): rotate the root key, expire or roll back a role,
 //!   publish fresh versions, or rotate Fulcio's CA through a new `trusted_root.json` target.
 //!
@@ -190,6 +190,17 @@ enum TufCmd {
     /// Rotate Fulcio's CA: a new trusted_root.json target lists the old CA (ended) and the new
     /// one, then Fulcio issues from the new CA.
     RotateFulcioCa,
+    /// Serve other bytes for target NAME (its length and hash no longer match).
+    TamperTarget {
+        /// trusted_root.json or signing_config.v0.2.json.
+        name: String,
+    },
+    /// Pad timestamp.json with whitespace to BYTES (endless data).
+    EndlessTimestamp {
+        /// The size to serve.
+        #[arg(long, default_value_t = 4 * 1024 * 1024)]
+        bytes: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -635,6 +646,10 @@ fn tuf(dir: &Path, action: TufCmd) -> Result<(), String> {
         TufCmd::Expire { role } => Some(json!({"action": "expire", "role": role})),
         TufCmd::Rollback { role } => Some(json!({"action": "rollback", "role": role})),
         TufCmd::RotateFulcioCa => Some(json!({"action": "rotateFulcioCa"})),
+        TufCmd::TamperTarget { name } => Some(json!({"action": "tamperTarget", "target": name})),
+        TufCmd::EndlessTimestamp { bytes } => {
+            Some(json!({"action": "endlessTimestamp", "bytes": bytes}))
+        }
     };
     let v = match &body {
         Some(b) => admin_call(dir, "POST", &url, Some(b))?,

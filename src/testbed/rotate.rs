@@ -165,8 +165,17 @@ impl App {
             "rollback" => self.tuf.rollback(role()?),
             "publish" => self.tuf.publish(),
             "rotateFulcioCa" => self.rotate_fulcio_ca().map(|_| ()),
+            "tamperTarget" => self.tuf.tamper_target(
+                a.target
+                    .as_deref()
+                    .ok_or_else(|| TestbedError::Config("tamperTarget needs a target".into()))?,
+            ),
+            "endlessTimestamp" => self
+                .tuf
+                .endless_timestamp(a.bytes.unwrap_or(tuf::ENDLESS_DEFAULT_BYTES)),
             other => Err(TestbedError::Config(format!(
-                "unknown TUF action {other:?} (rotateRoot, expire, rollback, publish, rotateFulcioCa)"
+                "unknown TUF action {other:?} (rotateRoot, expire, rollback, publish, \
+                 rotateFulcioCa, tamperTarget, endlessTimestamp)"
             ))),
         }
     }

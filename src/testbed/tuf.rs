@@ -107,7 +107,8 @@ impl std::fmt::Display for Role {
 /// What the switches act on, in the admin API's JSON shape (`POST /__testbed/tuf`):
 /// `{"action":"rotateRoot"}`, `{"action":"expire","role":"timestamp"}`,
 /// `{"action":"rollback","role":"snapshot"}`, `{"action":"publish"}`,
-/// `{"action":"rotateFulcioCa"}`.
+/// `{"action":"rotateFulcioCa"}`, `{"action":"tamperTarget","target":"trusted_root.json"}`,
+/// `{"action":"endlessTimestamp","bytes":4194304}`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TufAction {
@@ -116,7 +117,19 @@ pub struct TufAction {
     /// The role for `expire` and `rollback`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// The target name for `tamperTarget`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The size for `endlessTimestamp` (default [`ENDLESS_DEFAULT_BYTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
+
+/// How large `endlessTimestamp` makes `timestamp.json` unless told: far beyond python-tuf's
+/// 16 KiB limit for timestamp metadata and any sane client's.
+pub const ENDLESS_DEFAULT_BYTES: u64 = 4 * 1024 * 1024;
+/// The largest `endlessTimestamp` accepted (the file is held in memory).
+pub const ENDLESS_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Versions and key generation, persisted in `DIR/state/tuf.json`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -444,6 +457,48 @@ impl TufRepo {
                 }
             }
         }
+    }
+
+    /// Serve other bytes of the same length (the last byte changed) under the current target
+    /// `name`'s hash-prefixed path: a target whose hash does not match what targets lists, so
+    /// only a client that checks the hash, not just the length, refuses it (TUF §5.7.3).
+    /// `publish` restores it.
+    pub fn tamper_target(&self, name: &str) -> Result<(), TestbedError> {
+        let mut g = self.lock();
+        let content = g
+            .targets
+            .get(name)
+            .ok_or_else(|| TestbedError::Config(format!("no target {name:?}")))?;
+        let path = format!("targets/{}.{name}", hex::encode(crypto::sha256(content)));
+        let mut bad = content.clone();
+        match bad.last_mut() {
+            Some(b) => *b ^= 0x01,
+            None => bad.push(b' '),
+        }
+        self.put(&mut g, &path, bad)
+    }
+
+    /// Endless data: serve the current `timestamp.json` followed by whitespace up to `bytes`
+    /// (its signature still verifies over `signed`), so a client must stop reading at its
+    /// length limit (TUF §5.3.1 / §5.4.1: timestamp's length is unknown, so an upper bound
+    /// is the client's). `publish` restores it.
+    pub fn endless_timestamp(&self, bytes: u64) -> Result<(), TestbedError> {
+        if bytes > ENDLESS_MAX_BYTES {
+            return Err(TestbedError::Config(format!(
+                "{bytes} bytes is over the {ENDLESS_MAX_BYTES}-byte limit"
+            )));
+        }
+        let mut g = self.lock();
+        let mut padded = g
+            .files
+            .get("timestamp.json")
+            .map(|b| b.as_slice().to_vec())
+            .ok_or_else(|| TestbedError::State("timestamp.json is not published".into()))?;
+        let want = usize::try_from(bytes).unwrap_or(usize::MAX);
+        if padded.len() < want {
+            padded.resize(want, b' ');
+        }
+        self.put(&mut g, "timestamp.json", padded)
     }
 
     fn timestamp_history(&self, version: u64) -> PathBuf {

@@ -376,6 +376,21 @@ fn gitseal_testbed_tuf_subcommand() {
     let r = Client::new(&dir.path().join("tuf-root.json")).refresh_url(&url);
     assert_eq!(r["error"], "ExpiredMetadataError", "{r}");
     assert!(tuf(&["publish"]).status.success());
+    assert!(
+        tuf(&["tamper-target", "trusted_root.json"])
+            .status
+            .success()
+    );
+    let r = Client::new(&dir.path().join("tuf-root.json")).refresh_url(&url);
+    assert_eq!(r["error"], "LengthOrHashMismatchError", "{r}");
+    assert!(
+        tuf(&["endless-timestamp", "--bytes", "100000"])
+            .status
+            .success()
+    );
+    let r = Client::new(&dir.path().join("tuf-root.json")).refresh_url(&url);
+    assert_eq!(r["error"], "DownloadLengthMismatchError", "{r}");
+    assert!(tuf(&["publish"]).status.success());
     assert!(tuf(&["rotate-root"]).status.success());
     let shown = tuf(&["show"]);
     let v: Value = serde_json::from_slice(&shown.stdout).expect("show prints JSON");
@@ -390,4 +405,26 @@ fn gitseal_testbed_tuf_subcommand() {
     );
     drop(server.stdin.take());
     let _ = server.wait();
+}
+
+#[test]
+fn python_tuf_refuses_a_tampered_target_and_endless_metadata() {
+    let tb = Testbed::start(quick()).expect("testbed");
+    for target in ["trusted_root.json", "signing_config.v0.2.json"] {
+        tb.tuf().tamper_target(target).expect("tampers");
+        Client::new(&tb.tuf_root_path()).refused(&tb, "LengthOrHashMismatchError");
+        tb.tuf().publish().expect("publishes");
+        Client::new(&tb.tuf_root_path()).refresh_ok(&tb);
+    }
+    assert!(tb.tuf().tamper_target("root.json").is_err());
+    // python-tuf stops reading timestamp.json at 16 KiB.
+    tb.tuf().endless_timestamp(1024 * 1024).expect("pads");
+    Client::new(&tb.tuf_root_path()).refused(&tb, "DownloadLengthMismatchError");
+    tb.tuf().publish().expect("publishes");
+    Client::new(&tb.tuf_root_path()).refresh_ok(&tb);
+    assert!(
+        tb.tuf()
+            .endless_timestamp(gitseal::testbed::tuf::ENDLESS_MAX_BYTES + 1)
+            .is_err()
+    );
 }
