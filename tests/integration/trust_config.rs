@@ -221,3 +221,80 @@ fn a_rotated_fulcio_ca_reaches_signers_through_the_trust_config() {
     );
     assert!(!v.status.success(), "{}", text(&v.stderr));
 }
+
+/// sigstore-python itself bootstraps from the testbed's TUF repository (`sigstore --instance
+/// URL trust-instance DIR/tuf-root.json`) and learns of a Fulcio CA rotation only through it:
+/// with the trust it fetched before the rotation (`--offline`: no refresh) a certificate from
+/// the new CA is refused; after a refresh it verifies.
+#[test]
+fn sigstore_python_follows_a_ca_rotation_through_the_testbed_tuf_repository() {
+    let cli = super::common::sigstore_python();
+    let mut tb = testbed();
+    let repo = repo(&tb);
+    let dir = repo.path().to_owned();
+    let xdg = dir.join("xdg");
+    let sigstore = |args: &[&str]| {
+        std::process::Command::new(&cli)
+            .current_dir(&dir)
+            .env("XDG_CACHE_HOME", &xdg)
+            .env("XDG_DATA_HOME", &xdg)
+            .arg("--instance")
+            .arg(tb.tuf_url())
+            .args(args)
+            .output()
+            .expect("sigstore-python runs")
+    };
+    let init = sigstore(&[
+        "trust-instance",
+        tb.tuf_root_path().to_str().expect("utf-8"),
+    ]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    tb.rotate_fulcio_ca().expect("rotates");
+    let o = commit(&repo, "from the new CA", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = run(
+        &repo,
+        env!("CARGO_BIN_EXE_gitseal"),
+        &[
+            "bundle",
+            "HEAD",
+            "--bundle",
+            "b.sigstore.json",
+            "--artifact",
+            "artifact",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let verify = |offline: bool| {
+        let mut c = std::process::Command::new(&cli);
+        c.current_dir(&dir)
+            .env("XDG_CACHE_HOME", &xdg)
+            .env("XDG_DATA_HOME", &xdg)
+            .arg("--instance")
+            .arg(tb.tuf_url())
+            .args(["verify", "identity"]);
+        if offline {
+            c.arg("--offline");
+        }
+        c.args([
+            "--bundle",
+            "b.sigstore.json",
+            "--cert-identity",
+            EMAIL,
+            "--cert-oidc-issuer",
+            &tb.issuer_url(),
+            "artifact",
+        ])
+        .output()
+        .expect("sigstore-python runs")
+    };
+    let stale = verify(true);
+    assert!(
+        !stale.status.success() && text(&stale.stderr).contains("certificate chain"),
+        "the pre-rotation trust must not know the new CA: {}",
+        text(&stale.stderr)
+    );
+    let fresh = verify(false);
+    assert!(fresh.status.success(), "{}", text(&fresh.stderr));
+}
