@@ -599,6 +599,8 @@ impl Testbed {
             ct_spki: &ct_spki,
             valid_from_unix: valid_from,
         })?;
+        // Fulcio CA rotations made earlier in this directory stay in force (`rotate.rs`).
+        let (fulcio, docs) = rotate::restore(&dir, fulcio, docs)?;
         let pretty = |v: &Value| {
             serde_json::to_string_pretty(v).map_err(|e| TestbedError::State(e.to_string()))
         };

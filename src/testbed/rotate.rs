@@ -4,21 +4,95 @@
 //! new root and intermediate, publish a `trusted_root.json` that keeps the old CA (its
 //! `validFor` now ends, so certificates it issued still verify) and adds the new one (valid from
 //! now) as a new TUF targets version, rewrite the trust files in the directory, and only then
-//! let Fulcio issue from the new CA. The new CA's keys are not persisted: a restart returns to
-//! the directory's own CA (and publishes that as a new targets version). It decides nothing
-//! about trust; it only changes what the testbed serves.
+//! let Fulcio issue from the new CA. A rotation is kept in the directory (the new
+//! intermediate's key in `DIR/state/keys/fulcio-rotated-N.key.pem`, 0600; both certificates and
+//! the rotation time in `DIR/state/fulcio-rotations.json`; the new root's key is dropped once it
+//! has signed the intermediate), and [`restore`] replays every rotation when the testbed starts
+//! again, so a restart keeps issuing from the newest CA and publishing every CA's window. It
+//! decides nothing about trust; it only changes what the testbed serves.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use p384::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{App, Testbed, TestbedError, crypto, fulcio, store, tuf};
+use super::{App, Testbed, TestbedError, crypto, fulcio, store, trust, tuf};
 
 /// Seconds the old CA stays valid after the rotation instant: a leaf the old CA issued in the
 /// same second, before the swap, still falls inside its window.
 const OLD_CA_GRACE: u64 = 5;
+
+/// One persisted rotation (`DIR/state/fulcio-rotations.json` holds them in order).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RotationRecord {
+    /// Unix seconds the new CA's window starts (the old one's ends [`OLD_CA_GRACE`] later).
+    start: u64,
+    /// The new root certificate, DER, base64.
+    root: String,
+    /// The new intermediate certificate, DER, base64.
+    intermediate: String,
+    /// `state/keys/<this>.key.pem`: the new intermediate's key.
+    key: String,
+}
+
+const ROTATIONS_FILE: &str = "state/fulcio-rotations.json";
+
+fn load_rotations(dir: &Path) -> Result<Vec<RotationRecord>, TestbedError> {
+    let path = dir.join(ROTATIONS_FILE);
+    match std::fs::read(&path) {
+        Ok(b) => serde_json::from_slice(&b)
+            .map_err(|e| TestbedError::State(format!("{} is not valid: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(TestbedError::Io { path, source }),
+    }
+}
+
+fn unb64(s: &str, what: &str) -> Result<Vec<u8>, TestbedError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| TestbedError::State(format!("{ROTATIONS_FILE}: {what}: {e}")))
+}
+
+/// Replay the rotations recorded in `dir` on a freshly loaded Fulcio and trust documents: the
+/// trusted root gets every rotated CA with its window, Fulcio issues from the newest.
+pub(super) fn restore(
+    dir: &Path,
+    mut fulcio: fulcio::Fulcio,
+    mut docs: trust::TrustDocs,
+) -> Result<(fulcio::Fulcio, trust::TrustDocs), TestbedError> {
+    for r in load_rotations(dir)? {
+        let key_path = dir.join("state/keys").join(format!("{}.key.pem", r.key));
+        let pem = std::fs::read_to_string(&key_path).map_err(|source| TestbedError::Io {
+            path: key_path.clone(),
+            source,
+        })?;
+        let key = p384::ecdsa::SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+            TestbedError::State(format!(
+                "{}: not a P-384 PKCS#8 key: {e}",
+                key_path.display()
+            ))
+        })?;
+        let root_der = unb64(&r.root, "root")?;
+        let inter_der = unb64(&r.intermediate, "intermediate")?;
+        docs.trusted_root = with_new_ca(
+            &docs.trusted_root,
+            &root_der,
+            &inter_der,
+            r.start,
+            r.start + OLD_CA_GRACE,
+        )?;
+        fulcio = fulcio.with_new_ca(key, root_der, inter_der)?;
+    }
+    if let Some(m) = docs.client_trust_config.as_object_mut() {
+        m.insert("trustedRoot".into(), docs.trusted_root.clone());
+    }
+    Ok((fulcio, docs))
+}
 
 /// What changed, for [`super::Testbed::rotate_fulcio_ca`] to refresh its trust material.
 pub(super) struct Rotated {
@@ -109,6 +183,30 @@ impl App {
         let now = crypto::now_unix();
         let (root_der, inter_der) = fulcio::create_ca_certs(&root_key, &inter_key, now)?;
         drop(root_key);
+        // Persist first: a rotation the directory does not remember would be undone by a
+        // restart while clients already trust the new CA.
+        let mut rotations = load_rotations(&self.dir)?;
+        let key_name = format!("fulcio-rotated-{}", rotations.len() + 1);
+        let pem = inter_key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| TestbedError::Crypto(e.to_string()))?;
+        store::write_atomic(
+            &self
+                .dir
+                .join("state/keys")
+                .join(format!("{key_name}.key.pem")),
+            pem.as_bytes(),
+            true,
+        )?;
+        rotations.push(RotationRecord {
+            start: now,
+            root: crypto::b64(&root_der),
+            intermediate: crypto::b64(&inter_der),
+            key: key_name,
+        });
+        let text = serde_json::to_vec_pretty(&rotations)
+            .map_err(|e| TestbedError::State(e.to_string()))?;
+        store::write_atomic(&self.dir.join(ROTATIONS_FILE), &text, false)?;
         let new_fulcio =
             self.fulcio()
                 .with_new_ca(inter_key, root_der.clone(), inter_der.clone())?;

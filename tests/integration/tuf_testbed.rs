@@ -428,3 +428,38 @@ fn python_tuf_refuses_a_tampered_target_and_endless_metadata() {
             .is_err()
     );
 }
+
+#[test]
+fn a_fulcio_ca_rotation_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = TestbedConfig {
+        dir: Some(dir.path().to_owned()),
+        ..quick()
+    };
+    let mut tb = Testbed::start(config.clone()).expect("first start");
+    tb.rotate_fulcio_ca().expect("rotates");
+    tb.rotate_fulcio_ca().expect("rotates again");
+    let rotated = tb.trust().fulcio_intermediate_pem.clone();
+    let client = Client::new(&tb.tuf_root_path());
+    client.refresh_ok(&tb);
+    drop(tb);
+    let tb = Testbed::start(config).expect("restart");
+    // Fulcio still issues from the newest CA, and the published root keeps all three windows.
+    assert_eq!(tb.trust().fulcio_intermediate_pem, rotated);
+    let mut resp = ureq::get(&format!("{}/api/v2/trustBundle", tb.base_url()))
+        .call()
+        .expect("trust bundle");
+    let bundle: Value = resp.body_mut().read_json().expect("json");
+    assert_eq!(bundle["chains"][0]["certificates"][0], rotated.as_str());
+    let r = client.refresh_ok(&tb);
+    assert_targets_are_the_files(&tb, &r);
+    let root: Value = serde_json::from_str(tb.trusted_root_json()).expect("json");
+    let cas = root["certificateAuthorities"].as_array().expect("CAs");
+    assert_eq!(cas.len(), 3, "{root}");
+    assert!(cas[0]["validFor"]["end"].is_string() && cas[1]["validFor"]["end"].is_string());
+    assert!(cas[2]["validFor"].get("end").is_none());
+    let client_config: Value =
+        serde_json::from_slice(&std::fs::read(tb.client_trust_config_path()).expect("read"))
+            .expect("json");
+    assert_eq!(client_config["trustedRoot"], root);
+}
