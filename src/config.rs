@@ -770,10 +770,23 @@ impl VerifySettings {
             timeout: http_timeout,
             retries: http_retries,
         } = Http::resolve(git, env, Http::VERIFICATION)?;
-        let rekor = rekor_url(git, env);
-        if !offline {
-            require_https(git, env, &table::REKOR, &rekor)?;
-        }
+        let rekor = if offline {
+            rekor_url(git, env)
+        } else {
+            // With a trust config, the Rekor its signing config names (`service_urls`).
+            let r = service_urls::rekor_for_lookups(
+                git,
+                env,
+                crate::clock::Clock::unix_now(&crate::clock::SystemClock),
+            )?;
+            if matches!(
+                r.source,
+                service_urls::UrlSource::Setting(_) | service_urls::UrlSource::Default
+            ) {
+                require_https(git, env, &table::REKOR, &r.url)?;
+            }
+            r.url
+        };
         Ok(Self {
             rekor_url: rekor,
             offline,

@@ -178,6 +178,21 @@ pub fn resolve(
     })
 }
 
+/// The Rekor verification looks online-mode entries up in: the one signing would write to
+/// with the same settings (an explicit setting, else the trust config's signing config, else
+/// the default), so a repository whose only setting is `gitseal.trustConfig` verifies what it
+/// signed in either Rekor mode.
+pub fn rekor_for_lookups(git: &GitConfig, env: &Env, now: i64) -> Result<ServiceUrl, ConfigError> {
+    if let Some((name, url)) = table::REKOR.named(git, env).filter(|(_, v)| !v.is_empty()) {
+        return Ok(ServiceUrl {
+            url,
+            source: UrlSource::Setting(name),
+        });
+    }
+    let known = signing_config_from_settings(git, env)?;
+    Ok(resolve(git, env, known.as_ref(), now)?.rekor)
+}
+
 /// `gitseal config`'s lines for the resolved URLs: `NAME = URL  [SOURCE]`.
 pub fn describe(urls: &ServiceUrls) -> String {
     let mut out = String::new();

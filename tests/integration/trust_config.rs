@@ -298,3 +298,28 @@ fn sigstore_python_follows_a_ca_rotation_through_the_testbed_tuf_repository() {
     let fresh = verify(false);
     assert!(fresh.status.success(), "{}", text(&fresh.stderr));
 }
+
+#[test]
+fn online_mode_looks_entries_up_in_the_signing_configs_rekor() {
+    let tb = testbed();
+    let repo = repo(&tb);
+    repo.git_ok(&["config", "gitsign.rekorMode", "online"]);
+    let o = commit(&repo, "online", &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // The signature embeds no entry: verification must find it in the testbed's Rekor, which
+    // only the signing config names (with an empty entry cache, so nothing is remembered).
+    let verify_fresh = |extra: &[(&str, &str)], cache: &str| {
+        let cache_dir = repo.path().join(cache);
+        let mut env = vec![("GITSEAL_CACHE_DIR", cache_dir.to_str().expect("utf-8"))];
+        env.extend_from_slice(extra);
+        let v = run(&repo, "git", &["verify-commit", "--raw", "HEAD"], &env);
+        text(&v.stderr)
+    };
+    let status = verify_fresh(&[], "cache-a");
+    assert!(status.contains("GOODSIG"), "{status}");
+    let c = run(&repo, env!("CARGO_BIN_EXE_gitseal"), &["config"], &[]);
+    assert!(c.status.success(), "{}", text(&c.stderr));
+    // An explicit rekor setting wins for lookups too: a dead Rekor cannot vouch.
+    let status = verify_fresh(&[("GITSEAL_REKOR_URL", "http://127.0.0.1:9")], "cache-b");
+    assert!(!status.contains("GOODSIG"), "{status}");
+}
