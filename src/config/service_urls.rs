@@ -48,6 +48,9 @@ pub struct ServiceUrl {
     pub url: String,
     /// Where it came from.
     pub source: UrlSource,
+    /// The service's major API version when a signing config says it (Rekor 1 or 2); `None`
+    /// for a setting or default (gitsign's services: Rekor v1).
+    pub api_version: Option<u32>,
 }
 
 /// The services signing uses.
@@ -104,6 +107,9 @@ pub fn signing_config_from_settings(
     }))
 }
 
+/// Picks a service's URL and major API version from a signing config (`None`: it lists none).
+type Pick<'a> = &'a dyn Fn(&SigningConfig) -> Result<Option<(String, u32)>, SigningConfigError>;
+
 /// Resolve the service URLs: an explicit (non-empty) setting wins, then `known`'s selection at
 /// `now` (Unix seconds), then the default.
 pub fn resolve(
@@ -118,33 +124,34 @@ pub fn resolve(
             .map(|(name, url)| ServiceUrl {
                 url,
                 source: UrlSource::Setting(name),
+                api_version: None,
             })
     };
-    let from_config = |pick: &dyn Fn(
-        &SigningConfig,
-    ) -> Result<Option<String>, SigningConfigError>|
-     -> Result<Option<ServiceUrl>, ConfigError> {
+    let from_config = |pick: Pick<'_>| -> Result<Option<ServiceUrl>, ConfigError> {
         let Some(k) = known else { return Ok(None) };
         let bad = |detail: String| ConfigError::Invalid {
             key: format!("signing config ({})", k.source),
             detail,
         };
-        let Some(url) = pick(&k.config).map_err(|e| bad(e.to_string()))? else {
+        let Some((url, version)) = pick(&k.config).map_err(|e| bad(e.to_string()))? else {
             return Ok(None);
         };
         crate::net::https::check(&url).map_err(|e| bad(format!("{url:?}: {e}")))?;
         Ok(Some(ServiceUrl {
             url,
             source: UrlSource::SigningConfig(k.source.clone()),
+            api_version: Some(version),
         }))
     };
     let default = |url: &str| ServiceUrl {
         url: url.to_owned(),
         source: UrlSource::Default,
+        api_version: None,
     };
+    let chosen = |s: &crate::trust::signing_config::Service| (s.url.clone(), s.major_api_version);
     let fulcio = match explicit(&table::FULCIO) {
         Some(u) => u,
-        None => from_config(&|c| c.fulcio(now).map(|s| Some(s.url.clone())))?
+        None => from_config(&|c| c.fulcio(now).map(|s| Some(chosen(s))))?
             .unwrap_or_else(|| default(DEFAULT_FULCIO_URL)),
     };
     let rekor = match explicit(&table::REKOR) {
@@ -152,7 +159,7 @@ pub fn resolve(
         // gitseal writes to one log: the first the selector gives.
         None => from_config(&|c| {
             c.rekor_logs(REKOR_API_VERSIONS, now)
-                .map(|l| l.first().map(|s| s.url.clone()))
+                .map(|l| l.first().map(|s| chosen(s)))
         })?
         .unwrap_or_else(|| default(DEFAULT_REKOR_URL)),
     };
@@ -162,13 +169,13 @@ pub fn resolve(
             if c.oidc_urls.is_empty() {
                 return Ok(None);
             }
-            c.oidc_issuer(now).map(|s| Some(s.url.clone()))
+            c.oidc_issuer(now).map(|s| Some(chosen(s)))
         })?
         .unwrap_or_else(|| default(crate::oidc::DEFAULT_ISSUER)),
     };
     let tsa = from_config(&|c| {
         c.timestamp_authorities(now)
-            .map(|l| l.first().map(|s| s.url.clone()))
+            .map(|l| l.first().map(|s| chosen(s)))
     })?;
     Ok(ServiceUrls {
         fulcio,
@@ -187,6 +194,7 @@ pub fn rekor_for_lookups(git: &GitConfig, env: &Env, now: i64) -> Result<Service
         return Ok(ServiceUrl {
             url,
             source: UrlSource::Setting(name),
+            api_version: None,
         });
     }
     let known = signing_config_from_settings(git, env)?;
@@ -199,6 +207,7 @@ pub fn describe(urls: &ServiceUrls) -> String {
     let tsa_none = ServiceUrl {
         url: "(none)".into(),
         source: UrlSource::Default,
+        api_version: None,
     };
     for (name, u) in [
         ("fulcio", &urls.fulcio),

@@ -759,3 +759,65 @@ fn signed_u64(v: &Value, path: &[&str]) -> Result<u64, TestbedError> {
     cur.and_then(Value::as_u64)
         .ok_or_else(|| TestbedError::State(format!("metadata lacks signed.{}", path.join("."))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_is_olpc() {
+        // Sorted keys, no whitespace, only `"` and `\` escaped (OLPC canonical JSON).
+        let v = json!({"b": [1, true, null], "a": "x\"y\\z\n"});
+        assert_eq!(
+            canonical(&v).expect("canonical"),
+            b"{\"a\":\"x\\\"y\\\\z\n\",\"b\":[1,true,null]}".to_vec()
+        );
+    }
+
+    #[test]
+    fn key_ids_are_the_hash_of_the_canonical_key() {
+        let k = RoleKey::new(crypto::new_p256().expect("key")).expect("role key");
+        assert_eq!(
+            k.id,
+            hex::encode(crypto::sha256(&canonical(&k.public).expect("canonical")))
+        );
+        assert_eq!(k.public["scheme"], "ecdsa-sha2-nistp256");
+        assert!(
+            k.public["keyval"]["public"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("-----BEGIN PUBLIC KEY-----\n"))
+        );
+    }
+
+    #[test]
+    fn only_plain_names_are_served() {
+        for ok in [
+            "1.root.json",
+            "timestamp.json",
+            "targets/ab12.trusted_root.json",
+        ] {
+            assert!(safe_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "../state/tuf.json",
+            "targets/../x",
+            ".hidden",
+            "targets/",
+            "targets/.x",
+            "a/b.json",
+            "x%2e.json",
+        ] {
+            assert!(!safe_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn roles_parse_by_name_only() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().expect("parses"), r);
+        }
+        assert!("Root".parse::<Role>().is_err());
+        assert!("mirrors".parse::<Role>().is_err());
+    }
+}
