@@ -111,6 +111,19 @@ fn the_trust_config_alone_signs_and_verifies() {
         assert!(out.contains(&line), "missing {line:?} in:\n{out}");
     }
     assert!(out.contains("  tsa    = (none)  [default]"), "{out}");
+    // The settings table says the same instead of the public-good defaults.
+    for (url, affects) in [
+        (tb.fulcio_url(), "sign"),
+        (tb.rekor_url(), "sign+verify"),
+        (tb.issuer_url(), "sign"),
+    ] {
+        let line = format!(
+            "= {url}  [signing config ({}); {affects}]",
+            tb.client_trust_config_path().display()
+        );
+        assert!(out.contains(&line), "missing {line:?} in:\n{out}");
+    }
+    assert!(!out.contains("fulcio.sigstore.dev"), "{out}");
     assert!(
         out.contains(&format!(
             "trust root: {} (trustedRoot)",
