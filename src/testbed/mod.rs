@@ -452,7 +452,8 @@ impl Testbed {
     /// Start a testbed. Loads or creates the keys, CA and log in the directory, binds
     /// 127.0.0.1, writes `trusted_root.json`, `signing_config.json`, `client_trust_config.json`
     /// (and `fulcio-root.pem`, `fulcio-intermediate.pem`, `rekor.pub`, `ctfe.pub`,
-    /// `testbed.json`) into the directory, and starts serving.
+    /// `testbed.json`) into the directory, publishes the first two as a TUF repository
+    /// (`tuf/`, first root `tuf-root.json`; [`tuf`]), and starts serving.
     pub fn start(config: TestbedConfig) -> Result<Testbed, TestbedError> {
         let (dir, remove_dir_on_drop) = match &config.dir {
             Some(d) => (d.clone(), false),
