@@ -860,13 +860,6 @@ impl App {
         if let Some(admin) = path.strip_prefix("/__testbed/") {
             return Some(self.admin(admin, &req));
         }
-        if let Some(name) = req.path.strip_prefix("/tuf/") {
-            return Some(match req.method.as_str() {
-                "GET" | "HEAD" => self.tuf.serve(name),
-                m => Response::rekor_error(405, &format!("method {m} not allowed"))
-                    .with_header("Allow", "GET"),
-            });
-        }
         let (endpoint, method) = match path {
             "/oidc/.well-known/openid-configuration" => (Endpoint::OidcDiscovery, "GET"),
             "/oidc/keys" => (Endpoint::OidcJwks, "GET"),
@@ -901,6 +894,7 @@ impl App {
             "/api/v1/log/publicKey" => (Endpoint::RekorPublicKey, "GET"),
             "/api/v1/log/proof" => (Endpoint::RekorConsistencyProof, "GET"),
             p if p.starts_with("/api/v1/log/entries/") => (Endpoint::RekorGetEntry, "GET"),
+            p if p.starts_with("/tuf/") => (Endpoint::TufMetadata, "GET"),
             _ => {
                 return Some(Response::rekor_error(
                     404,
@@ -980,6 +974,9 @@ impl App {
             Endpoint::RekorLogInfo => self.rekor.log_info(faults),
             Endpoint::RekorPublicKey => self.rekor.public_key_response(),
             Endpoint::RekorConsistencyProof => self.rekor.consistency(req),
+            Endpoint::TufMetadata => self
+                .tuf
+                .serve(req.path.strip_prefix("/tuf/").unwrap_or_default()),
         })
     }
 

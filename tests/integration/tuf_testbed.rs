@@ -463,3 +463,34 @@ fn a_fulcio_ca_rotation_survives_a_restart() {
             .expect("json");
     assert_eq!(client_config["trustedRoot"], root);
 }
+
+#[test]
+fn the_tuf_endpoint_takes_the_testbeds_faults() {
+    use gitseal::testbed::{Endpoint, Fault};
+    let tb = Testbed::start(quick()).expect("testbed");
+    let client = Client::new(&tb.tuf_root_path());
+    tb.faults()
+        .set(Endpoint::TufMetadata, Fault::Status(503))
+        .expect("applies");
+    let r = client.refresh(&tb);
+    assert_eq!(r["ok"], false, "{r}");
+    assert!(
+        r["message"].as_str().is_some_and(|m| m.contains("503")),
+        "{r}"
+    );
+    tb.faults().clear(Endpoint::TufMetadata);
+    // The first two requests (the 404 for 2.root.json, then timestamp.json) come back cut
+    // short.
+    tb.faults()
+        .add(Endpoint::TufMetadata, Fault::MalformedJson, Some(2))
+        .expect("applies");
+    let r = client.refresh(&tb);
+    assert_eq!(r["ok"], false, "{r}");
+    client.refresh_ok(&tb);
+    assert!(tb.faults().hits(Endpoint::TufMetadata) >= 3);
+    assert!(
+        tb.faults()
+            .set(Endpoint::TufMetadata, Fault::WrongSct)
+            .is_err()
+    );
+}
