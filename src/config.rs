@@ -9,6 +9,7 @@
 //! ([`run_git`]: `gitseal setup` writes git config through it, `gitseal doctor` asks git's
 //! version). Every key and variable is named once, in [`table`].
 
+pub mod service_urls;
 pub mod table;
 
 use crate::trust::{TrustError, TrustRoot};
@@ -262,6 +263,9 @@ pub struct TrustRootInputs {
     pub rekor_keys: Option<String>,
     /// A PEM file replacing the CT log keys.
     pub ct_keys: Option<String>,
+    /// A client trust config (`gitseal.trustConfig`): its trusted root is used when no
+    /// `trustedRoot` is set.
+    pub trust_config: Option<PathBuf>,
 }
 
 impl TrustRootInputs {
@@ -281,14 +285,21 @@ impl TrustRootInputs {
             fulcio_pem: path(&table::FULCIO_ROOT),
             rekor_keys: path(&table::REKOR_PUBLIC_KEY),
             ct_keys: path(&table::CT_LOG_PUBLIC_KEY),
+            trust_config: table::TRUST_CONFIG.value(git, env).map(PathBuf::from),
         }
     }
 
     /// Reads and parses the files.
     pub fn load(&self) -> Result<TrustRoot, ConfigError> {
-        let mut root = match &self.file {
-            Some(p) => TrustRoot::from_file(p)?,
-            None => TrustRoot::public_good()?,
+        let mut root = match (&self.file, &self.trust_config) {
+            (Some(p), _) => TrustRoot::from_file(p)?,
+            // An explicit trustedRoot wins over the trust config's (README "Trust config").
+            (None, Some(tc)) => {
+                crate::trust::client_config::ClientTrustConfig::from_file(tc)
+                    .map_err(TrustError::from)?
+                    .trusted_root
+            }
+            (None, None) => TrustRoot::public_good()?,
         };
         let read = |path: &str| {
             std::fs::read(path).map_err(|source| TrustError::Read {
@@ -530,6 +541,8 @@ pub struct SignSettings {
     pub http_retries: u32,
     /// TLS trust (and, later, proxies): [`crate::net::NetSettings`].
     pub net: crate::net::NetSettings,
+    /// An RFC 3161 timestamp authority from the signing config in force, if it lists one.
+    pub tsa_url: Option<String>,
 }
 
 /// The default public-good Fulcio.
@@ -557,20 +570,24 @@ impl SignSettings {
             timeout: http_timeout,
             retries: http_retries,
         } = Http::resolve(git, env, Http::SIGNING)?;
+        // Fulcio, Rekor, issuer and TSA: a setting, else the signing config, else the default.
+        let known = service_urls::signing_config_from_settings(git, env)?;
+        let urls = service_urls::resolve(
+            git,
+            env,
+            known.as_ref(),
+            crate::clock::Clock::unix_now(&crate::clock::SystemClock),
+        )?;
         let autoclose_timeout = get(&AUTOCLOSE_TIMEOUT)
             .and_then(|s| s.parse::<u32>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(6);
         Self {
-            fulcio_url: get(&FULCIO)
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| DEFAULT_FULCIO_URL.into()),
-            rekor_url: rekor_url(git, env),
+            fulcio_url: urls.fulcio.url,
+            rekor_url: urls.rekor.url,
             rekor_mode,
             token_provider: get(&TOKEN_PROVIDER).unwrap_or_default(),
-            issuer: get(&ISSUER)
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| crate::oidc::DEFAULT_ISSUER.into()),
+            issuer: urls.issuer.url,
             client_id: get(&CLIENT_ID)
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| crate::oidc::DEFAULT_CLIENT_ID.into()),
@@ -592,6 +609,7 @@ impl SignSettings {
             http_timeout,
             http_retries,
             net: crate::net::NetSettings::resolve(git, env)?,
+            tsa_url: urls.tsa.map(|t| t.url),
         }
         .https_only(git, env)
     }
@@ -715,7 +733,7 @@ impl VerifySettings {
         // never "none". An empty policy would fall back to the gitseal.identity keys or the
         // committer rule, an empty trust root to the public-good one: both wider than what
         // was configured.
-        for s in [&table::POLICY, &table::TRUSTED_ROOT] {
+        for s in [&table::POLICY, &table::TRUSTED_ROOT, &table::TRUST_CONFIG] {
             if let Some((name, v)) = s.named(git, env)
                 && v.trim().is_empty()
             {
@@ -752,10 +770,23 @@ impl VerifySettings {
             timeout: http_timeout,
             retries: http_retries,
         } = Http::resolve(git, env, Http::VERIFICATION)?;
-        let rekor = rekor_url(git, env);
-        if !offline {
-            require_https(git, env, &table::REKOR, &rekor)?;
-        }
+        let rekor = if offline {
+            rekor_url(git, env)
+        } else {
+            // With a trust config, the Rekor its signing config names (`service_urls`).
+            let r = service_urls::rekor_for_lookups(
+                git,
+                env,
+                crate::clock::Clock::unix_now(&crate::clock::SystemClock),
+            )?;
+            if matches!(
+                r.source,
+                service_urls::UrlSource::Setting(_) | service_urls::UrlSource::Default
+            ) {
+                require_https(git, env, &table::REKOR, &r.url)?;
+            }
+            r.url
+        };
         Ok(Self {
             rekor_url: rekor,
             offline,

@@ -27,6 +27,8 @@ mod integration {
     pub mod sign_e2e;
     pub mod tamper;
     pub mod testbed;
+    pub mod trust_config;
+    pub mod tuf_testbed;
     pub mod vectors;
     pub mod wiring;
 }

@@ -18,6 +18,10 @@
 //!   `--ci`, one with the claims that forge's tokens carry, which the testbed's Fulcio maps to
 //!   certificate extensions as Fulcio does.
 //! * `fault --dir DIR ...` sets, lists or clears fault switches of a running testbed.
+//! * `tuf --dir DIR (show | publish | rotate-root | expire ROLE | rollback ROLE |
+//!   rotate-fulcio-ca | tamper-target NAME | endless-timestamp [--bytes N])` drives the TUF repository a running testbed publishes at `{base}/tuf/`
+//!   (its first root is `DIR/tuf-root.json`): rotate the root key, expire or roll back a role,
+//!   publish fresh versions, or rotate Fulcio's CA through a new `trusted_root.json` target.
 //!
 //! This binary only wires the `gitseal::testbed` library to a command line; it never talks to
 //! anything but 127.0.0.1 and never prints tokens except the one `mint-token` was asked for.
@@ -39,7 +43,10 @@ use serde_json::{Map, Value, json};
 #[command(
     name = "gitseal-testbed",
     version,
-    about = "A local Sigstore (OIDC issuer, Fulcio, CT log, Rekor) on 127.0.0.1 for tests and demos"
+    about = "A local Sigstore (OIDC issuer, Fulcio, CT log, Rekor) on 127.0.0.1 for tests and demos",
+    after_help = "The testbed also publishes its trust as a TUF repository at {base}/tuf/ \
+(targets trusted_root.json and signing_config.v0.2.json; first root in DIR/tuf-root.json); \
+`gitseal-testbed tuf` switches it."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -152,6 +159,48 @@ enum Cmd {
         #[arg(long)]
         clear: bool,
     },
+    /// Drive the TUF repository of a running testbed ({base}/tuf/, first root DIR/tuf-root.json).
+    Tuf {
+        /// The testbed directory.
+        #[arg(long)]
+        dir: PathBuf,
+        #[command(subcommand)]
+        action: TufCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum TufCmd {
+    /// Print the current and highest versions of every role.
+    Show,
+    /// Publish fresh, good targets, snapshot and timestamp versions (and root, if expired).
+    Publish,
+    /// Rotate the root key: a new root version signed by the old and the new key.
+    RotateRoot,
+    /// Publish a validly signed version of ROLE that expired an hour ago.
+    Expire {
+        /// root, targets, snapshot or timestamp.
+        role: String,
+    },
+    /// Roll ROLE back to its previous version (timestamp, snapshot or targets).
+    Rollback {
+        /// timestamp, snapshot or targets.
+        role: String,
+    },
+    /// Rotate Fulcio's CA: a new trusted_root.json target lists the old CA (ended) and the new
+    /// one, then Fulcio issues from the new CA.
+    RotateFulcioCa,
+    /// Serve other bytes for target NAME (its length and hash no longer match).
+    TamperTarget {
+        /// trusted_root.json or signing_config.v0.2.json.
+        name: String,
+    },
+    /// Pad timestamp.json with whitespace to BYTES (endless data).
+    EndlessTimestamp {
+        /// The size to serve.
+        #[arg(long, default_value_t = 4 * 1024 * 1024)]
+        bytes: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -210,6 +259,7 @@ fn main() -> ExitCode {
             times,
             clear,
         } => set_fault(&dir, endpoint, fault, status, delay_ms, times, clear),
+        Cmd::Tuf { dir, action } => tuf(&dir, action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -300,6 +350,8 @@ fn serve(
         "trusted_root: {}",
         testbed.trusted_root_path().display()
     ))?;
+    out(&format!("tuf: {}", testbed.tuf_url()))?;
+    out(&format!("tuf_root: {}", testbed.tuf_root_path().display()))?;
     if let Some(ca) = testbed.tls_ca_path() {
         out(&format!("tls_ca: {}", ca.display()))?;
     }
@@ -581,6 +633,27 @@ fn set_fault(
         admin_call(dir, "POST", &base, Some(&spec))?
     } else {
         admin_call(dir, "GET", &base, None)?
+    };
+    out(&serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?)
+}
+
+fn tuf(dir: &Path, action: TufCmd) -> Result<(), String> {
+    let url = format!("{}/__testbed/tuf", base_url(dir)?);
+    let body = match action {
+        TufCmd::Show => None,
+        TufCmd::Publish => Some(json!({"action": "publish"})),
+        TufCmd::RotateRoot => Some(json!({"action": "rotateRoot"})),
+        TufCmd::Expire { role } => Some(json!({"action": "expire", "role": role})),
+        TufCmd::Rollback { role } => Some(json!({"action": "rollback", "role": role})),
+        TufCmd::RotateFulcioCa => Some(json!({"action": "rotateFulcioCa"})),
+        TufCmd::TamperTarget { name } => Some(json!({"action": "tamperTarget", "target": name})),
+        TufCmd::EndlessTimestamp { bytes } => {
+            Some(json!({"action": "endlessTimestamp", "bytes": bytes}))
+        }
+    };
+    let v = match &body {
+        Some(b) => admin_call(dir, "POST", &url, Some(b))?,
+        None => admin_call(dir, "GET", &url, None)?,
     };
     out(&serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?)
 }

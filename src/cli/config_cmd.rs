@@ -2,22 +2,53 @@
 //! its effective value and where it came from (default, which git config key in which scope,
 //! which environment variable), then the same checks signing and verification make before they
 //! start: the signing settings, the trust root, and the verification rules (the policy file it
-//! names, or the identity keys). Anything unusable is a configuration error (exit 2).
+//! names, or the identity keys). Anything unusable is a configuration error (exit 2). The
+//! signing services (Fulcio, Rekor, OIDC issuer, TSA) are shown with where each URL came from:
+//! the setting's name, `signing config (FILE)`, or `default`.
 //!
 //! It shows no secret: the client secret file's path is shown, never its contents, and tokens
 //! are not settings.
 
 use super::{CommandError, cwd, stdout};
 use crate::config::table::{self, Setting};
-use crate::config::{Env, GitConfig, SignSettings};
+use crate::config::{Env, GitConfig, SignSettings, service_urls};
 use std::io::Write;
 
 /// One line per setting: `NAME = VALUE  [SOURCE; AFFECTS]`.
 pub fn describe(git: &GitConfig, env: &Env, scopes: &table::Scopes) -> String {
+    describe_with(git, env, scopes, None)
+}
+
+/// [`describe`], with the Fulcio, Rekor and issuer lines showing the signing config's URL (and
+/// `signing config (FILE)` as the source) where no setting names one.
+fn describe_with(
+    git: &GitConfig,
+    env: &Env,
+    scopes: &table::Scopes,
+    urls: Option<&service_urls::ServiceUrls>,
+) -> String {
     let width = table::ALL.iter().map(|s| s.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for s in table::ALL {
-        out.push_str(&line(s, width, git, env, scopes));
+        let from_config = urls.and_then(|u| {
+            let url = match s.name {
+                n if n == table::FULCIO.name => &u.fulcio,
+                n if n == table::REKOR.name => &u.rekor,
+                n if n == table::ISSUER.name => &u.issuer,
+                _ => return None,
+            };
+            matches!(url.source, service_urls::UrlSource::SigningConfig(_)).then_some(url)
+        });
+        match from_config {
+            Some(u) => out.push_str(&format!(
+                "{:width$} = {}  [{}; {}]",
+                s.name,
+                super::render::printable(&hide_userinfo(&u.url)),
+                u.source,
+                s.affects.word()
+            )),
+            None => out.push_str(&line(s, width, git, env, scopes)),
+        }
         out.push('\n');
     }
     out
@@ -72,11 +103,20 @@ pub(super) fn run(trusted_root: Option<&std::path::Path>, env: &Env) -> Result<(
     let dir = cwd();
     let (git, scopes) = GitConfig::load_scoped(&dir)?;
     let mut out = stdout().lock();
-    let _ = write!(out, "{}", describe(&git, env, &scopes));
+    // The URLs signing would use; an unusable trust config is reported by the checks below.
+    let now = crate::clock::Clock::unix_now(&crate::clock::SystemClock);
+    let urls = service_urls::signing_config_from_settings(&git, env)
+        .and_then(|known| service_urls::resolve(&git, env, known.as_ref(), now))
+        .ok();
+    let _ = write!(out, "{}", describe_with(&git, env, &scopes, urls.as_ref()));
     let _ = out.flush();
     // The checks signing and verification make before they start, in that order; the first
     // failure is the answer (exit 2), named as signing or verification would name it.
     SignSettings::resolve(&git, env)?;
+    // Where signing's service URLs come from (a setting, the signing config, the default).
+    let known = service_urls::signing_config_from_settings(&git, env)?;
+    let urls = service_urls::resolve(&git, env, known.as_ref(), now)?;
+    let _ = write!(out, "signing services:\n{}", service_urls::describe(&urls));
     let checker = crate::check::Checker::from_config(
         &git,
         &dir,

@@ -255,6 +255,14 @@ settings! {
         git ["gitseal.trustedRoot"],
         env ["GITSEAL_TRUSTED_ROOT"],
         default "the embedded public-good root", Both;
+    /// A Sigstore `client_trust_config.json` (ClientTrustConfig: a trusted root and a signing
+    /// config, what sigstore-python's `--trust-config` takes): its trusted root is used unless
+    /// `trustedRoot` is set, and its signing config gives the Fulcio, Rekor, OIDC issuer and
+    /// timestamp URLs that no setting names.
+    TRUST_CONFIG = "trustConfig",
+        git ["gitseal.trustConfig"],
+        env ["GITSEAL_TRUST_CONFIG"],
+        default "(none)", Both;
     /// A PEM bundle replacing the trust root's Fulcio certificate authorities (gitsign's).
     FULCIO_ROOT = "fulcioRoot",
         git ["gitsign.fulcioRoot"],

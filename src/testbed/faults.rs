@@ -54,11 +54,13 @@ pub enum Endpoint {
     RekorPublicKey,
     /// `rekor.proof`: `GET /api/v1/log/proof` (consistency proofs).
     RekorConsistencyProof,
+    /// `tuf.metadata`: `GET /tuf/*` (every file of the TUF repository, metadata and targets).
+    TufMetadata,
 }
 
 impl Endpoint {
     /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 16] = [
+    pub const ALL: [Endpoint; 17] = [
         Endpoint::OidcDiscovery,
         Endpoint::OidcJwks,
         Endpoint::OidcAuthorize,
@@ -75,6 +77,7 @@ impl Endpoint {
         Endpoint::RekorLogInfo,
         Endpoint::RekorPublicKey,
         Endpoint::RekorConsistencyProof,
+        Endpoint::TufMetadata,
     ];
 
     /// The name used by the admin API.
@@ -96,6 +99,7 @@ impl Endpoint {
             Endpoint::RekorLogInfo => "rekor.logInfo",
             Endpoint::RekorPublicKey => "rekor.publicKey",
             Endpoint::RekorConsistencyProof => "rekor.proof",
+            Endpoint::TufMetadata => "tuf.metadata",
         }
     }
 

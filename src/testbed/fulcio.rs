@@ -633,6 +633,24 @@ impl Fulcio {
         self
     }
 
+    /// The same CA service (CT log, certificate lifetime, issuer override) issuing from a new
+    /// CA: what a CA rotation swaps in.
+    pub fn with_new_ca(
+        &self,
+        intermediate_key: p384::ecdsa::SigningKey,
+        root_der: Vec<u8>,
+        intermediate_der: Vec<u8>,
+    ) -> Result<Fulcio, TestbedError> {
+        Ok(Fulcio::new(
+            intermediate_key,
+            root_der,
+            intermediate_der,
+            self.ct_key.clone(),
+            self.cert_lifetime,
+        )?
+        .with_certificate_issuer(self.certificate_issuer.clone()))
+    }
+
     /// DER of the root certificate.
     pub fn root_der(&self) -> &[u8] {
         &self.root_der

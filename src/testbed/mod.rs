@@ -10,7 +10,8 @@
 //! | `{base}/oidc` | OIDC issuer (`oidc.rs`): discovery, JWKS, `/auth`, `/consent`, `/token`, `/device/code` |
 //! | `{base}` | Fulcio (`fulcio.rs`): `/api/v2/signingCert`, `/api/v2/trustBundle`, `/api/v1/signingCert`, `/api/v1/rootCert` |
 //! | `{base}` | Rekor v1 (`rekor.rs`): `/api/v1/log…`, `/api/v1/index/retrieve` |
-//! | `{base}/__testbed` | admin: `faults`, `token`, `identity`, `info` (not part of any real service) |
+//! | `{base}/tuf/` | the testbed's trust as a TUF repository (`tuf.rs`): `trusted_root.json`, `signing_config.v0.2.json` |
+//! | `{base}/__testbed` | admin: `faults`, `token`, `identity`, `info`, `tuf` (not part of any real service) |
 //!
 //! Fulcio trusts the testbed's own issuer and, like a real Fulcio's `OIDCIssuers`, any other
 //! issuers listed in [`TestbedConfig::extra_issuers`] ([`OidcIssuerConfig`]: issuer URL, client
@@ -38,9 +39,11 @@ mod http;
 mod merkle;
 mod oidc;
 mod rekor;
+mod rotate;
 mod store;
 pub mod tls;
 mod trust;
+pub mod tuf;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -394,7 +397,13 @@ pub struct TrustMaterial {
 struct App {
     issuer: oidc::Issuer,
     federation: federation::Federation,
-    fulcio: fulcio::Fulcio,
+    /// Swapped by a CA rotation (`rotate.rs`); read through [`App::fulcio`].
+    fulcio: std::sync::RwLock<Arc<fulcio::Fulcio>>,
+    /// The trust published at `{base}/tuf/`.
+    tuf: tuf::TufRepo,
+    /// The documents behind the trust files and TUF targets.
+    published: std::sync::Mutex<rotate::Published>,
+    dir: PathBuf,
     rekor: rekor::Rekor,
     faults: Faults,
     stop: Arc<StopSignal>,
@@ -443,7 +452,8 @@ impl Testbed {
     /// Start a testbed. Loads or creates the keys, CA and log in the directory, binds
     /// 127.0.0.1, writes `trusted_root.json`, `signing_config.json`, `client_trust_config.json`
     /// (and `fulcio-root.pem`, `fulcio-intermediate.pem`, `rekor.pub`, `ctfe.pub`,
-    /// `testbed.json`) into the directory, and starts serving.
+    /// `testbed.json`) into the directory, publishes the first two as a TUF repository
+    /// (`tuf/`, first root `tuf-root.json`; [`tuf`]), and starts serving.
     pub fn start(config: TestbedConfig) -> Result<Testbed, TestbedError> {
         let (dir, remove_dir_on_drop) = match &config.dir {
             Some(d) => (d.clone(), false),
@@ -590,6 +600,8 @@ impl Testbed {
             ct_spki: &ct_spki,
             valid_from_unix: valid_from,
         })?;
+        // Fulcio CA rotations made earlier in this directory stay in force (`rotate.rs`).
+        let (fulcio, docs) = rotate::restore(&dir, fulcio, docs)?;
         let pretty = |v: &Value| {
             serde_json::to_string_pretty(v).map_err(|e| TestbedError::State(e.to_string()))
         };
@@ -639,12 +651,29 @@ impl Testbed {
             "dir": dir.display().to_string(),
             "pid": std::process::id(),
         });
+        let published = rotate::Published {
+            trusted_root: docs.trusted_root,
+            signing_config: docs.signing_config,
+            client_trust_config: docs.client_trust_config,
+        };
+        let tuf = tuf::TufRepo::open(&dir, published.targets()?)?;
+        let mut info = info;
+        if let Some(m) = info.as_object_mut() {
+            m.insert("tufUrl".into(), json!(format!("{base_url}/tuf")));
+            m.insert(
+                "tufRoot".into(),
+                json!(tuf.initial_root_path().display().to_string()),
+            );
+        }
         write("testbed.json", &pretty(&info)?)?;
 
         let app = Arc::new(App {
             issuer,
             federation,
-            fulcio,
+            fulcio: std::sync::RwLock::new(Arc::new(fulcio)),
+            tuf,
+            published: std::sync::Mutex::new(published),
+            dir: dir.clone(),
             rekor,
             faults: Faults::default(),
             stop,
@@ -865,6 +894,7 @@ impl App {
             "/api/v1/log/publicKey" => (Endpoint::RekorPublicKey, "GET"),
             "/api/v1/log/proof" => (Endpoint::RekorConsistencyProof, "GET"),
             p if p.starts_with("/api/v1/log/entries/") => (Endpoint::RekorGetEntry, "GET"),
+            p if p.starts_with("/tuf/") => (Endpoint::TufMetadata, "GET"),
             _ => {
                 return Some(Response::rekor_error(
                     404,
@@ -925,15 +955,15 @@ impl App {
             Endpoint::OidcToken => self.issuer.token(req)?,
             Endpoint::OidcDeviceAuthorization => self.issuer.device_authorization(req)?,
             Endpoint::FulcioSigningCertV2 => {
-                self.fulcio
+                self.fulcio()
                     .signing_cert_v2(&self.issuer, &self.federation, req, faults)
             }
             Endpoint::FulcioSigningCertV1 => {
-                self.fulcio
+                self.fulcio()
                     .signing_cert_v1(&self.issuer, &self.federation, req, faults)
             }
-            Endpoint::FulcioTrustBundle => self.fulcio.trust_bundle(),
-            Endpoint::FulcioRootCert => self.fulcio.root_cert(),
+            Endpoint::FulcioTrustBundle => self.fulcio().trust_bundle(),
+            Endpoint::FulcioRootCert => self.fulcio().root_cert(),
             Endpoint::RekorCreateEntry => self.rekor.create(req, faults)?,
             Endpoint::RekorGetEntry => match path.strip_prefix("/api/v1/log/entries/") {
                 Some(uuid) => self.rekor.get_by_uuid(uuid, faults)?,
@@ -944,6 +974,9 @@ impl App {
             Endpoint::RekorLogInfo => self.rekor.log_info(faults),
             Endpoint::RekorPublicKey => self.rekor.public_key_response(),
             Endpoint::RekorConsistencyProof => self.rekor.consistency(req),
+            Endpoint::TufMetadata => self
+                .tuf
+                .serve(req.path.strip_prefix("/tuf/").unwrap_or_default()),
         })
     }
 
@@ -1013,6 +1046,15 @@ impl App {
                     None => Response::rekor_error(400, "body must be {\"email\": \"...\"}"),
                 }
             }
+            ("GET", "tuf") => Response::json(200, &json!(self.tuf.versions())),
+            ("POST", "tuf") => match json_body()
+                .and_then(serde_json::from_value::<tuf::TufAction>)
+                .map_err(|e| TestbedError::Config(e.to_string()))
+                .and_then(|a| self.tuf_action(&a))
+            {
+                Ok(()) => Response::json(200, &json!(self.tuf.versions())),
+                Err(e) => Response::rekor_error(400, &e.to_string()),
+            },
             _ => Response::rekor_error(404, &format!("no admin endpoint {} {what}", req.method)),
         }
     }

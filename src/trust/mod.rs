@@ -8,6 +8,9 @@
 //! This module loads and selects; it never fetches (a TUF refresh would be an explicit
 //! command) and never decides whether a signature is good.
 
+pub mod client_config;
+pub mod signing_config;
+
 use crate::pubkey::PublicKey;
 use crate::x509::Cert;
 use base64::Engine as _;

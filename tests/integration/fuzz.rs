@@ -106,6 +106,49 @@ pub fn parse_everything(data: &[u8]) {
     let _ = object::check_signed(Kind::Commit, data, data);
     let _ = object::check_signed(Kind::Tag, data, data);
     parse_rekor_answer(data);
+    parse_trust_config(data);
+}
+
+/// The signing config and client trust config parsers (issue 14: both arrive from a TUF
+/// repository or a file a private instance hands out), and selection from what they accept.
+pub fn parse_trust_config(data: &[u8]) {
+    use gitseal::trust::client_config::ClientTrustConfig;
+    use gitseal::trust::signing_config::SigningConfig;
+    if let Ok(c) = SigningConfig::from_json(data) {
+        for now in [0, 1_800_000_000, i64::MAX] {
+            let _ = c.fulcio(now);
+            let _ = c.oidc_issuer(now);
+            let _ = c.rekor_logs(&[1, 2], now);
+            let _ = c.timestamp_authorities(now);
+        }
+    }
+    let _ = ClientTrustConfig::from_json(data, "fuzz");
+}
+
+#[test]
+fn mutated_trust_configs_never_panic() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let signing = br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
+"caUrls":[{"url":"https://f","majorApiVersion":1,"validFor":{"start":"2024-01-01T00:00:00Z"},"operator":"o"}],
+"oidcUrls":[{"url":"https://i","majorApiVersion":1,"operator":"o"}],
+"rekorTlogUrls":[{"url":"https://r","majorApiVersion":1,"validFor":{"start":"2024-01-01T00:00:00Z","end":"2030-01-01T00:00:00Z"},"operator":"o"}],
+"tsaUrls":[{"url":"https://t","majorApiVersion":1,"operator":"o"}],
+"rekorTlogConfig":{"selector":"EXACT","count":1},"tsaConfig":{"selector":"ANY"}}"#;
+    assert!(gitseal::trust::signing_config::SigningConfig::from_json(signing).is_ok());
+    let client = format!(
+        r#"{{"mediaType":"application/vnd.dev.sigstore.clienttrustconfig.v0.1+json","trustedRoot":{},"signingConfig":{}}}"#,
+        gitseal::trust::PUBLIC_GOOD_TRUSTED_ROOT,
+        String::from_utf8_lossy(signing)
+    );
+    assert!(
+        gitseal::trust::client_config::ClientTrustConfig::from_json(client.as_bytes(), "seed")
+            .is_ok()
+    );
+    for seed in [signing.as_slice(), client.as_bytes()] {
+        for _ in 0..300 {
+            parse_trust_config(&mutate(&mut rng, seed));
+        }
+    }
 }
 
 /// Every parser of a Rekor answer (`rekor::client`; issue 11: a lookup answer is the log's to
