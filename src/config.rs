@@ -262,6 +262,9 @@ pub struct TrustRootInputs {
     pub rekor_keys: Option<String>,
     /// A PEM file replacing the CT log keys.
     pub ct_keys: Option<String>,
+    /// The TUF state directory whose last good refresh stored a `trusted_root.json`
+    /// ([`crate::tuf::cache::trusted_root_dir`]), used when no file is given (issue 14).
+    pub tuf_cache: Option<PathBuf>,
 }
 
 impl TrustRootInputs {
@@ -277,18 +280,26 @@ impl TrustRootInputs {
             .filter(|p| !p.as_os_str().is_empty());
         let path = |s: &table::Setting| s.value(git, env).filter(|p| !p.is_empty());
         Self {
-            file,
             fulcio_pem: path(&table::FULCIO_ROOT),
             rekor_keys: path(&table::REKOR_PUBLIC_KEY),
             ct_keys: path(&table::CT_LOG_PUBLIC_KEY),
+            // Only when no file is given: an explicit root wins over the TUF cache.
+            tuf_cache: if file.is_none() {
+                crate::tuf::cache::trusted_root_dir(git, env)
+            } else {
+                None
+            },
+            file,
         }
     }
 
     /// Reads and parses the files.
     pub fn load(&self) -> Result<TrustRoot, ConfigError> {
-        let mut root = match &self.file {
-            Some(p) => TrustRoot::from_file(p)?,
-            None => TrustRoot::public_good()?,
+        let mut root = match (&self.file, &self.tuf_cache) {
+            (Some(p), _) => TrustRoot::from_file(p)?,
+            // The last good TUF refresh, checked against its record; never the network.
+            (None, Some(dir)) => crate::tuf::cache::load_trusted_root(dir)?,
+            (None, None) => TrustRoot::public_good()?,
         };
         let read = |path: &str| {
             std::fs::read(path).map_err(|source| TrustError::Read {

@@ -20,6 +20,7 @@ mod prereceive;
 pub mod render;
 mod setup_cmd;
 pub mod sign_cmd;
+mod trust_cmd;
 mod verify_cmd;
 
 use crate::config::{self, ConfigError, Env, GitConfig};
@@ -222,6 +223,8 @@ pub enum Plan {
     },
     /// `gitseal cache status|clear`.
     Cache(commands::CacheCommand),
+    /// `gitseal trust update|init|show`.
+    Trust(commands::TrustCommand),
 }
 
 /// A usage error (exit 2), in gitsign's words where gitsign has them (compat §1.2).
@@ -310,6 +313,7 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
                 trusted_root: cli.trusted_root,
             },
             Command::Cache(c) => Plan::Cache(c),
+            Command::Trust(c) => Plan::Trust(c),
             Command::Bundle(a) => Plan::Bundle {
                 rev: a.rev,
                 bundle: a.bundle,
@@ -478,6 +482,7 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
         Plan::Setup { global } => reported(setup_cmd::run(global, env)),
         Plan::Doctor { offline } => reported(doctor_cmd::run(offline, env)),
         Plan::Cache(c) => reported(cache_cmd::run(c, env)),
+        Plan::Trust(c) => reported(trust_cmd::run(c, env)),
         Plan::Bundle {
             rev,
             bundle,

@@ -424,6 +424,39 @@ pub fn trusted_root_dir(git: &GitConfig, env: &Env) -> Option<PathBuf> {
         .then_some(dir)
 }
 
+/// Loads the `trusted_root.json` of the last good refresh stored in `dir` (from
+/// [`trusted_root_dir`]), checked against the record; its source names the repository and
+/// when it was refreshed. Files only: never the network.
+pub fn load_trusted_root(dir: &Path) -> Result<crate::trust::TrustRoot, crate::trust::TrustError> {
+    let damaged = |detail: String| crate::trust::TrustError::Material {
+        path: dir.display().to_string(),
+        detail: format!("TUF cache is damaged: {detail} (run gitseal trust update)"),
+    };
+    let record: Record = std::fs::read(dir.join("refreshed.json"))
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        .map_err(|e| damaged(format!("refreshed.json: {e}")))?;
+    let path = target_path(dir, TRUSTED_ROOT);
+    let bytes = std::fs::read(&path).map_err(|source| crate::trust::TrustError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    if record.targets.get(TRUSTED_ROOT) != Some(&hex::encode(Sha256::digest(&bytes))) {
+        return Err(damaged(format!(
+            "{} differs from the one recorded at the last refresh",
+            path.display()
+        )));
+    }
+    crate::trust::TrustRoot::from_json(
+        &bytes,
+        &format!(
+            "trusted_root.json from {} (TUF, refreshed {})",
+            record.mirror,
+            crate::credcache::utc_text(record.refreshed)
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
