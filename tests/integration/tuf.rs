@@ -379,3 +379,90 @@ fn init_refuses_a_root_url_and_a_bad_root() {
         stderr(&out)
     );
 }
+
+/// Signing's refresh (`gitseal::tuf::refresh_if_stale`): nothing while the last refresh is
+/// less than a day old, a refresh once it is older, and on a refusal one line and the last
+/// good root kept.
+#[test]
+fn signing_refreshes_a_stale_root_and_falls_back() {
+    use gitseal::config::{Env, GitConfig};
+    let Some(f) = Fixture::new() else { return };
+    let env = Env::from_pairs([(
+        "HOME".to_string(),
+        f.home.path().to_str().unwrap().to_string(),
+    )]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let transport = gitseal::transport::TransportConfig {
+        use_env_proxy: false,
+        ..Default::default()
+    };
+    let budget = std::time::Duration::from_secs(5);
+    let refresh = || {
+        gitseal::tuf::refresh_if_stale(&GitConfig::default(), &env, now, transport.clone(), budget)
+    };
+    let age = |secs: i64| {
+        let p = f.state_dir().join("refreshed.json");
+        let mut r: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        r["refreshed"] = (now - secs).into();
+        std::fs::write(&p, serde_json::to_vec(&r).unwrap()).unwrap();
+    };
+    // Fresh (an hour old): not even the new timestamp is looked at.
+    f.op(&[
+        "set-target",
+        "trusted_root.json",
+        staging_root().to_str().unwrap(),
+    ]);
+    age(3600);
+    assert_eq!(refresh(), None);
+    assert_ne!(f.cached_root(), std::fs::read(staging_root()).unwrap());
+    // Two days old: refreshed.
+    age(2 * 86400);
+    assert_eq!(refresh(), None);
+    assert_eq!(f.cached_root(), std::fs::read(staging_root()).unwrap());
+    // Stale again and the repository frozen: one line, the last good root stays.
+    f.op(&["expire", "timestamp"]);
+    age(2 * 86400);
+    let good = f.cached_root();
+    let line = refresh().expect("a refusal is reported");
+    assert!(
+        line.starts_with("trust root not refreshed, using the last good one: TUF refresh from"),
+        "{line}"
+    );
+    assert!(line.contains("expired"), "{line}");
+    assert!(!line.contains('\n'), "{line}");
+    assert_eq!(f.cached_root(), good);
+}
+
+/// Verification uses the last good refresh, from the cache alone: an offline-mode gitsign
+/// commit of the public-good instance verifies while the repository serves the public-good
+/// trusted root, and no longer once it serves the staging one.
+#[test]
+fn verification_uses_the_refreshed_root() {
+    let Some(f) = Fixture::new() else { return };
+    let o = super::common::corpus()
+        .into_iter()
+        .find(|o| o.mode == "offline" && o.kind == "commit")
+        .unwrap();
+    let id = f.home.write_object(&o.kind, &o.raw);
+    f.home.git_ok(&["config", "gitseal.offline", "true"]);
+    let status = |f: &Fixture| {
+        let out = f.home.git(&["verify-commit", "--raw", &id]);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(status(&f).contains("\n[GNUPG:] GOODSIG "), "{}", status(&f));
+    f.op(&[
+        "set-target",
+        "trusted_root.json",
+        staging_root().to_str().unwrap(),
+    ]);
+    f.update_ok();
+    let s = status(&f);
+    assert!(!s.contains("GOODSIG"), "{s}");
+    assert!(
+        s.contains("[GNUPG:] ERRSIG") || s.contains("[GNUPG:] BADSIG"),
+        "{s}"
+    );
+}
