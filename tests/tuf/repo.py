@@ -120,7 +120,9 @@ def publish_timestamp(md):
 
 
 def add_target(targets, name, data):
-    tf = TargetFile.from_data(name, data, ["sha256"])
+    tf = TargetFile.from_data(name, data, ["sha256", "sha512"])
+    # Custom metadata as Sigstore's repository writes it; covered by the signature.
+    tf.unrecognized_fields["custom"] = {"sigstore": {"status": "Active", "usage": "Unknown"}}
     targets.signed.targets[name] = tf
     digest = hashlib.sha256(data).hexdigest()
     os.makedirs(os.path.join(REPO, "targets"), exist_ok=True)
@@ -194,6 +196,14 @@ def init(trusted_root, signing_config=None):
     write_repo("1.root.json", root)
     shutil.copy(os.path.join(REPO, "1.root.json"), os.path.join(D, "root.json"))
     targets = Metadata(Targets(expires=exp))
+    # Strings whose canonical form is easy to get wrong (OLPC: only quote and backslash are
+    # escaped, everything else raw UTF-8, keys sorted by code point): gitseal's signature
+    # check must canonicalise them exactly as securesystemslib does.
+    targets.signed.unrecognized_fields["x-canonical"] = {
+        "quote\"backslash\\": "tab\tnewline\ncontrol\u0001",
+        "\u00e9t\u00e9 \u2603 \U0001f512": [0, -1, 18446744073709551615, True, False, None],
+        "Z": {"b": "", "a": [], "B": {}},
+    }
     with open(trusted_root, "rb") as f:
         add_target(targets, "trusted_root.json", f.read())
     if signing_config:
