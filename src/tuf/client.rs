@@ -549,3 +549,275 @@ fn check_file(info: &FileInfo, bytes: &[u8], file: &str) -> Result<(), TufError>
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The workflow on an in-memory repository signed here with Ed25519 (the python-tuf
+    //! attack tests are in `tests/integration/tuf.rs`): what those repositories do not
+    //! exercise — hashes in timestamp, thresholds above one, server errors, the rotation
+    //! bound, delegations, wrong role types.
+
+    use super::*;
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+    use serde_json::{Value, json};
+    use sha2::Digest as _;
+    use std::cell::RefCell;
+
+    const NOW: i64 = 1_800_000_000;
+    const LATER: &str = "2030-01-01T00:00:00Z";
+
+    struct Repo {
+        files: RefCell<BTreeMap<String, Result<Vec<u8>, u16>>>,
+        keys: Vec<Ed25519KeyPair>,
+    }
+
+    impl Fetcher for Repo {
+        fn fetch(&self, url: &str, max_len: u64) -> Result<Option<Vec<u8>>, FetchError> {
+            let path = url.trim_start_matches("https://tuf.test/");
+            match self.files.borrow().get(path) {
+                None => Ok(None),
+                Some(Err(status)) => Err(FetchError::Status {
+                    url: url.into(),
+                    status: *status,
+                }),
+                Some(Ok(b)) if b.len() as u64 > max_len => Err(FetchError::TooLarge {
+                    url: url.into(),
+                    limit: max_len,
+                }),
+                Some(Ok(b)) => Ok(Some(b.clone())),
+            }
+        }
+    }
+
+    fn id(k: &Ed25519KeyPair) -> String {
+        hex::encode(&sha2::Sha256::digest(k.public_key().as_ref())[..8])
+    }
+
+    fn key_json(k: &Ed25519KeyPair) -> Value {
+        json!({"keytype": "ed25519", "scheme": "ed25519",
+               "keyval": {"public": hex::encode(k.public_key().as_ref())}})
+    }
+
+    /// `signed` signed by `signers` (indices into the repository's keys).
+    fn envelope(repo: &Repo, signed: Value, signers: &[usize]) -> Vec<u8> {
+        let msg = super::super::cjson::encode(&signed).unwrap();
+        let sigs: Vec<Value> = signers
+            .iter()
+            .map(|&i| {
+                let k = &repo.keys[i];
+                json!({"keyid": id(k), "sig": hex::encode(k.sign(&msg).as_ref())})
+            })
+            .collect();
+        serde_json::to_vec_pretty(&json!({"signed": signed, "signatures": sigs})).unwrap()
+    }
+
+    fn root_signed(repo: &Repo, version: u64, root_keys: &[usize], threshold: u64) -> Value {
+        let mut keys = serde_json::Map::new();
+        for k in &repo.keys {
+            keys.insert(id(k), key_json(k));
+        }
+        let ids = |v: &[usize]| v.iter().map(|&i| id(&repo.keys[i])).collect::<Vec<_>>();
+        json!({"_type": "root", "spec_version": "1.0.31", "version": version, "expires": LATER,
+               "consistent_snapshot": true, "keys": keys,
+               "roles": {"root": {"keyids": ids(root_keys), "threshold": threshold},
+                         "timestamp": {"keyids": ids(&[1, 2]), "threshold": 1},
+                         "snapshot": {"keyids": ids(&[1]), "threshold": 1},
+                         "targets": {"keyids": ids(&[1]), "threshold": 1}}})
+    }
+
+    const TARGET: &[u8] = b"{\"mediaType\": \"trusted root\"}";
+
+    /// Root v1 (key 0), timestamp/snapshot/targets v1 (key 1), one target.
+    fn fresh() -> (Repo, TrustedMetadata) {
+        let keys = (0..4)
+            .map(|i| Ed25519KeyPair::from_seed_unchecked(&[i as u8 + 1; 32]).unwrap())
+            .collect();
+        let repo = Repo {
+            files: RefCell::new(BTreeMap::new()),
+            keys,
+        };
+        let root = envelope(&repo, root_signed(&repo, 1, &[0], 1), &[0]);
+        let digest = hex::encode(sha2::Sha256::digest(TARGET));
+        let targets = envelope(
+            &repo,
+            json!({"_type": "targets", "spec_version": "1.0.31", "version": 1, "expires": LATER,
+                   "targets": {"trusted_root.json": {"length": TARGET.len(),
+                                                     "hashes": {"sha256": digest}}}}),
+            &[1],
+        );
+        let snapshot = envelope(
+            &repo,
+            json!({"_type": "snapshot", "spec_version": "1.0", "version": 1, "expires": LATER,
+                   "meta": {"targets.json": {"version": 1}}}),
+            &[1],
+        );
+        let snap_hash = hex::encode(sha2::Sha256::digest(&snapshot));
+        let timestamp = envelope(
+            &repo,
+            json!({"_type": "timestamp", "spec_version": "1.0.31", "version": 1, "expires": LATER,
+                   "meta": {"snapshot.json": {"version": 1, "length": snapshot.len(),
+                                              "hashes": {"sha256": snap_hash}}}}),
+            &[1],
+        );
+        {
+            let mut f = repo.files.borrow_mut();
+            f.insert("1.root.json".into(), Ok(root.clone()));
+            f.insert("timestamp.json".into(), Ok(timestamp));
+            f.insert("1.snapshot.json".into(), Ok(snapshot));
+            f.insert("1.targets.json".into(), Ok(targets));
+            f.insert(
+                format!("targets/{digest}.trusted_root.json"),
+                Ok(TARGET.to_vec()),
+            );
+        }
+        let trusted = TrustedMetadata {
+            root,
+            ..TrustedMetadata::default()
+        };
+        (repo, trusted)
+    }
+
+    fn run(repo: &Repo, trusted: &TrustedMetadata, limits: &Limits) -> Result<Refreshed, TufError> {
+        refresh(
+            "https://tuf.test/",
+            trusted,
+            &BTreeMap::new(),
+            &[Wanted {
+                name: "trusted_root.json",
+                required: true,
+            }],
+            NOW,
+            repo,
+            limits,
+        )
+    }
+
+    fn put(repo: &Repo, path: &str, v: Result<Vec<u8>, u16>) {
+        repo.files.borrow_mut().insert(path.into(), v);
+    }
+
+    #[test]
+    fn refreshes_and_refuses() {
+        let (repo, trusted) = fresh();
+        let ok = run(&repo, &trusted, &Limits::default()).unwrap();
+        assert_eq!(ok.targets["trusted_root.json"], TARGET);
+        assert_eq!(ok.versions, [1, 1, 1, 1]);
+
+        // The snapshot must match the hash timestamp gives (one byte of whitespace differs).
+        let mut snap = repo.files.borrow()["1.snapshot.json"].clone().unwrap();
+        snap.push(b' ');
+        snap.remove(1);
+        put(&repo, "1.snapshot.json", Ok(snap));
+        let e = run(&repo, &trusted, &Limits::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("snapshot.json does not match its metadata: its sha256 hash differs"),
+            "{e}"
+        );
+
+        // A server error is a refusal, not "no such file".
+        let (repo, trusted) = repo_with("timestamp.json", Err(503));
+        let e = run(&repo, &trusted, &Limits::default()).unwrap_err();
+        assert!(e.to_string().contains("answered HTTP 503"), "{e}");
+        // A 500 in the root chain is not its end either.
+        let (repo, trusted) = repo_with("2.root.json", Err(500));
+        assert!(run(&repo, &trusted, &Limits::default()).is_err());
+        // Timestamp metadata served where timestamp is expected, but it is a snapshot.
+        let (repo, trusted) = fresh();
+        let snap = repo.files.borrow()["1.snapshot.json"].clone();
+        put(&repo, "timestamp.json", snap);
+        let e = run(&repo, &trusted, &Limits::default()).unwrap_err();
+        assert!(e.to_string().contains("_type is \"snapshot\""), "{e}");
+    }
+
+    fn repo_with(path: &str, v: Result<Vec<u8>, u16>) -> (Repo, TrustedMetadata) {
+        let (repo, trusted) = fresh();
+        put(&repo, path, v);
+        (repo, trusted)
+    }
+
+    #[test]
+    fn thresholds_above_one_and_rotation_bound() {
+        let (repo, trusted) = fresh();
+        // Root v2 raises the root threshold to 2 of keys 2 and 3: signed by key 0 (old) and
+        // key 2 only, the new threshold is not met.
+        let v2 = root_signed(&repo, 2, &[2, 3], 2);
+        put(
+            &repo,
+            "2.root.json",
+            Ok(envelope(&repo, v2.clone(), &[0, 2])),
+        );
+        let e = run(&repo, &trusted, &Limits::default()).unwrap_err();
+        assert!(e.to_string().contains("1 valid signature(s)"), "{e}");
+        // The same key's signature twice is still one.
+        put(
+            &repo,
+            "2.root.json",
+            Ok(envelope(&repo, v2.clone(), &[0, 2, 2])),
+        );
+        assert!(run(&repo, &trusted, &Limits::default()).is_err());
+        // Both new keys and the old one: accepted.
+        put(&repo, "2.root.json", Ok(envelope(&repo, v2, &[0, 2, 3])));
+        assert_eq!(
+            run(&repo, &trusted, &Limits::default()).unwrap().versions[0],
+            2
+        );
+        // v3 signed by the v2 keys; at most one rotation allowed: refused.
+        let v3 = root_signed(&repo, 3, &[2, 3], 2);
+        put(&repo, "3.root.json", Ok(envelope(&repo, v3, &[2, 3])));
+        let limits = Limits {
+            max_root_rotations: 1,
+            ..Limits::default()
+        };
+        let e = run(&repo, &trusted, &limits).unwrap_err();
+        assert_eq!(e, TufError::TooManyRotations(1));
+        assert_eq!(
+            run(&repo, &trusted, &Limits::default()).unwrap().versions[0],
+            3
+        );
+    }
+
+    #[test]
+    fn delegated_targets_are_refused_clearly() {
+        let (repo, trusted) = fresh();
+        let targets = envelope(
+            &repo,
+            json!({"_type": "targets", "spec_version": "1.0.31", "version": 1, "expires": LATER,
+                   "targets": {},
+                   "delegations": {"keys": {}, "roles": [{"name": "registry.npmjs.org",
+                       "keyids": [], "threshold": 1, "terminating": true,
+                       "paths": ["registry.npmjs.org/*"]}]}}),
+            &[1],
+        );
+        put(&repo, "1.targets.json", Ok(targets));
+        let e = run(&repo, &trusted, &Limits::default()).unwrap_err();
+        assert_eq!(e, TufError::Delegated("trusted_root.json".into()));
+    }
+
+    #[test]
+    fn cached_targets_are_reused_only_when_they_match() {
+        let (repo, trusted) = fresh();
+        let wanted = [Wanted {
+            name: "trusted_root.json",
+            required: true,
+        }];
+        let go = |cached: &BTreeMap<String, Vec<u8>>| {
+            refresh(
+                "https://tuf.test",
+                &trusted,
+                cached,
+                &wanted,
+                NOW,
+                &repo,
+                &Limits::default(),
+            )
+            .unwrap()
+        };
+        let good: BTreeMap<_, _> = [("trusted_root.json".to_string(), TARGET.to_vec())].into();
+        assert!(go(&good).fetched.is_empty());
+        let stale: BTreeMap<_, _> = [("trusted_root.json".to_string(), b"old".to_vec())].into();
+        let r = go(&stale);
+        assert_eq!(r.fetched, ["trusted_root.json"]);
+        assert_eq!(r.targets["trusted_root.json"], TARGET);
+    }
+}
