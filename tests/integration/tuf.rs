@@ -118,18 +118,38 @@ impl Fixture {
             f.cached_root(),
             std::fs::read(trust.join("prod-trusted_root.json")).unwrap()
         );
+        assert!(
+            f.python_tuf_accepts(),
+            "python-tuf refuses the fresh repository"
+        );
         Some(f)
     }
 
     /// Runs a repo.py op.
     fn op(&self, args: &[&str]) {
-        let out = std::process::Command::new(&self.py)
+        let out = self.repo_py(args);
+        assert!(out.status.success(), "repo.py {args:?}: {}", stderr(&out));
+    }
+
+    fn repo_py(&self, args: &[&str]) -> Output {
+        std::process::Command::new(&self.py)
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tuf/repo.py"))
             .arg(self.dir.path())
             .args(args)
             .output()
-            .unwrap();
-        assert!(out.status.success(), "repo.py {args:?}: {}", stderr(&out));
+            .unwrap()
+    }
+
+    /// python-tuf's own client on the same repository, with its own last good state: the
+    /// independent verdict `gitseal trust update` must agree with.
+    fn python_tuf_accepts(&self) -> bool {
+        let out = self.repo_py(&["client", &self.url]);
+        let err = stderr(&out);
+        assert!(
+            out.status.success() || err.contains("python-tuf refused"),
+            "{err}"
+        );
+        out.status.success()
     }
 
     fn gitseal(&self, args: &[&str]) -> Output {
@@ -162,6 +182,10 @@ impl Fixture {
     fn update_ok(&self) {
         let out = self.gitseal(&["trust", "update"]);
         assert!(out.status.success(), "update: {}", stderr(&out));
+        assert!(
+            self.python_tuf_accepts(),
+            "python-tuf refuses what gitseal accepted"
+        );
     }
 
     /// `gitseal trust update` is refused with one line containing `why`, and the last good
@@ -180,6 +204,10 @@ impl Fixture {
         assert!(err.contains("keeping the last good trust root"), "{err}");
         assert_eq!(self.cached_root(), root, "trusted_root.json changed");
         assert_eq!(self.record(), record, "refreshed.json changed");
+        assert!(
+            !self.python_tuf_accepts(),
+            "python-tuf accepts what gitseal refused: {why}"
+        );
     }
 }
 

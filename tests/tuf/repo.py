@@ -24,6 +24,7 @@ verifies. Ops:
                                        old and new keys / by the old key only
   mix-and-match                        snapshot names targets N+1, N+1.targets.json is N's
   endless ROLE                         ROLE (timestamp, root) larger than its limit, signed
+  client URL                           refresh with python-tuf's ngclient (exit 1: refused)
 """
 
 import hashlib
@@ -294,8 +295,40 @@ def main():
             root.signed.unrecognized_fields.update(pad)
             sign(root, [signer(n) for n in root_key_names()])
             write_repo(f"{root.signed.version}.root.json", root)
+    elif op == "client":
+        client(args[0])
     else:
         sys.exit(f"unknown op {op}")
+
+
+def client(url):
+    """python-tuf's own client (ngclient.Updater) refreshing from URL with its state in
+    DIR/ngclient: the independent verdict on the same repository. Exit 1 with the error on
+    a refusal."""
+    from tuf.ngclient import Updater
+
+    meta = os.path.join(D, "ngclient")
+    if not os.path.exists(meta):
+        os.makedirs(meta)
+        shutil.copy(os.path.join(D, "root.json"), os.path.join(meta, "root.json"))
+    try:
+        u = Updater(
+            metadata_dir=meta,
+            metadata_base_url=url + "/",
+            target_base_url=url + "/targets/",
+            target_dir=os.path.join(D, "ngtargets"),
+            # None: start from the trusted root.json in the metadata directory.
+            bootstrap=None,
+        )
+        u.refresh()
+        info = u.get_targetinfo("trusted_root.json")
+        if info is None:
+            raise RuntimeError("no trusted_root.json")
+        if u.find_cached_target(info) is None:
+            u.download_target(info)
+    except Exception as e:  # noqa: BLE001 - the verdict is the point
+        print(f"python-tuf refused: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
