@@ -410,6 +410,17 @@ pub fn cached_target(repo: &Repository, name: &str) -> Result<Option<Vec<u8>>, C
     Ok(Some(b))
 }
 
+/// [`cached_target`] of the configured repository (`TUF_MIRROR` / `gitseal.tufMirror` /
+/// `remote.json` / public good): what signing-config resolution calls with
+/// [`SIGNING_CONFIG`].
+pub fn configured_target(
+    git: &GitConfig,
+    env: &Env,
+    name: &str,
+) -> Result<Option<Vec<u8>>, CacheError> {
+    cached_target(&Repository::resolve(git, env)?, name)
+}
+
 /// The directory of the configured repository when its last refresh stored a
 /// `trusted_root.json` (what [`crate::config::TrustRootInputs`] records; loading goes
 /// through [`cached_target`]). One `stat`; `None` when there is none or the configuration

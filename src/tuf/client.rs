@@ -794,6 +794,40 @@ mod tests {
         assert_eq!(e, TufError::Delegated("trusted_root.json".into()));
     }
 
+    /// Without consistent snapshots: `snapshot.json`, `targets.json`, `targets/<name>`.
+    #[test]
+    fn plain_snapshots_use_unversioned_names() {
+        let (repo, _) = fresh();
+        let mut signed = root_signed(&repo, 1, &[0], 1);
+        signed["consistent_snapshot"] = false.into();
+        let trusted = TrustedMetadata {
+            root: envelope(&repo, signed, &[0]),
+            ..TrustedMetadata::default()
+        };
+        let e = run(&repo, &trusted, &Limits::default()).unwrap_err();
+        assert!(
+            matches!(&e, TufError::Missing { url } if url.ends_with("/snapshot.json")),
+            "{e}"
+        );
+        {
+            let mut f = repo.files.borrow_mut();
+            let digest = hex::encode(sha2::Sha256::digest(TARGET));
+            for (from, to) in [
+                ("1.snapshot.json".to_string(), "snapshot.json"),
+                ("1.targets.json".to_string(), "targets.json"),
+                (
+                    format!("targets/{digest}.trusted_root.json"),
+                    "targets/trusted_root.json",
+                ),
+            ] {
+                let v = f[&from].clone();
+                f.insert(to.to_string(), v);
+            }
+        }
+        let r = run(&repo, &trusted, &Limits::default()).unwrap();
+        assert_eq!(r.targets["trusted_root.json"], TARGET);
+    }
+
     #[test]
     fn cached_targets_are_reused_only_when_they_match() {
         let (repo, trusted) = fresh();

@@ -251,6 +251,35 @@ fn good_refresh_new_target_and_show() {
     // Nothing new: a second update succeeds without fetching the target again.
     let out = f.gitseal(&["trust", "update"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("targets: unchanged"));
+    // SIGSTORE_NO_CACHE: nothing cached is read (the refresh starts from TUF_ROOT_JSON), the
+    // refresh succeeds, and nothing is stored.
+    let record = f.record();
+    let out = f
+        .home
+        .cmd(env!("CARGO_BIN_EXE_gitseal"))
+        .args(["trust", "update"])
+        .env("SIGSTORE_NO_CACHE", "1")
+        .env("TUF_MIRROR", &f.url)
+        .env("TUF_ROOT_JSON", f.dir.path().join("root.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not stored"));
+    assert_eq!(f.record(), record);
+    // A mirror of its own with neither a cached root nor TUF_ROOT_JSON: a configuration error.
+    let out = f
+        .home
+        .cmd(env!("CARGO_BIN_EXE_gitseal"))
+        .args(["trust", "update"])
+        .env("TUF_MIRROR", "https://tuf.invalid")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("gitseal trust init --mirror https://tuf.invalid"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
