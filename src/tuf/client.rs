@@ -175,6 +175,20 @@ pub enum TufError {
     Delegated(String),
 }
 
+impl TufError {
+    /// Whether the repository answered and the answer was refused (an attack or a broken
+    /// repository), as opposed to no answer at all (network, server error).
+    pub fn is_refusal(&self) -> bool {
+        !matches!(
+            self,
+            Self::Fetch {
+                source: FetchError::Transport(_) | FetchError::Status { .. },
+                ..
+            }
+        )
+    }
+}
+
 /// The trusted metadata bytes (the last good state): what a refresh starts from and what it
 /// produces.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

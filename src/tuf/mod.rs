@@ -45,8 +45,9 @@ pub enum UpdateError {
     /// The cache or configuration is unusable.
     #[error(transparent)]
     Cache(#[from] CacheError),
-    /// The repository's answer was refused (the last good state is kept).
-    #[error("TUF refresh from {mirror} refused: {source}")]
+    /// The repository's answer was refused, or it could not be reached (the last good state
+    /// is kept).
+    #[error("TUF refresh from {mirror} {}: {source}", if source.is_refusal() { "refused" } else { "failed" })]
     Refused {
         /// Mirror.
         mirror: String,
