@@ -269,27 +269,30 @@ pub struct TrustRootInputs {
 
 impl TrustRootInputs {
     /// `flag` (`--trusted-root`) > `GITSEAL_TRUSTED_ROOT` > `gitseal.trustedRoot` > the
+    /// last good TUF refresh of the configured repository (issue 14) > the
     /// embedded public-good root; then gitsign's part overrides: Fulcio CAs from
     /// `gitsign.fulcioRoot` < `SIGSTORE_ROOT_FILE` < `SIGSTORE_FULCIO_ROOT` <
     /// `GITSIGN_FULCIO_ROOT` (a PEM bundle), Rekor keys from `SIGSTORE_REKOR_PUBLIC_KEY`, CT
-    /// log keys from `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`. Pure.
+    /// log keys from `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`. Pure but for finding the TUF cache
+    /// (`remote.json`, one `stat`).
     pub fn resolve(flag: Option<&Path>, env: &Env, git: &GitConfig) -> Self {
         let file = flag
             .map(Path::to_path_buf)
             .or_else(|| table::TRUSTED_ROOT.value(git, env).map(PathBuf::from))
             .filter(|p| !p.as_os_str().is_empty());
         let path = |s: &table::Setting| s.value(git, env).filter(|p| !p.is_empty());
+        // Only when no file is given: an explicit root wins over the TUF cache.
+        let tuf_cache = if file.is_none() {
+            crate::tuf::cache::trusted_root_dir(git, env)
+        } else {
+            None
+        };
         Self {
+            file,
             fulcio_pem: path(&table::FULCIO_ROOT),
             rekor_keys: path(&table::REKOR_PUBLIC_KEY),
             ct_keys: path(&table::CT_LOG_PUBLIC_KEY),
-            // Only when no file is given: an explicit root wins over the TUF cache.
-            tuf_cache: if file.is_none() {
-                crate::tuf::cache::trusted_root_dir(git, env)
-            } else {
-                None
-            },
-            file,
+            tuf_cache,
         }
     }
 
