@@ -16,12 +16,18 @@ use crate::tuf::{self, UpdateError};
 use std::io::Write;
 
 /// Runs `gitseal trust <command>`; `cli::execute` reports the error.
-pub(super) fn run(command: TrustCommand, env: &Env) -> Result<(), CommandError> {
+/// `trusted_root` is `--trusted-root`, which only `show` reads (a refresh is about the TUF
+/// repository whatever file verification is told to use).
+pub(super) fn run(
+    command: TrustCommand,
+    trusted_root: Option<&std::path::Path>,
+    env: &Env,
+) -> Result<(), CommandError> {
     let git = git_config(&cwd())?;
     match command {
         TrustCommand::Update => update(&git, env),
         TrustCommand::Init(a) => init(&a, &git, env),
-        TrustCommand::Show(a) => show(a.format, &git, env),
+        TrustCommand::Show(a) => show(a.format, trusted_root, &git, env),
     }
 }
 
@@ -173,9 +179,14 @@ fn window(v: &serde_json::Value) -> String {
     }
 }
 
-fn show(format: Format, git: &GitConfig, env: &Env) -> Result<(), CommandError> {
+fn show(
+    format: Format,
+    trusted_root: Option<&std::path::Path>,
+    git: &GitConfig,
+    env: &Env,
+) -> Result<(), CommandError> {
     let repo = repository(git, env)?;
-    let inputs = TrustRootInputs::resolve(None, env, git);
+    let inputs = TrustRootInputs::resolve(trusted_root, env, git);
     let state = repo.dir().and_then(|d| cache::load(&d).ok());
     let record = state.as_ref().and_then(|s| s.record.clone());
     // The trust root verification uses, as bytes (to list what TrustRoot does not keep).

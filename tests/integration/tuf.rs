@@ -244,6 +244,14 @@ fn good_refresh_new_target_and_show() {
     );
     // The staging root has four Rekor logs and four CT logs.
     assert!(text.contains("transparency logs: 4"), "{text}");
+    // An explicit file wins over the cache.
+    let prod = shared_dir().join("trust/prod-trusted_root.json");
+    let out = f.gitseal(&["--trusted-root", prod.to_str().unwrap(), "trust", "show"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("trust root in use: {}", prod.display())),
+        "{text}"
+    );
     let out = f.gitseal(&["trust", "show", "--format", "json"]);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["root_version"], 1);
