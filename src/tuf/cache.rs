@@ -9,16 +9,19 @@
 //! <repository>/timestamp.json       the last good timestamp, snapshot and targets metadata
 //! <repository>/snapshot.json
 //! <repository>/targets.json
-//! <repository>/targets/trusted_root.json          the verified target files
-//! <repository>/targets/signing_config.v0.2.json
+//! <repository>/targets/<sha256>.trusted_root.json          the verified target files
+//! <repository>/targets/<sha256>.signing_config.v0.2.json
 //! <repository>/refreshed.json       when, which versions, and the SHA-256 of each target file
 //! ```
 //!
 //! `<repository>` is the mirror URL percent-encoded with no safe characters (sigstore-python's
 //! `parse.quote(url, safe="")`), so one directory per repository and no path separators.
 //! Every file is written to a temporary name and renamed over the old one; `refreshed.json`
-//! is written last, and readers take a target file only when its SHA-256 matches the record,
-//! so a refresh interrupted half-way is never read as a good state.
+//! is written last, and readers take a target file only when its SHA-256 matches the record.
+//! Target files are named by their SHA-256, so the file a record names is never replaced:
+//! a reader racing a refresh (or two refreshes racing each other, which also take a lock)
+//! finds the file its record names, and a refresh interrupted half-way is never read as a
+//! good state. Target files no record names any more are removed an hour later.
 //!
 //! This module reads and writes files; it never fetches and never decides what is trusted
 //! (that is [`super::client`]).
@@ -303,7 +306,10 @@ pub fn load(dir: &Path) -> Result<State, CacheError> {
     let mut files = BTreeMap::new();
     if let Some(r) = &record {
         for (name, sha) in &r.targets {
-            if let Some(b) = read_opt(&target_path(dir, name))?
+            let Some(path) = target_path(dir, name, sha) else {
+                continue;
+            };
+            if let Some(b) = read_opt(&path)?
                 && hex::encode(Sha256::digest(&b)) == *sha
             {
                 files.insert(name.clone(), b);
@@ -322,11 +328,22 @@ pub fn load(dir: &Path) -> Result<State, CacheError> {
     })
 }
 
-fn target_path(dir: &Path, name: &str) -> PathBuf {
+/// `targets/<sha256>.<name>`; `None` when `sha` (read from the record) is not 64 hex digits.
+fn target_path(dir: &Path, name: &str, sha: &str) -> Option<PathBuf> {
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
     // Target names gitseal asks for are fixed file names; anything with a separator would
     // leave the directory, so it is encoded like a repository name.
-    dir.join("targets").join(repository_dir_name(name))
+    Some(
+        dir.join("targets")
+            .join(format!("{sha}.{}", repository_dir_name(name))),
+    )
 }
+
+/// How old an unreferenced target file must be before a refresh removes it: far longer than
+/// any reader holds a record before opening the file it names.
+const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Stores a successful refresh: target files, then metadata, then the record.
 pub fn store(
@@ -335,10 +352,21 @@ pub fn store(
     refreshed: &super::client::Refreshed,
     now: i64,
 ) -> Result<Record, CacheError> {
+    let io = |source| CacheError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    // One refresh writes at a time (two signatures starting together after a day).
+    let lock = std::fs::File::create(dir.join(".lock")).map_err(io)?;
+    lock.lock().map_err(io)?;
     let mut hashes = BTreeMap::new();
     for (name, bytes) in &refreshed.targets {
-        write_atomic(&target_path(dir, name), bytes)?;
-        hashes.insert(name.clone(), hex::encode(Sha256::digest(bytes)));
+        let sha = hex::encode(Sha256::digest(bytes));
+        if let Some(path) = target_path(dir, name, &sha) {
+            write_atomic(&path, bytes)?;
+        }
+        hashes.insert(name.clone(), sha);
     }
     let m = &refreshed.metadata;
     write_atomic(&dir.join("root.json"), &m.root)?;
@@ -363,7 +391,33 @@ pub fn store(
         detail: e.to_string(),
     })?;
     write_atomic(&dir.join("refreshed.json"), &json)?;
+    prune(dir, &record);
     Ok(record)
+}
+
+/// Removes target files the record does not name, once older than [`PRUNE_AFTER`]. Best
+/// effort: a file left behind costs a few kilobytes.
+fn prune(dir: &Path, record: &Record) {
+    let keep: Vec<PathBuf> = record
+        .targets
+        .iter()
+        .filter_map(|(name, sha)| target_path(dir, name, sha))
+        .collect();
+    let Ok(entries) = std::fs::read_dir(dir.join("targets")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > PRUNE_AFTER);
+        if old && !keep.contains(&path) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// Writes `remote.json` in `base` (`gitseal trust init`).
@@ -399,7 +453,10 @@ pub fn cached_target(repo: &Repository, name: &str) -> Result<Option<Vec<u8>>, C
     let Some(want) = record.targets.get(name) else {
         return Ok(None);
     };
-    let path = target_path(&dir, name);
+    let path = target_path(&dir, name, want).ok_or_else(|| CacheError::Damaged {
+        path: dir.join("refreshed.json").display().to_string(),
+        detail: format!("the SHA-256 recorded for {name} is not 64 hex digits"),
+    })?;
     let b = read(&path)?;
     if hex::encode(Sha256::digest(&b)) != *want {
         return Err(CacheError::Damaged {
@@ -429,10 +486,8 @@ pub fn configured_target(
 pub fn trusted_root_dir(git: &GitConfig, env: &Env) -> Option<PathBuf> {
     let repo = Repository::resolve(git, env).ok()?;
     let dir = repo.dir()?;
-    dir.join("targets")
-        .join(TRUSTED_ROOT)
-        .is_file()
-        .then_some(dir)
+    // Every stored refresh has a trusted_root.json (it is a required target).
+    dir.join("refreshed.json").is_file().then_some(dir)
 }
 
 /// Loads the `trusted_root.json` of the last good refresh stored in `dir` (from
@@ -447,7 +502,13 @@ pub fn load_trusted_root(dir: &Path) -> Result<crate::trust::TrustRoot, crate::t
         .map_err(|e| e.to_string())
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
         .map_err(|e| damaged(format!("refreshed.json: {e}")))?;
-    let path = target_path(dir, TRUSTED_ROOT);
+    let sha = record
+        .targets
+        .get(TRUSTED_ROOT)
+        .cloned()
+        .unwrap_or_default();
+    let path = target_path(dir, TRUSTED_ROOT, &sha)
+        .ok_or_else(|| damaged(format!("no valid SHA-256 recorded for {TRUSTED_ROOT}")))?;
     let bytes = std::fs::read(&path).map_err(|source| crate::trust::TrustError::Read {
         path: path.display().to_string(),
         source,
@@ -548,9 +609,36 @@ mod tests {
         assert_eq!(cached_target(&repo, SIGNING_CONFIG).unwrap(), None);
         assert!(trusted_root_dir(&GitConfig::default(), &e).is_some());
         // A changed file is refused, not used.
-        std::fs::write(dir.join("targets").join(TRUSTED_ROOT), b"other").unwrap();
+        let sha = hex::encode(Sha256::digest(b"root bytes"));
+        std::fs::write(
+            dir.join("targets").join(format!("{sha}.{TRUSTED_ROOT}")),
+            b"other",
+        )
+        .unwrap();
         assert!(cached_target(&repo, TRUSTED_ROOT).is_err());
         assert!(load(&dir).unwrap().targets.is_empty());
+        // A newer refresh with another file: the record names the new one, the old file is
+        // still there for a reader holding the old record, and a record naming a path
+        // instead of a hash is damaged, not followed.
+        let mut newer = refreshed.clone();
+        newer.targets.insert(TRUSTED_ROOT.into(), b"newer".to_vec());
+        store(&dir, &repo.mirror, &newer, 6).unwrap();
+        assert_eq!(
+            cached_target(&repo, TRUSTED_ROOT).unwrap().as_deref(),
+            Some(&b"newer"[..])
+        );
+        assert!(
+            dir.join("targets")
+                .join(format!("{sha}.{TRUSTED_ROOT}"))
+                .is_file()
+        );
+        let rec = dir.join("refreshed.json");
+        let text = std::fs::read_to_string(&rec).unwrap();
+        let newer_sha = hex::encode(Sha256::digest(b"newer"));
+        std::fs::write(&rec, text.replace(&newer_sha, "../../../../etc/passwd")).unwrap();
+        let e = cached_target(&repo, TRUSTED_ROOT).unwrap_err();
+        assert!(e.to_string().contains("not 64 hex digits"), "{e}");
+        assert!(load_trusted_root(&dir).is_err());
         let _ = std::fs::remove_dir_all(&tmp);
     }
 }

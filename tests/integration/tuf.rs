@@ -172,7 +172,13 @@ impl Fixture {
     }
 
     fn cached_root(&self) -> Vec<u8> {
-        std::fs::read(self.state_dir().join("targets/trusted_root.json")).unwrap()
+        let record: serde_json::Value = serde_json::from_slice(&self.record()).unwrap();
+        let sha = record["targets"]["trusted_root.json"].as_str().unwrap();
+        std::fs::read(
+            self.state_dir()
+                .join(format!("targets/{sha}.trusted_root.json")),
+        )
+        .unwrap()
     }
 
     fn record(&self) -> Vec<u8> {
