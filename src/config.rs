@@ -266,40 +266,57 @@ pub struct TrustRootInputs {
     /// A client trust config (`gitseal.trustConfig`): its trusted root is used when no
     /// `trustedRoot` is set.
     pub trust_config: Option<PathBuf>,
+    /// The TUF state directory whose last good refresh stored a `trusted_root.json`
+    /// ([`crate::tuf::cache::trusted_root_dir`]), used when neither a file nor a trust config
+    /// is given (issue 14).
+    pub tuf_cache: Option<PathBuf>,
 }
 
 impl TrustRootInputs {
     /// `flag` (`--trusted-root`) > `GITSEAL_TRUSTED_ROOT` > `gitseal.trustedRoot` > the
+    /// last good TUF refresh of the configured repository (issue 14) > the
     /// embedded public-good root; then gitsign's part overrides: Fulcio CAs from
     /// `gitsign.fulcioRoot` < `SIGSTORE_ROOT_FILE` < `SIGSTORE_FULCIO_ROOT` <
     /// `GITSIGN_FULCIO_ROOT` (a PEM bundle), Rekor keys from `SIGSTORE_REKOR_PUBLIC_KEY`, CT
-    /// log keys from `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`. Pure.
+    /// log keys from `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`. Pure but for finding the TUF cache
+    /// (`remote.json`, one `stat`).
     pub fn resolve(flag: Option<&Path>, env: &Env, git: &GitConfig) -> Self {
         let file = flag
             .map(Path::to_path_buf)
             .or_else(|| table::TRUSTED_ROOT.value(git, env).map(PathBuf::from))
             .filter(|p| !p.as_os_str().is_empty());
         let path = |s: &table::Setting| s.value(git, env).filter(|p| !p.is_empty());
+        let trust_config = table::TRUST_CONFIG.value(git, env).map(PathBuf::from);
+        // Only when no file or trust config is given: an explicit root wins over the TUF
+        // cache.
+        let tuf_cache = if file.is_none() && trust_config.is_none() {
+            crate::tuf::cache::trusted_root_dir(git, env)
+        } else {
+            None
+        };
         Self {
             file,
             fulcio_pem: path(&table::FULCIO_ROOT),
             rekor_keys: path(&table::REKOR_PUBLIC_KEY),
             ct_keys: path(&table::CT_LOG_PUBLIC_KEY),
-            trust_config: table::TRUST_CONFIG.value(git, env).map(PathBuf::from),
+            trust_config,
+            tuf_cache,
         }
     }
 
     /// Reads and parses the files.
     pub fn load(&self) -> Result<TrustRoot, ConfigError> {
-        let mut root = match (&self.file, &self.trust_config) {
-            (Some(p), _) => TrustRoot::from_file(p)?,
+        let mut root = match (&self.file, &self.trust_config, &self.tuf_cache) {
+            (Some(p), _, _) => TrustRoot::from_file(p)?,
             // An explicit trustedRoot wins over the trust config's (README "Trust config").
-            (None, Some(tc)) => {
+            (None, Some(tc), _) => {
                 crate::trust::client_config::ClientTrustConfig::from_file(tc)
                     .map_err(TrustError::from)?
                     .trusted_root
             }
-            (None, None) => TrustRoot::public_good()?,
+            // The last good TUF refresh, checked against its record; never the network.
+            (None, None, Some(dir)) => crate::tuf::cache::load_trusted_root(dir)?,
+            (None, None, None) => TrustRoot::public_good()?,
         };
         let read = |path: &str| {
             std::fs::read(path).map_err(|source| TrustError::Read {

@@ -14,6 +14,7 @@
 //! | [`oids`] | every object identifier we read or write |
 //! | [`git`] | git objects and history: the one commit/tag header parser, with git's rules ([`git::header`]); splitting commit/tag objects into payload and signature exactly as git does, object ids ([`git::object`]); the repository reader (gix): objects under the size limit, refs, peeling, a push's quarantine, the top directory relative settings are anchored to ([`git::repo`]); revision arguments and pushes → the commits and tags to verify, git's `limit_list` walk ([`git::walk`]) |
 //! | [`trust`] | the Sigstore trust root (Fulcio CAs, Rekor keys, CT log keys) |
+//! | [`tuf`] | keeping the trust root current: the TUF client (spec §5) over the one HTTP client, and the last good state on disk ([`tuf::cache`]) |
 //! | [`rekor`] | transparency-log data: canonical bodies, entries, Merkle proofs, checkpoints; the Rekor v1 HTTP client ([`rekor::client`]) |
 //! | [`net`] | network rules decided before a socket opens: HTTPS only ([`net::https`]), TLS trust anchors ([`net::tls`]: OS store, `SSL_CERT_FILE`/`SSL_CERT_DIR`, `gitseal.caBundle`), proxies with curl's rules ([`net::proxy`]) |
 //! | [`transport`] | the HTTP client (timeouts, retries, size limits); the only module that opens sockets to services |
@@ -60,6 +61,7 @@ pub mod sign;
 pub mod tlv;
 pub mod transport;
 pub mod trust;
+pub mod tuf;
 pub mod verify;
 pub mod x509;
 

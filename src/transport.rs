@@ -37,6 +37,8 @@ pub enum Service {
     OidcProvider,
     /// A CI system's token service (GitHub Actions' `ACTIONS_ID_TOKEN_REQUEST_URL`).
     CiTokenService,
+    /// A TUF repository serving the trust root (`gitseal trust`, issue 14).
+    TufRepository,
 }
 
 impl Service {
@@ -49,6 +51,9 @@ impl Service {
                 "gitsign.issuer / GITSEAL_OIDC_ISSUER, or the provider's discovery document"
             }
             Service::CiTokenService => "ACTIONS_ID_TOKEN_REQUEST_URL",
+            Service::TufRepository => {
+                "gitseal trust init --mirror / gitseal.tufMirror / TUF_MIRROR"
+            }
         }
     }
 }
@@ -60,6 +65,7 @@ impl fmt::Display for Service {
             Service::Rekor => "Rekor",
             Service::OidcProvider => "the OIDC provider",
             Service::CiTokenService => "the CI token service",
+            Service::TufRepository => "the TUF repository",
         })
     }
 }

@@ -29,6 +29,7 @@ mod integration {
     pub mod testbed;
     pub mod trust_config;
     pub mod tuf_testbed;
+    pub mod tuf;
     pub mod vectors;
     pub mod wiring;
 }

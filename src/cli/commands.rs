@@ -90,6 +90,43 @@ pub enum Command {
     Setup(SetupArgs),
     /// Check that signing would work here: git, its config, the trust root, the services.
     Doctor(DoctorArgs),
+    /// Keep the trust root current through a TUF repository (Sigstore's, or a private one).
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+/// `gitseal trust`: the TUF repository the trust root comes from.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TrustCommand {
+    /// Refresh the trust root from the configured TUF repository now (exit 1 if the
+    /// repository's answer is refused; the last good trust root is kept).
+    Update,
+    /// Point gitseal at a TUF repository and refresh from it (gitsign's `initialize`).
+    Init(TrustInitArgs),
+    /// Show the repository, its root version, when it was refreshed, and the trust root in
+    /// use: CAs, transparency logs, CT logs and timestamp authorities with their validity.
+    Show(TrustShowArgs),
+}
+
+/// `gitseal trust init`.
+#[derive(Debug, Clone, Args)]
+pub struct TrustInitArgs {
+    /// The TUF repository's URL (https://, or http:// to a loopback host).
+    #[arg(long, value_name = "URL", default_value = crate::tuf::cache::DEFAULT_MIRROR)]
+    pub mirror: String,
+    /// The repository's root.json, a file checked out of band (never fetched: trusting a
+    /// root downloaded from the repository it vouches for would be trust on first use).
+    /// Optional for the public-good repository, whose root is embedded.
+    #[arg(long, value_name = "FILE")]
+    pub root: Option<String>,
+}
+
+/// `gitseal trust show`.
+#[derive(Debug, Clone, Args)]
+pub struct TrustShowArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }
 
 /// `gitseal doctor`.

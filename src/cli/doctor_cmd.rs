@@ -307,8 +307,12 @@ fn trust_root(inputs: &TrustRootInputs, clock: &dyn Clock) -> (Check, Option<Tru
     const NAME: &str = "trust root";
     match inputs.load() {
         Ok(root) => {
-            let age = inputs
+            // A TUF-refreshed root's age is its last refresh's (issue 14).
+            let file = inputs
                 .file
+                .clone()
+                .or_else(|| inputs.tuf_cache.as_ref().map(|d| d.join("refreshed.json")));
+            let age = file
                 .as_ref()
                 .and_then(|f| std::fs::metadata(f).ok())
                 .and_then(|m| m.modified().ok())

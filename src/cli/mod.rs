@@ -20,6 +20,7 @@ mod prereceive;
 pub mod render;
 mod setup_cmd;
 pub mod sign_cmd;
+mod trust_cmd;
 mod verify_cmd;
 
 use crate::config::{self, ConfigError, Env, GitConfig};
@@ -222,6 +223,13 @@ pub enum Plan {
     },
     /// `gitseal cache status|clear`.
     Cache(commands::CacheCommand),
+    /// `gitseal trust update|init|show`.
+    Trust {
+        /// The subcommand.
+        command: commands::TrustCommand,
+        /// `--trusted-root` (what `trust show` reports as the root in use).
+        trusted_root: Option<PathBuf>,
+    },
 }
 
 /// A usage error (exit 2), in gitsign's words where gitsign has them (compat §1.2).
@@ -310,6 +318,10 @@ pub fn plan(cli: Cli) -> Result<Plan, UsageError> {
                 trusted_root: cli.trusted_root,
             },
             Command::Cache(c) => Plan::Cache(c),
+            Command::Trust(command) => Plan::Trust {
+                command,
+                trusted_root: cli.trusted_root,
+            },
             Command::Bundle(a) => Plan::Bundle {
                 rev: a.rev,
                 bundle: a.bundle,
@@ -478,6 +490,10 @@ fn execute(plan: Plan, env: &Env) -> Result<(), CommandError> {
         Plan::Setup { global } => reported(setup_cmd::run(global, env)),
         Plan::Doctor { offline } => reported(doctor_cmd::run(offline, env)),
         Plan::Cache(c) => reported(cache_cmd::run(c, env)),
+        Plan::Trust {
+            command,
+            trusted_root,
+        } => reported(trust_cmd::run(command, trusted_root.as_deref(), env)),
         Plan::Bundle {
             rev,
             bundle,

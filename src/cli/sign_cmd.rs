@@ -189,6 +189,7 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> Result<(), CommandError> {
     };
     let no_terminal_log = config::no_terminal_log_path(env);
     let mut terminal = Terminal::open(settings.log_path.as_deref(), no_terminal_log.as_deref());
+    refresh_trust(args, &git, &settings, env, &mut terminal);
     let result = plan(args, &git, settings, env).and_then(|plan| {
         if plan.device_fallback {
             let _ = writeln!(
@@ -207,6 +208,35 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> Result<(), CommandError> {
         report(&mut terminal, e);
     }
     result
+}
+
+/// Issue 14: before the plan loads the trust root, refresh it from the TUF repository when
+/// the last refresh is older than a day ([`crate::tuf::refresh_if_stale`]: 5 s at most, one
+/// line on failure, then the last good root). Not when a trust root file is configured.
+fn refresh_trust(
+    args: &SignArgs,
+    git: &GitConfig,
+    settings: &SignSettings,
+    env: &Env,
+    terminal: &mut Terminal,
+) {
+    if args.trusted_root.is_some()
+        || config::TrustRootInputs::resolve(None, env, git)
+            .file
+            .is_some()
+    {
+        return;
+    }
+    let now = crate::clock::Clock::unix_now(&crate::clock::SystemClock);
+    let config = TransportConfig {
+        net: settings.net.clone(),
+        ..TransportConfig::default()
+    };
+    if let Some(line) =
+        crate::tuf::refresh_if_stale(git, env, now, config, std::time::Duration::from_secs(5))
+    {
+        let _ = writeln!(terminal, "{TOOL}: {line}");
+    }
 }
 
 /// Shows `e` (and its hint) on the signing terminal.

@@ -2,8 +2,8 @@
 //! force, else the public-good default — and which one it was, for `gitseal config`.
 //!
 //! The signing config in force is the `signingConfig` of the client trust config named by
-//! `gitseal.trustConfig` / `GITSEAL_TRUST_CONFIG` ([`signing_config_from_settings`]); a caller
-//! that knows another one (a refreshed TUF cache) passes it to [`resolve`] instead. From a
+//! `gitseal.trustConfig` / `GITSEAL_TRUST_CONFIG`, else the `signing_config.v0.2.json` of the
+//! configured TUF repository's last good refresh ([`signing_config_from_settings`]). From a
 //! signing config, Fulcio, the OIDC issuer, the Rekor log and the timestamp authority are
 //! selected as sigstore-go's `SelectService` does ([`crate::trust::signing_config`]). A URL from
 //! a signing config passes the same HTTPS-only rule as one from a setting, with the error naming
@@ -95,7 +95,7 @@ pub fn signing_config_from_settings(
     env: &Env,
 ) -> Result<Option<KnownSigningConfig>, ConfigError> {
     let Some(path) = trust_config_path(git, env)? else {
-        return Ok(None);
+        return signing_config_from_tuf(git, env);
     };
     let tc = ClientTrustConfig::from_file(&path).map_err(|e| ConfigError::Invalid {
         key: table::TRUST_CONFIG.names.into(),
@@ -104,6 +104,31 @@ pub fn signing_config_from_settings(
     Ok(Some(KnownSigningConfig {
         config: tc.signing_config,
         source: tc.source,
+    }))
+}
+
+/// The signing config of the configured TUF repository's last good refresh (`gitseal trust
+/// update`), when there is one: files only, never the network. An unusable TUF configuration
+/// (a bad `TUF_MIRROR`) or a damaged cache is an error, as it is for the trust root.
+fn signing_config_from_tuf(
+    git: &GitConfig,
+    env: &Env,
+) -> Result<Option<KnownSigningConfig>, ConfigError> {
+    let invalid = |detail: String| ConfigError::Invalid {
+        key: table::TUF_MIRROR.names.into(),
+        detail,
+    };
+    let repo = crate::tuf::cache::Repository::resolve(git, env).map_err(|e| invalid(e.to_string()))?;
+    let Some(bytes) = crate::tuf::cache::cached_target(&repo, crate::tuf::cache::SIGNING_CONFIG)
+        .map_err(|e| invalid(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    let config = SigningConfig::from_json(&bytes)
+        .map_err(|e| invalid(format!("{} of {}: {e}", crate::tuf::cache::SIGNING_CONFIG, repo.mirror)))?;
+    Ok(Some(KnownSigningConfig {
+        config,
+        source: format!("TUF {}", repo.mirror),
     }))
 }
 

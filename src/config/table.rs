@@ -316,6 +316,31 @@ settings! {
         git [],
         env ["GITSEAL_CACHE_DIR"],
         default "$XDG_CACHE_HOME/gitseal or ~/.cache/gitseal", Verify;
+    /// The TUF repository the trust root is refreshed from (`gitseal trust update`); gitsign's
+    /// and cosign's `TUF_MIRROR`. Unset: the mirror `gitseal trust init` recorded, else the
+    /// public-good repository.
+    TUF_MIRROR = "tufMirror",
+        git ["gitseal.tufMirror"],
+        env ["TUF_MIRROR"],
+        default "remote.json from gitseal trust init, else https://tuf-repo-cdn.sigstore.dev", Both;
+    /// The TUF directory: `remote.json` and one state directory per repository (gitsign's
+    /// `TUF_ROOT`).
+    TUF_ROOT = "tufRoot",
+        git [],
+        env ["TUF_ROOT"],
+        default "$XDG_CACHE_HOME/gitseal/tuf or ~/.cache/gitseal/tuf", Both;
+    /// The TUF root metadata a repository other than the public-good one starts from when
+    /// nothing is cached (cosign's `TUF_ROOT_JSON`).
+    TUF_ROOT_JSON = "tufRootJson",
+        git [],
+        env ["TUF_ROOT_JSON"],
+        default "(the embedded root, for the public-good repository)", Both;
+    /// Neither read nor write the TUF cache (gitsign's `SIGSTORE_NO_CACHE`): verification uses
+    /// the embedded root, signing does not refresh.
+    TUF_NO_CACHE = "tufNoCache",
+        git [],
+        env ["SIGSTORE_NO_CACHE"],
+        default "false", Both;
 }
 
 impl Setting {

@@ -189,15 +189,10 @@ impl RoleKey {
     }
 }
 
-/// OLPC canonical JSON (what TUF signatures cover).
+/// OLPC canonical JSON (what TUF signatures cover): the client's encoder, so the bytes the
+/// testbed signs and the bytes gitseal checks come from one place (python-tuf checks both).
 pub fn canonical(v: &Value) -> Result<Vec<u8>, TestbedError> {
-    use serde::Serialize as _;
-    let mut buf = Vec::new();
-    let mut ser =
-        serde_json::Serializer::with_formatter(&mut buf, olpc_cjson::CanonicalFormatter::new());
-    v.serialize(&mut ser)
-        .map_err(|e| TestbedError::State(format!("canonical JSON: {e}")))?;
-    Ok(buf)
+    crate::tuf::cjson::encode(v).map_err(|e| TestbedError::State(format!("canonical JSON: {e}")))
 }
 
 fn expires_at(unix: u64) -> Result<String, TestbedError> {

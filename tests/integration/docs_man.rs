@@ -334,6 +334,35 @@ fn sub_page(name: &str) -> SubPage {
                 ),
             ],
         },
+        "trust" => SubPage {
+            exit: &[
+                ("0", "The trust root was refreshed (update, init) or shown."),
+                (
+                    "1",
+                    "The repository's answer was refused (expired, rolled back, badly signed, too large, wrong hash); the last good trust root is kept.",
+                ),
+                (
+                    "2",
+                    "A usage or configuration error (a --root that is a URL or not a valid root).",
+                ),
+            ],
+            env: any,
+            files: &[(
+                "$XDG_CACHE_HOME/gitseal/tuf/",
+                "The TUF state: remote.json (the mirror trust init recorded) and, per repository, its trusted metadata, trusted_root.json, signing_config.v0.2.json and refreshed.json. TUF_ROOT replaces the directory.",
+            )],
+            examples: &[
+                ("Refresh the trust root now:", &["gitseal trust update"]),
+                (
+                    "Use a private Sigstore's TUF repository, starting from a root.json checked out of band:",
+                    &["gitseal trust init --mirror https://tuf.example.com --root root.json"],
+                ),
+                (
+                    "What verification trusts, and since when:",
+                    &["gitseal trust show"],
+                ),
+            ],
+        },
         other => panic!("no man page text for subcommand {other}: add it to sub_page"),
     }
 }

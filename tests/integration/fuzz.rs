@@ -287,3 +287,49 @@ fn mutated_inputs_never_panic_and_never_verify() {
         }
     }
 }
+
+/// Every TUF metadata parser (issue 14: metadata is the repository's, or an attacker's, to
+/// choose) and the trusted-root check on what parses.
+pub fn parse_tuf_metadata(data: &[u8]) {
+    use gitseal::tuf::metadata::{Envelope, RoleName, Root, Snapshot, Targets, Timestamp};
+    for role in [
+        RoleName::Root,
+        RoleName::Timestamp,
+        RoleName::Snapshot,
+        RoleName::Targets,
+    ] {
+        if let Ok(env) = Envelope::parse(role, data) {
+            let _ = Timestamp::from_signed(&env.signed);
+            let _ = Snapshot::from_signed(&env.signed);
+            let _ = Targets::from_signed(&env.signed);
+            if let Ok(root) = Root::from_signed(&env.signed) {
+                let _ = env.verify_by(&root, RoleName::Root, role);
+            }
+        }
+    }
+    let _ = gitseal::tuf::client::load_trusted_root(data);
+}
+
+/// Sigstore's real root metadata, mutated: nothing panics, and no mutation of `signed` keeps
+/// three valid signatures.
+#[test]
+fn mutated_tuf_metadata_never_panics() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let seed = gitseal::tuf::PUBLIC_GOOD_ROOT.as_bytes();
+    assert!(gitseal::tuf::client::load_trusted_root(seed).is_ok());
+    parse_tuf_metadata(seed);
+    for _ in 0..300 {
+        let m = mutate(&mut rng, seed);
+        parse_tuf_metadata(&m);
+        // Whatever verifies must be the same signed content (a mutation of whitespace or of
+        // a surplus signature may still verify; one of `signed` may not).
+        if let Ok((env, _)) = gitseal::tuf::client::load_trusted_root(&m) {
+            let orig = gitseal::tuf::metadata::Envelope::parse(
+                gitseal::tuf::metadata::RoleName::Root,
+                seed,
+            )
+            .unwrap();
+            assert_eq!(env.canonical, orig.canonical, "a changed root verified");
+        }
+    }
+}

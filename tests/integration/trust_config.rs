@@ -336,3 +336,69 @@ fn online_mode_looks_entries_up_in_the_signing_configs_rekor() {
     let status = verify_fresh(&[("GITSEAL_REKOR_URL", "http://127.0.0.1:9")], "cache-b");
     assert!(!status.contains("GOODSIG"), "{status}");
 }
+
+/// Issue 14's whole path with no trust setting at all: `gitseal trust init` against the
+/// testbed's TUF repository is all a user does; signing takes Fulcio, Rekor and the issuer
+/// from the refreshed signing config, verification trusts the refreshed root, and a Fulcio CA
+/// rotated through TUF reaches gitseal with `gitseal trust update`.
+#[test]
+fn trust_init_against_the_testbed_tuf_repository_is_all_it_takes() {
+    let mut tb = testbed();
+    let repo = TestRepo::new();
+    repo.git_ok(&["config", "user.name", "Tess"]);
+    repo.git_ok(&["config", "user.email", EMAIL]);
+    let xdg = repo.path().join("xdg-cache");
+    let cache = [("XDG_CACHE_HOME", xdg.to_str().expect("utf-8"))];
+    let gitseal = |args: &[&str]| run(&repo, env!("CARGO_BIN_EXE_gitseal"), args, &cache);
+    let tuf_url = tb.tuf_url();
+    let init = gitseal(&[
+        "trust",
+        "init",
+        "--mirror",
+        &tuf_url,
+        "--root",
+        tb.tuf_root_path().to_str().expect("utf-8"),
+    ]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+
+    let o = commit(&repo, "first", &cache);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let verify = |rev: &str| {
+        let v = run(&repo, "git", &["verify-commit", "--raw", rev], &cache);
+        let status = text(&v.stderr);
+        (v.status.success() && status.contains("GOODSIG"), status)
+    };
+    let (ok, status) = verify("HEAD");
+    assert!(ok, "{status}");
+    // Without the refreshed state (another cache), the embedded public-good root does not
+    // know the testbed's CA: the GOODSIG above came from TUF.
+    let other = repo.path().join("empty-cache");
+    let v = run(
+        &repo,
+        "git",
+        &["verify-commit", "--raw", "HEAD"],
+        &[("XDG_CACHE_HOME", other.to_str().expect("utf-8"))],
+    );
+    assert!(!v.status.success(), "{}", text(&v.stderr));
+    // `gitseal config` says the URLs came from the TUF repository's signing config.
+    let c = gitseal(&["config"]);
+    assert!(
+        text(&c.stdout).contains(&format!("signing config (TUF {tuf_url}")),
+        "{}",
+        text(&c.stdout)
+    );
+
+    tb.rotate_fulcio_ca().expect("rotates");
+    // The cached root does not know the new CA yet: signing refuses the certificate rather
+    // than emit a signature nobody could verify.
+    let refused = commit(&repo, "before the update", &cache);
+    assert!(!refused.status.success(), "{}", text(&refused.stderr));
+    let update = gitseal(&["trust", "update"]);
+    assert!(update.status.success(), "{}", text(&update.stderr));
+    let o = commit(&repo, "after the update", &cache);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for rev in ["HEAD", "HEAD~1"] {
+        let (ok, status) = verify(rev);
+        assert!(ok, "{rev}: {status}");
+    }
+}
