@@ -60,6 +60,7 @@ pub mod sign;
 pub mod tlv;
 pub mod transport;
 pub mod trust;
+pub mod tsa;
 pub mod verify;
 pub mod x509;
 

@@ -37,6 +37,8 @@ pub enum Service {
     OidcProvider,
     /// A CI system's token service (GitHub Actions' `ACTIONS_ID_TOKEN_REQUEST_URL`).
     CiTokenService,
+    /// An RFC 3161 timestamp authority (`gitsign.timestampServerURL`).
+    TimestampAuthority,
 }
 
 impl Service {
@@ -49,6 +51,9 @@ impl Service {
                 "gitsign.issuer / GITSEAL_OIDC_ISSUER, or the provider's discovery document"
             }
             Service::CiTokenService => "ACTIONS_ID_TOKEN_REQUEST_URL",
+            Service::TimestampAuthority => {
+                "gitsign.timestampServerURL / GITSEAL_TIMESTAMP_SERVER_URL"
+            }
         }
     }
 }
@@ -60,6 +65,7 @@ impl fmt::Display for Service {
             Service::Rekor => "Rekor",
             Service::OidcProvider => "the OIDC provider",
             Service::CiTokenService => "the CI token service",
+            Service::TimestampAuthority => "the timestamp authority",
         })
     }
 }

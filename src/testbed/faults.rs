@@ -54,11 +54,15 @@ pub enum Endpoint {
     RekorPublicKey,
     /// `rekor.proof`: `GET /api/v1/log/proof` (consistency proofs).
     RekorConsistencyProof,
+    /// `tsa.timestamp`: `POST /api/v1/timestamp` (RFC 3161).
+    TsaTimestamp,
+    /// `tsa.certchain`: `GET /api/v1/timestamp/certchain`.
+    TsaCertChain,
 }
 
 impl Endpoint {
     /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 16] = [
+    pub const ALL: [Endpoint; 18] = [
         Endpoint::OidcDiscovery,
         Endpoint::OidcJwks,
         Endpoint::OidcAuthorize,
@@ -75,6 +79,8 @@ impl Endpoint {
         Endpoint::RekorLogInfo,
         Endpoint::RekorPublicKey,
         Endpoint::RekorConsistencyProof,
+        Endpoint::TsaTimestamp,
+        Endpoint::TsaCertChain,
     ];
 
     /// The name used by the admin API.
@@ -96,6 +102,8 @@ impl Endpoint {
             Endpoint::RekorLogInfo => "rekor.logInfo",
             Endpoint::RekorPublicKey => "rekor.publicKey",
             Endpoint::RekorConsistencyProof => "rekor.proof",
+            Endpoint::TsaTimestamp => "tsa.timestamp",
+            Endpoint::TsaCertChain => "tsa.certchain",
         }
     }
 
@@ -167,6 +175,19 @@ pub enum Fault {
     /// Log (and return, with a valid SET and proof) an entry for a different digest than the one
     /// uploaded (`rekor.createEntry` only).
     MismatchedEntry,
+    /// Timestamp a different message imprint than the one requested (`tsa.timestamp` only).
+    TsaWrongImprint,
+    /// Echo a different nonce than the one requested (`tsa.timestamp` only).
+    TsaWrongNonce,
+    /// Answer PKIStatus 1 (grantedWithMods) with a token (`tsa.timestamp` only).
+    TsaGrantedWithMods,
+    /// Answer PKIStatus 2 (rejection) without a token (`tsa.timestamp` only).
+    TsaRejection,
+    /// Sign the token with a TSA certificate that is in no trust root (`tsa.timestamp` only).
+    TsaUnknown,
+    /// Stamp a genTime an hour after now, past a ten-minute leaf's validity (`tsa.timestamp`
+    /// only).
+    TsaLateGenTime,
 }
 
 impl Fault {
@@ -186,6 +207,12 @@ impl Fault {
             Fault::WrongCheckpointKey => "wrongCheckpointKey",
             Fault::WrongInclusionProof => "wrongInclusionProof",
             Fault::MismatchedEntry => "mismatchedEntry",
+            Fault::TsaWrongImprint => "wrongImprint",
+            Fault::TsaWrongNonce => "wrongNonce",
+            Fault::TsaGrantedWithMods => "grantedWithMods",
+            Fault::TsaRejection => "rejection",
+            Fault::TsaUnknown => "unknownTsa",
+            Fault::TsaLateGenTime => "lateGenTime",
         }
     }
 
@@ -203,6 +230,12 @@ impl Fault {
                 endpoint.returns_rekor_entries() || endpoint == Endpoint::RekorLogInfo
             }
             Fault::MismatchedEntry => endpoint == Endpoint::RekorCreateEntry,
+            Fault::TsaWrongImprint
+            | Fault::TsaWrongNonce
+            | Fault::TsaGrantedWithMods
+            | Fault::TsaRejection
+            | Fault::TsaUnknown
+            | Fault::TsaLateGenTime => endpoint == Endpoint::TsaTimestamp,
         }
     }
 }
@@ -277,6 +310,12 @@ impl FaultSpec {
             "wrongCheckpointKey" => Fault::WrongCheckpointKey,
             "wrongInclusionProof" => Fault::WrongInclusionProof,
             "mismatchedEntry" => Fault::MismatchedEntry,
+            "wrongImprint" => Fault::TsaWrongImprint,
+            "wrongNonce" => Fault::TsaWrongNonce,
+            "grantedWithMods" => Fault::TsaGrantedWithMods,
+            "rejection" => Fault::TsaRejection,
+            "unknownTsa" => Fault::TsaUnknown,
+            "lateGenTime" => Fault::TsaLateGenTime,
             other => return Err(FaultError::BadFault(format!("unknown fault {other:?}"))),
         };
         if !fault.applies_to(endpoint) {

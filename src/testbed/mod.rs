@@ -10,6 +10,7 @@
 //! | `{base}/oidc` | OIDC issuer (`oidc.rs`): discovery, JWKS, `/auth`, `/consent`, `/token`, `/device/code` |
 //! | `{base}` | Fulcio (`fulcio.rs`): `/api/v2/signingCert`, `/api/v2/trustBundle`, `/api/v1/signingCert`, `/api/v1/rootCert` |
 //! | `{base}` | Rekor v1 (`rekor.rs`): `/api/v1/log…`, `/api/v1/index/retrieve` |
+//! | `{base}` | RFC 3161 TSA (`tsa.rs`): `/api/v1/timestamp`, `/api/v1/timestamp/certchain` |
 //! | `{base}/__testbed` | admin: `faults`, `token`, `identity`, `info` (not part of any real service) |
 //!
 //! Fulcio trusts the testbed's own issuer and, like a real Fulcio's `OIDCIssuers`, any other
@@ -41,6 +42,7 @@ mod rekor;
 mod store;
 pub mod tls;
 mod trust;
+pub mod tsa;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -389,6 +391,14 @@ pub struct TrustMaterial {
     pub oidc_jwks_json: String,
     /// Unix time every `validFor.start` names (a day before the keys were made).
     pub valid_from_unix: u64,
+    /// The TSA's RFC 3161 endpoint (`{base}/api/v1/timestamp`).
+    pub tsa_url: String,
+    /// The TSA chain as PEM, signing certificate first (also `DIR/tsa-chain.pem`).
+    pub tsa_chain_pem: String,
+    /// The TSA signing certificate, DER.
+    pub tsa_leaf_der: Vec<u8>,
+    /// The TSA root certificate, DER.
+    pub tsa_root_der: Vec<u8>,
 }
 
 struct App {
@@ -396,6 +406,7 @@ struct App {
     federation: federation::Federation,
     fulcio: fulcio::Fulcio,
     rekor: rekor::Rekor,
+    tsa: tsa::Tsa,
     faults: Faults,
     stop: Arc<StopSignal>,
     hang_limit: Duration,
@@ -579,6 +590,8 @@ impl Testbed {
 
         let valid_from = state.created_at.saturating_sub(86_400);
         let ct_url = format!("{base_url}/ct");
+        let tsa = tsa::Tsa::load_or_create(&store, state.created_at)?;
+        let tsa_url = format!("{base_url}{}", tsa::TIMESTAMP_PATH);
         let docs = trust::documents(&trust::TrustInputs {
             fulcio_url: &base_url,
             rekor_url: &base_url,
@@ -589,6 +602,8 @@ impl Testbed {
             rekor_spki: &rekor_spki,
             ct_spki: &ct_spki,
             valid_from_unix: valid_from,
+            tsa_url: &tsa_url,
+            tsa_chain_der: &[tsa.leaf_der(), tsa.root_der()],
         })?;
         let pretty = |v: &Value| {
             serde_json::to_string_pretty(v).map_err(|e| TestbedError::State(e.to_string()))
@@ -615,6 +630,10 @@ impl Testbed {
             ct_public_key_der: ct_spki,
             oidc_jwks_json: issuer.jwks().to_string(),
             valid_from_unix: valid_from,
+            tsa_url: tsa_url.clone(),
+            tsa_chain_pem: tsa.chain_pem(),
+            tsa_leaf_der: tsa.leaf_der().to_vec(),
+            tsa_root_der: tsa.root_der().to_vec(),
         };
         let write =
             |name: &str, text: &str| store::write_atomic(&dir.join(name), text.as_bytes(), false);
@@ -628,6 +647,7 @@ impl Testbed {
         let info = json!({
             "fulcioUrl": base_url,
             "rekorUrl": base_url,
+            "tsaUrl": tsa_url,
             "issuerUrl": issuer_url,
             "clientId": config.client_id,
             "trustedIssuers": federation.issuers().iter().map(|i| json!({
@@ -646,6 +666,7 @@ impl Testbed {
             federation,
             fulcio,
             rekor,
+            tsa,
             faults: Faults::default(),
             stop,
             hang_limit: config.hang_limit,
@@ -693,6 +714,11 @@ impl Testbed {
     /// Rekor's base URL (same as [`base_url`](Self::base_url)).
     pub fn rekor_url(&self) -> String {
         self.base_url.clone()
+    }
+
+    /// The TSA's RFC 3161 endpoint (`{base}/api/v1/timestamp`).
+    pub fn tsa_url(&self) -> String {
+        self.trust.tsa_url.clone()
     }
 
     /// The OIDC issuer URL (`{base}/oidc`), exactly the `iss` of its tokens.
@@ -773,6 +799,7 @@ impl Testbed {
         let vars = [
             ("GITSEAL_FULCIO_URL", self.fulcio_url()),
             ("GITSEAL_REKOR_URL", self.rekor_url()),
+            ("GITSEAL_TIMESTAMP_SERVER_URL", self.tsa_url()),
             ("GITSEAL_OIDC_ISSUER", self.issuer_url()),
             (
                 "GITSEAL_TRUSTED_ROOT",
@@ -864,6 +891,8 @@ impl App {
             "/api/v1/log" => (Endpoint::RekorLogInfo, "GET"),
             "/api/v1/log/publicKey" => (Endpoint::RekorPublicKey, "GET"),
             "/api/v1/log/proof" => (Endpoint::RekorConsistencyProof, "GET"),
+            tsa::TIMESTAMP_PATH => (Endpoint::TsaTimestamp, "POST"),
+            tsa::CERTCHAIN_PATH => (Endpoint::TsaCertChain, "GET"),
             p if p.starts_with("/api/v1/log/entries/") => (Endpoint::RekorGetEntry, "GET"),
             _ => {
                 return Some(Response::rekor_error(
@@ -944,6 +973,8 @@ impl App {
             Endpoint::RekorLogInfo => self.rekor.log_info(faults),
             Endpoint::RekorPublicKey => self.rekor.public_key_response(),
             Endpoint::RekorConsistencyProof => self.rekor.consistency(req),
+            Endpoint::TsaTimestamp => self.tsa.timestamp(req, faults)?,
+            Endpoint::TsaCertChain => self.tsa.certchain_response(),
         })
     }
 

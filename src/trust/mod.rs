@@ -105,6 +105,10 @@ pub struct TrustRoot {
     pub tlogs: Vec<LogKey>,
     /// CT logs.
     pub ctlogs: Vec<LogKey>,
+    /// RFC 3161 timestamp authorities (`timestampAuthorities`): each chain starts with the
+    /// TSA's signing certificate and ends with its self-signed root (protobuf-specs
+    /// `CertificateAuthority`, as the public-good root lists its TSA).
+    pub timestamp_authorities: Vec<CertificateAuthority>,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +121,8 @@ struct TrustedRootJson {
     certificate_authorities: Vec<CaJson>,
     #[serde(default)]
     ctlogs: Vec<LogJson>,
+    #[serde(default)]
+    timestamp_authorities: Vec<CaJson>,
 }
 
 #[derive(Deserialize)]
@@ -244,6 +250,34 @@ fn log_key(l: &LogJson) -> Result<LogKey, String> {
     })
 }
 
+/// `timestampAuthorities`: like `certificateAuthorities`, each with a non-empty chain (leaf
+/// first, root last).
+fn timestamp_authorities(list: &[CaJson]) -> Result<Vec<CertificateAuthority>, String> {
+    list.iter()
+        .map(|ca| {
+            let chain = ca
+                .cert_chain
+                .certificates
+                .iter()
+                .map(|c| {
+                    let der = B64
+                        .decode(&c.raw_bytes)
+                        .map_err(|_| "TSA certificate is not base64".to_string())?;
+                    Cert::from_der(&der).map_err(|e| format!("TSA certificate: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if chain.is_empty() {
+                return Err("a timestamp authority has an empty chain".into());
+            }
+            Ok(CertificateAuthority {
+                uri: ca.uri.clone(),
+                chain,
+                valid_for: validity(ca.valid_for.as_ref())?,
+            })
+        })
+        .collect()
+}
+
 impl TrustRoot {
     /// The embedded public-good root. It is a constant of the binary, so it is parsed once
     /// per process (the JSON and every certificate in it) and cloned after that.
@@ -321,6 +355,8 @@ impl TrustRoot {
             certificate_authorities: cas,
             tlogs: logs(&tr.tlogs)?,
             ctlogs: logs(&tr.ctlogs)?,
+            timestamp_authorities: timestamp_authorities(&tr.timestamp_authorities)
+                .map_err(material)?,
         })
     }
 
