@@ -262,6 +262,8 @@ pub struct TrustRootInputs {
     pub rekor_keys: Option<String>,
     /// A PEM file replacing the CT log keys.
     pub ct_keys: Option<String>,
+    /// A PEM chain replacing the timestamp authorities (`gitsign.timestampCertChain`).
+    pub tsa_chain: Option<String>,
 }
 
 impl TrustRootInputs {
@@ -281,6 +283,7 @@ impl TrustRootInputs {
             fulcio_pem: path(&table::FULCIO_ROOT),
             rekor_keys: path(&table::REKOR_PUBLIC_KEY),
             ct_keys: path(&table::CT_LOG_PUBLIC_KEY),
+            tsa_chain: path(&table::TIMESTAMP_CERT_CHAIN),
         }
     }
 
@@ -304,6 +307,10 @@ impl TrustRootInputs {
         }
         if let Some(path) = &self.ct_keys {
             root.ctlogs = TrustRoot::pem_log_keys(&read(path)?, path)?;
+        }
+        if let Some(path) = &self.tsa_chain {
+            root.timestamp_authorities =
+                vec![TrustRoot::pem_timestamp_authority(&read(path)?, path)?];
         }
         Ok(root)
     }
@@ -524,6 +531,9 @@ pub struct SignSettings {
     pub committer_email: String,
     /// Also write human messages to this file.
     pub log_path: Option<PathBuf>,
+    /// RFC 3161 timestamp authority endpoint (`gitsign.timestampServerURL`); `None`: no
+    /// timestamp.
+    pub timestamp_server_url: Option<String>,
     /// Per-request HTTP timeout.
     pub http_timeout: std::time::Duration,
     /// Retries after a connection error or 5xx.
@@ -589,6 +599,7 @@ impl SignSettings {
             committer_name: get(&USER_NAME).unwrap_or_default(),
             committer_email: get(&USER_EMAIL).unwrap_or_default(),
             log_path: get(&LOG_PATH).filter(|s| !s.is_empty()).map(PathBuf::from),
+            timestamp_server_url: get(&TIMESTAMP_SERVER_URL).filter(|s| !s.is_empty()),
             http_timeout,
             http_retries,
             net: crate::net::NetSettings::resolve(git, env)?,
@@ -603,6 +614,9 @@ impl SignSettings {
         require_https(git, env, &table::FULCIO, &self.fulcio_url)?;
         require_https(git, env, &table::REKOR, &self.rekor_url)?;
         require_https(git, env, &table::ISSUER, &self.issuer)?;
+        if let Some(url) = &self.timestamp_server_url {
+            require_https(git, env, &table::TIMESTAMP_SERVER_URL, url)?;
+        }
         Ok(self)
     }
 

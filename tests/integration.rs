@@ -27,6 +27,7 @@ mod integration {
     pub mod sign_e2e;
     pub mod tamper;
     pub mod testbed;
+    pub mod timestamps;
     pub mod vectors;
     pub mod wiring;
 }

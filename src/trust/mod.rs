@@ -428,6 +428,33 @@ impl TrustRoot {
         Ok(keys)
     }
 
+    /// One timestamp authority from a PEM chain (gitsign's `timestampCertChain`): the TSA's
+    /// signing certificate first, its self-signed root last, open validity.
+    pub fn pem_timestamp_authority(
+        pem: &[u8],
+        source: &str,
+    ) -> Result<CertificateAuthority, TrustError> {
+        let material = |detail: String| TrustError::Material {
+            path: source.into(),
+            detail,
+        };
+        let chain = crate::armor::blocks(pem, "CERTIFICATE")
+            .into_iter()
+            .map(|der| Cert::from_der(&der))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| material(e.to_string()))?;
+        match chain.last() {
+            Some(root) if root.is_self_issued() => Ok(CertificateAuthority {
+                uri: source.into(),
+                chain,
+                valid_for: Validity::default(),
+            }),
+            _ => Err(material(
+                "the timestamp certificate chain must end with a self-signed root".into(),
+            )),
+        }
+    }
+
     /// Rekor keys with this log ID that were valid at `t`.
     pub fn tlog(&self, log_id: &[u8; 32], t: i64) -> Option<&LogKey> {
         find_log(&self.tlogs, log_id, t)

@@ -50,6 +50,8 @@ pub struct TimestampVerified {
     pub serial: String,
     /// The TSA policy OID.
     pub policy: String,
+    /// The token (`ContentInfo` DER) that verified, for export (`gitseal bundle`).
+    pub token_der: Vec<u8>,
 }
 
 /// The parts of a token the checks need, decoded once.
@@ -250,7 +252,9 @@ pub fn verify_token(
     trust: &TrustRoot,
 ) -> Result<TimestampVerified, (Reason, String)> {
     let t = parse_token(token_der)?;
-    verify_parsed(&t, signature, &trust.timestamp_authorities)
+    let mut v = verify_parsed(&t, signature, &trust.timestamp_authorities)?;
+    v.token_der = token_der.to_vec();
+    Ok(v)
 }
 
 /// [`verify_token`] on an already parsed token, against an explicit TSA list.
@@ -378,6 +382,7 @@ pub fn verify_parsed(
             tsa_subject: leaf.parsed.tbs_certificate().subject().to_string(),
             serial: hex::encode(info.serial_number.as_bytes()),
             policy: info.policy.to_string(),
+            token_der: Vec::new(),
         });
     }
     Err(invalid(last.unwrap_or_else(|| {
