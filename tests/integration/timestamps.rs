@@ -415,3 +415,67 @@ fn independent_verifiers_accept_the_timestamp() {
         "sigstore-python accepted a changed artifact"
     );
 }
+
+/// `gitseal doctor` asks the TSA for a timestamp and verifies it against the trust root.
+#[test]
+fn doctor_checks_the_timestamp_authority() {
+    let s = setup();
+    let line = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("timestamp authority:"))
+            .unwrap_or_else(|| panic!("no TSA line:\n{out}"))
+            .to_string()
+    };
+    let o = s.run(env!("CARGO_BIN_EXE_gitseal"), &["doctor"]);
+    let out = text(&o);
+    assert!(line(&out).trim_start().starts_with("ok"), "{out}");
+    assert!(line(&out).contains("its token verifies"), "{out}");
+    s.tb.faults()
+        .set(Endpoint::TsaTimestamp, Fault::TsaUnknown)
+        .unwrap();
+    let o = s.run(env!("CARGO_BIN_EXE_gitseal"), &["doctor"]);
+    let out = text(&o);
+    assert!(!o.status.success(), "{out}");
+    let l = line(&out);
+    assert!(
+        l.trim_start().starts_with("FAIL") && l.contains("[timestamp-invalid]"),
+        "{out}"
+    );
+    // --offline contacts nothing.
+    let o = s.run(env!("CARGO_BIN_EXE_gitseal"), &["doctor", "--offline"]);
+    assert!(!text(&o).contains("timestamp authority:"), "{}", text(&o));
+}
+
+/// `gitsign.timestampCertChain` replaces the trust root's TSAs: with the testbed's own chain
+/// signing and verifying still work; with another chain the testbed's tokens are refused.
+#[test]
+fn timestamp_cert_chain_replaces_the_trust_roots_tsas() {
+    let s = setup();
+    std::fs::write(s.repo.path().join("tsa.pem"), &s.tb.trust().tsa_chain_pem).unwrap();
+    s.repo
+        .git_ok(&["config", "gitsign.timestampCertChain", "tsa.pem"]);
+    let o = s.commit("own chain");
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(s.verify("HEAD").0, Some("GOODSIG"));
+    // The Fulcio root is no TSA chain (a self-signed root that never signed the token).
+    std::fs::write(s.repo.path().join("tsa.pem"), &s.tb.trust().fulcio_root_pem).unwrap();
+    let (word, human) = s.verify("HEAD");
+    assert_eq!(word, Some("BADSIG"), "{human}");
+    assert!(human.contains("[timestamp-invalid]"), "{human}");
+    let o = s.commit("foreign chain");
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("not a timestamp authority"),
+        "{}",
+        text(&o)
+    );
+    // A chain without a self-signed root is a configuration error.
+    std::fs::write(
+        s.repo.path().join("tsa.pem"),
+        gitseal::armor::pem("CERTIFICATE", &s.tb.trust().tsa_leaf_der),
+    )
+    .unwrap();
+    let o = s.commit("no root");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("self-signed root"), "{}", text(&o));
+}
