@@ -153,6 +153,10 @@ impl TimestampAuthority for TsaClient {
     }
 }
 
+/// A check of a TSA's token against the trust root: `(token, signature, leaf DER)`; `Err`
+/// explains the rejection.
+pub type TimestampCheck<'a> = &'a dyn Fn(&[u8], &[u8], &[u8]) -> Result<(), String>;
+
 /// Timestamping for [`Services::timestamps`]: the TSA, and the check of its token against the
 /// trust root before it is embedded (`(token, signature, leaf DER)`; `Err` explains).
 #[derive(Clone, Copy)]
@@ -160,7 +164,7 @@ pub struct Timestamping<'a> {
     /// The TSA.
     pub tsa: &'a dyn TimestampAuthority,
     /// [`check_timestamp`] in the CLI.
-    pub check: &'a dyn Fn(&[u8], &[u8], &[u8]) -> Result<(), String>,
+    pub check: TimestampCheck<'a>,
 }
 
 /// The injected services.

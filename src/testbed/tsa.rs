@@ -410,7 +410,7 @@ impl Tsa {
         let cert_hash = Sha256::digest(&s.leaf_der);
         // SigningCertificateV2 { certs { ESSCertIDv2 { certHash } } } (hashAlgorithm DEFAULT sha256).
         let ess = seq(&[&seq(&[&seq(&[&tlv(0x04, &cert_hash)])])]);
-        let mut attrs = vec![
+        let mut attrs = [
             attr(OID_CONTENT_TYPE, der_of(&OID_TST_INFO)?)?,
             attr(OID_MESSAGE_DIGEST, tlv(0x04, &Sha256::digest(&tst_info)))?,
             attr(OID_SIGNING_CERT_V2, ess)?,
@@ -600,7 +600,10 @@ mod tests {
             )
             .is_err()
         );
-        assert!(crate::tsa::token::tests::check_chain_for_test(&[leaf.clone()], now).is_err());
+        assert!(
+            crate::tsa::token::tests::check_chain_for_test(std::slice::from_ref(&leaf), now)
+                .is_err()
+        );
         // EKU: a Fulcio leaf (codeSigning, non-critical) is no TSA.
         crate::tsa::token::tests::check_eku_for_test(&leaf).unwrap();
         let k = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();

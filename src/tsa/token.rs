@@ -163,10 +163,10 @@ fn hash_for_digest(oid: Oid) -> Option<Hash> {
 }
 
 /// The single value of a signed attribute.
-fn single_attr<'a>(
-    attrs: &'a cms::signed_data::SignedAttributes,
+fn single_attr(
+    attrs: &cms::signed_data::SignedAttributes,
     oid: Oid,
-) -> Result<&'a der::asn1::Any, (Reason, String)> {
+) -> Result<&der::asn1::Any, (Reason, String)> {
     let mut found = attrs.iter().filter(|a| a.oid == oid);
     match (found.next(), found.next()) {
         (Some(a), None) if a.values.len() == 1 => Ok(&a.values.as_slice()[0]),
