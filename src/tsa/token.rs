@@ -428,6 +428,61 @@ pub(crate) mod tests {
         check_chain(&tsa.chain, start + 86_400).unwrap();
     }
 
+    /// Real tokens from Sigstore's staging TSA (timestamp.sigstage.dev, P-384, ecdsa-with-SHA256,
+    /// imprint with NULL parameters, signingTime and signingCertificateV2 attributes, accuracy
+    /// 1 s, a `tsa` name), from sigstore-conformance (`testdata/sigstage-timestamps.json` says
+    /// which file): both verify against the staging trust root's TSA; the first lies inside the
+    /// Fulcio leaf's validity, the second (a month later) does not, which conformance requires
+    /// a verifier to refuse.
+    #[test]
+    fn real_sigstage_tokens() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::STANDARD as B64;
+        let root = TrustRoot::from_json(
+            include_bytes!("testdata/sigstage.trusted_root.json"),
+            "sigstage",
+        )
+        .unwrap();
+        let data: serde_json::Value =
+            serde_json::from_slice(include_bytes!("testdata/sigstage-timestamps.json")).unwrap();
+        let b = |v: &serde_json::Value| B64.decode(v.as_str().unwrap()).unwrap();
+        let leaf = Cert::from_der(&b(&data["certificate"])).unwrap();
+        let sig = b(&data["signature"]);
+        let tokens: Vec<Vec<u8>> = data["signedTimestamps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let resp = super::super::asn1::TimeStampResp::from_der(&b(t)).unwrap();
+                assert_eq!(resp.status.status.as_bytes(), [0]);
+                resp.time_stamp_token.unwrap().to_der().unwrap()
+            })
+            .collect();
+        let first = verify_token(&tokens[0], &sig, &root).unwrap();
+        assert_eq!(first.gen_time, 1_749_729_740); // 2025-06-12T12:02:20Z
+        assert_eq!(first.accuracy_secs, 1);
+        assert_eq!(first.policy, "1.3.6.1.4.1.57264.2");
+        assert_eq!(
+            first.tsa_uri,
+            "https://timestamp.sigstage.dev/api/v1/timestamp"
+        );
+        crate::verify::timestamp::check_against_leaf(&first, &leaf, &root).unwrap();
+        let second = verify_token(&tokens[1], &sig, &root).unwrap();
+        assert_eq!(second.gen_time, 1_752_575_611); // 2025-07-15T10:33:31Z
+        let (r, d) =
+            crate::verify::timestamp::check_against_leaf(&second, &leaf, &root).unwrap_err();
+        assert_eq!(r, Reason::TimestampInvalid);
+        assert!(d.contains("outside the certificate's validity"), "{d}");
+        // Not for another signature, not under the public-good root (another TSA).
+        assert!(verify_token(&tokens[0], b"other", &root).is_err());
+        let pg = TrustRoot::public_good().unwrap();
+        let (_, d) = verify_token(&tokens[0], &sig, &pg).unwrap_err();
+        assert!(
+            d.contains("does not verify") || d.contains("not a timestamp"),
+            "{d}"
+        );
+    }
+
     #[test]
     fn garbage_and_oversize_are_timestamp_invalid() {
         for bytes in [&b""[..], b"\x30\x00", b"\x30\x03\x06\x01\x00", &[0x30; 10]] {
