@@ -153,9 +153,10 @@ impl TimestampAuthority for TsaClient {
     }
 }
 
-/// A check of a TSA's token against the trust root: `(token, signature, leaf DER)`; `Err`
-/// explains the rejection.
-pub type TimestampCheck<'a> = &'a dyn Fn(&[u8], &[u8], &[u8]) -> Result<(), String>;
+/// A check of a TSA's token against the trust root: `(token, signature, leaf DER)` → what it
+/// proves; `Err` explains the rejection.
+pub type TimestampCheck<'a> =
+    &'a dyn Fn(&[u8], &[u8], &[u8]) -> Result<crate::tsa::TimestampVerified, String>;
 
 /// Timestamping for [`Services::timestamps`]: the TSA, and the check of its token against the
 /// trust root before it is embedded (`(token, signature, leaf DER)`; `Err` explains).
@@ -265,6 +266,8 @@ pub struct SignOutput {
     pub log_entry: LogEntry,
     /// Online mode: the predicted object id.
     pub object_id: Option<String>,
+    /// The RFC 3161 timestamp embedded, as checked (`None` without a TSA).
+    pub timestamp: Option<crate::tsa::TimestampVerified>,
 }
 
 /// Why signing failed. [`SignError::service`] says which service, [`SignError::hint`] what to
@@ -452,6 +455,7 @@ pub fn sign_with_cache(
     )
     .map_err(SignError::Cms)?;
 
+    let timestamp;
     let (log_uuid, log_entry, object_id) = match request.mode {
         RekorMode::Offline => {
             let artifact = cms.signed_attributes_der().map_err(SignError::Cms)?;
@@ -477,11 +481,11 @@ pub fn sign_with_cache(
                 });
             }
             cms.set_tlog_entry(&entry).map_err(SignError::Cms)?;
-            add_timestamp(&mut cms, services.timestamps, &chain.leaf_der)?;
+            timestamp = add_timestamp(&mut cms, services.timestamps, &chain.leaf_der)?;
             (uuid, entry, None)
         }
         RekorMode::Online => {
-            add_timestamp(&mut cms, services.timestamps, &chain.leaf_der)?;
+            timestamp = add_timestamp(&mut cms, services.timestamps, &chain.leaf_der)?;
             let armored = cms.to_pem().map_err(SignError::Cms)?;
             let id = predict_object_id(request.payload, &armored, request.object_format)?;
             let digest: [u8; 32] = Sha256::digest(id.as_bytes()).into();
@@ -530,6 +534,7 @@ pub fn sign_with_cache(
         log_uuid,
         log_entry,
         object_id,
+        timestamp,
     })
 }
 
@@ -590,17 +595,19 @@ fn add_timestamp(
     cms: &mut DetachedSignature,
     timestamps: Option<Timestamping<'_>>,
     leaf_der: &[u8],
-) -> Result<(), SignError> {
+) -> Result<Option<crate::tsa::TimestampVerified>, SignError> {
     let Some(t) = timestamps else {
-        return Ok(());
+        return Ok(None);
     };
     let signature = cms.signature().map_err(SignError::Cms)?;
     let token = t.tsa.timestamp(&signature).map_err(SignError::Timestamp)?;
-    (t.check)(&token, &signature, leaf_der).map_err(SignError::TimestampUntrusted)?;
+    let verified =
+        (t.check)(&token, &signature, leaf_der).map_err(SignError::TimestampUntrusted)?;
     let value = der::asn1::Any::from_der(&token)
         .map_err(|e| SignError::TimestampUntrusted(format!("the token is not DER: {e}")))?;
     cms.add_unsigned_attribute(crate::oids::TIMESTAMP_TOKEN, value)
-        .map_err(SignError::Cms)
+        .map_err(SignError::Cms)?;
+    Ok(Some(verified))
 }
 
 /// The timestamp check of step 5 ([`Timestamping::check`]): the token verifies over
@@ -612,12 +619,13 @@ pub fn check_timestamp(
     signature: &[u8],
     leaf_der: &[u8],
     trust: &TrustRoot,
-) -> Result<(), String> {
+) -> Result<crate::tsa::TimestampVerified, String> {
     let leaf = crate::x509::Cert::from_der(leaf_der).map_err(|e| e.to_string())?;
     let ts = crate::tsa::verify_token(token, signature, trust)
         .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
     crate::verify::timestamp::check_against_leaf(&ts, &leaf, trust)
-        .map_err(|(r, d)| format!("{d} [{}]", r.code()))
+        .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
+    Ok(ts)
 }
 
 /// The log must have recorded exactly what we submitted (when it sends the body back).

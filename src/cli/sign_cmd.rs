@@ -421,6 +421,13 @@ fn emit(
         "{TOOL}: tlog entry created with index: {}",
         out.log_entry.log_index
     );
+    if let Some(t) = &out.timestamp {
+        let _ = writeln!(
+            terminal,
+            "{TOOL}: timestamped by {} at genTime {}",
+            t.tsa_uri, t.gen_time
+        );
+    }
     let sc = &out.sig_created;
     let _ = Status::SigCreated {
         detached: sc.detached,

@@ -157,8 +157,17 @@ fn with_token(repo: &TestRepo, rev: &str, token: &[u8]) -> String {
 #[test]
 fn a_timestamped_commit_verifies_with_both_times() {
     let s = setup();
+    let log = s.repo.path().join("sign.log");
+    s.repo
+        .git_ok(&["config", "gitsign.logPath", log.to_str().unwrap()]);
     let o = s.commit("timestamped");
     assert!(o.status.success(), "{}", text(&o));
+    // The signing terminal (and its log) says who timestamped it.
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        said.contains(&format!("timestamped by {} at genTime", s.tb.tsa_url())),
+        "{said}"
+    );
     let head = s.head().unwrap();
     let (word, human) = s.verify(&head);
     assert_eq!(word, Some("GOODSIG"), "{human}");
