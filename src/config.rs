@@ -1146,4 +1146,59 @@ mod sign_settings_tests {
         let git = GitConfig::from_pairs(&[("gitsign.rekorMode", "sometimes")]);
         assert!(SignSettings::resolve(&git, &Env::default()).is_err());
     }
+
+    /// `timestampServerURL` (issue 15): gitsign's key and variables, empty means none, and the
+    /// HTTPS-only rule names where a plain-HTTP URL came from.
+    #[test]
+    fn timestamp_server_url() {
+        let resolve = |git: &[(&str, &str)], vars: &[(&str, &str)]| {
+            let env = Env::from_pairs(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            SignSettings::resolve(&GitConfig::from_pairs(git), &env)
+        };
+        assert_eq!(resolve(&[], &[]).unwrap().timestamp_server_url, None);
+        let s = resolve(
+            &[("gitsign.timestampServerURL", "https://tsa.example/a")],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.timestamp_server_url.as_deref(),
+            Some("https://tsa.example/a")
+        );
+        let s = resolve(
+            &[("gitsign.timestampServerURL", "https://tsa.example/a")],
+            &[
+                ("SIGSTORE_TIMESTAMP_SERVER_URL", "https://s.example"),
+                ("GITSIGN_TIMESTAMP_SERVER_URL", "https://g.example"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.timestamp_server_url.as_deref(), Some("https://g.example"));
+        let s = resolve(
+            &[("gitsign.timestampServerURL", "https://tsa.example/a")],
+            &[("GITSIGN_TIMESTAMP_SERVER_URL", "")],
+        )
+        .unwrap();
+        assert_eq!(s.timestamp_server_url, None);
+        let e = resolve(
+            &[],
+            &[("GITSIGN_TIMESTAMP_SERVER_URL", "http://tsa.example")],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("invalid GITSIGN_TIMESTAMP_SERVER_URL: "),
+            "{e}"
+        );
+        assert!(
+            resolve(
+                &[(
+                    "gitsign.timestampServerURL",
+                    "http://127.0.0.1:9/api/v1/timestamp"
+                )],
+                &[]
+            )
+            .is_ok()
+        );
+    }
 }
