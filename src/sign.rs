@@ -818,6 +818,112 @@ mod tests {
         sign(req, &mut services, check)
     }
 
+    /// A TSA stand-in that notes how many Rekor uploads happened before it was asked.
+    struct FakeTsa<'a> {
+        log: &'a FakeLog,
+        asked_after_uploads: RefCell<Vec<usize>>,
+    }
+
+    impl TimestampAuthority for FakeTsa<'_> {
+        fn timestamp(&self, signature: &[u8]) -> Result<Vec<u8>, TsaError> {
+            assert!(!signature.is_empty());
+            self.asked_after_uploads
+                .borrow_mut()
+                .push(self.log.seen.borrow().len());
+            // A ContentInfo-shaped DER value (signedData OID, empty [0]).
+            let mut t = vec![0x30, 0x0d, 0x06, 0x09];
+            t.extend_from_slice(crate::oids::SIGNED_DATA.as_bytes());
+            t.extend_from_slice(&[0xa0, 0x00]);
+            Ok(t)
+        }
+    }
+
+    fn verified_stub() -> crate::tsa::TimestampVerified {
+        crate::tsa::TimestampVerified {
+            gen_time: 1_800_000_001,
+            accuracy_secs: 0,
+            tsa_uri: "tsa".into(),
+            tsa_subject: "CN=tsa".into(),
+            serial: "01".into(),
+            policy: "1.2.3".into(),
+            token_der: vec![],
+        }
+    }
+
+    /// Offline mode asks the TSA after the Rekor upload (gitsign's sigstore-go path), online
+    /// mode before it (the predicted id covers the timestamp); the token lands in the CMS as
+    /// `id-aa-timeStampToken`; a token the check refuses stops signing before anything is
+    /// emitted.
+    #[test]
+    fn timestamps_are_asked_in_gitsigns_order_and_checked() {
+        for (mode, uploads_before) in [(RekorMode::Offline, 1), (RekorMode::Online, 0)] {
+            let s = setup();
+            let tsa = FakeTsa {
+                log: &s.log,
+                asked_after_uploads: RefCell::new(vec![]),
+            };
+            let pass = |_: &[u8], sig: &[u8], _: &[u8]| {
+                assert!(!sig.is_empty());
+                Ok(verified_stub())
+            };
+            let mut tokens = || Ok(token());
+            let mut services = Services {
+                tokens: &mut tokens,
+                ca: &s.ca,
+                log: &s.log,
+                clock: &s.clock,
+                certificate_check: None,
+                timestamps: Some(Timestamping {
+                    tsa: &tsa,
+                    check: &pass,
+                }),
+            };
+            let mut ok =
+                |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
+            let out = sign(&request(mode), &mut services, &mut ok).unwrap();
+            assert_eq!(
+                *tsa.asked_after_uploads.borrow(),
+                [uploads_before],
+                "{mode:?}"
+            );
+            assert_eq!(out.timestamp, Some(verified_stub()));
+            let cms = crate::cms::decode::parse(&out.der).unwrap();
+            assert!(
+                cms.signers[0]
+                    .unsigned_attrs
+                    .iter()
+                    .any(|a| a.oid == crate::oids::TIMESTAMP_TOKEN),
+                "{mode:?}"
+            );
+            if mode == RekorMode::Online {
+                let id = predict_object_id(COMMIT, &out.armored, ObjectFormat::Sha1).unwrap();
+                assert_eq!(out.object_id.as_deref(), Some(id.as_str()));
+            }
+
+            // The check refuses: no signature, and the self-check never runs.
+            let refuse = |_: &[u8], _: &[u8], _: &[u8]| Err("untrusted TSA".to_string());
+            let mut tokens = || Ok(token());
+            let mut services = Services {
+                tokens: &mut tokens,
+                ca: &s.ca,
+                log: &s.log,
+                clock: &s.clock,
+                certificate_check: None,
+                timestamps: Some(Timestamping {
+                    tsa: &tsa,
+                    check: &refuse,
+                }),
+            };
+            let mut never = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> {
+                panic!("self-check ran after a refused timestamp")
+            };
+            let e = sign(&request(mode), &mut services, &mut never).unwrap_err();
+            assert!(matches!(e, SignError::TimestampUntrusted(_)), "{e}");
+            assert_eq!(e.service(), Some(Service::TimestampAuthority));
+            assert!(e.hint().contains("timestampServerURL"));
+        }
+    }
+
     const COMMIT: &[u8] = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Dev <dev@example.test> 1800000000 +0000\ncommitter Dev <dev@example.test> 1800000000 +0000\n\nsigned by gitseal\n";
 
     fn request(mode: RekorMode) -> SignRequest<'static> {
