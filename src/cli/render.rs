@@ -141,6 +141,11 @@ pub fn hint(reason: Reason) -> &'static str {
             "check gitseal.identity / gitseal.issuer (or --certificate-identity / \
              --certificate-oidc-issuer)"
         }
+        Reason::TimestampInvalid => {
+            "if its timestamp authority is one you trust but the trust root does not list, \
+             name its chain with gitsign.timestampCertChain / GITSEAL_TIMESTAMP_CERT_CHAIN; \
+             otherwise do not trust this commit or tag"
+        }
         _ => "do not trust this commit or tag until it is signed again",
     }
 }
