@@ -105,5 +105,9 @@ pub const KP_TIME_STAMPING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.8");
 pub const CT_TST_INFO: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.4");
 /// RFC 5754 `id-sha384`.
 pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+/// RFC 2634 §5.4 `id-aa-signingCertificate` (ESSCertID, SHA-1): names a TSA's certificate.
+pub const SIGNING_CERTIFICATE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.12");
+/// RFC 5035 §3 `id-aa-signingCertificateV2` (ESSCertIDv2, SHA-256 by default).
+pub const SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
 /// RFC 5280 extension `subjectKeyIdentifier` (a CMS signer may be named by it, RFC 5652 §5.3).
 pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");

@@ -137,7 +137,7 @@ enum Cmd {
         endpoint: Option<String>,
         /// Fault name, e.g. status, hang, delay, malformedJson, wrongSct, missingSct,
         /// notForCodeSigning, wrongSetKey; for tsa.timestamp: wrongImprint, wrongNonce,
-        /// grantedWithMods, rejection, unknownTsa, lateGenTime.
+        /// grantedWithMods, rejection, unknownTsa, lateGenTime, wrongSigningCertificate.
         #[arg(long)]
         fault: Option<String>,
         /// HTTP status for `status`.

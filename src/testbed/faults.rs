@@ -188,6 +188,9 @@ pub enum Fault {
     /// Stamp a genTime an hour after now, past a ten-minute leaf's validity (`tsa.timestamp`
     /// only).
     TsaLateGenTime,
+    /// Name another certificate in the ESS signingCertificateV2 attribute (`tsa.timestamp`
+    /// only).
+    TsaWrongSigningCertificate,
 }
 
 impl Fault {
@@ -213,6 +216,7 @@ impl Fault {
             Fault::TsaRejection => "rejection",
             Fault::TsaUnknown => "unknownTsa",
             Fault::TsaLateGenTime => "lateGenTime",
+            Fault::TsaWrongSigningCertificate => "wrongSigningCertificate",
         }
     }
 
@@ -235,7 +239,8 @@ impl Fault {
             | Fault::TsaGrantedWithMods
             | Fault::TsaRejection
             | Fault::TsaUnknown
-            | Fault::TsaLateGenTime => endpoint == Endpoint::TsaTimestamp,
+            | Fault::TsaLateGenTime
+            | Fault::TsaWrongSigningCertificate => endpoint == Endpoint::TsaTimestamp,
         }
     }
 }
@@ -316,6 +321,7 @@ impl FaultSpec {
             "rejection" => Fault::TsaRejection,
             "unknownTsa" => Fault::TsaUnknown,
             "lateGenTime" => Fault::TsaLateGenTime,
+            "wrongSigningCertificate" => Fault::TsaWrongSigningCertificate,
             other => return Err(FaultError::BadFault(format!("unknown fault {other:?}"))),
         };
         if !fault.applies_to(endpoint) {

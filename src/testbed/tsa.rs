@@ -13,7 +13,8 @@
 //! The DER is written here by hand from the RFCs rather than with gitseal's `tsa` types, so that
 //! the client and verifier are tested against an independent encoder (and `openssl ts` checks
 //! this one). Faults (`faults.rs`): wrong imprint, wrong nonce, PKIStatus 1 or 2, a token from
-//! an unknown TSA (a second, untrusted chain made at start), a genTime an hour late.
+//! an unknown TSA (a second, untrusted chain made at start), a genTime an hour late, an ESS
+//! attribute naming another certificate.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -253,6 +254,7 @@ struct Issue<'a> {
     cert_req: bool,
     gen_time: u64,
     signer: &'a Signer,
+    wrong_ess: bool,
 }
 
 impl Tsa {
@@ -359,6 +361,7 @@ impl Tsa {
             cert_req: q.cert_req.unwrap_or(false),
             gen_time: now,
             signer: &self.trusted,
+            wrong_ess: false,
         };
         for f in faults {
             match f {
@@ -374,6 +377,7 @@ impl Tsa {
                 }
                 Fault::TsaUnknown => issue.signer = &self.rogue,
                 Fault::TsaLateGenTime => issue.gen_time = now + 3600,
+                Fault::TsaWrongSigningCertificate => issue.wrong_ess = true,
                 _ => {}
             }
         }
@@ -407,7 +411,11 @@ impl Tsa {
         let attr = |oid: ObjectIdentifier, value: Vec<u8>| -> Result<Vec<u8>, TestbedError> {
             Ok(seq(&[&der_of(&oid)?, &tlv(0x31, &value)]))
         };
-        let cert_hash = Sha256::digest(&s.leaf_der);
+        let cert_hash = if i.wrong_ess {
+            Sha256::digest(&s.root_der)
+        } else {
+            Sha256::digest(&s.leaf_der)
+        };
         // SigningCertificateV2 { certs { ESSCertIDv2 { certHash } } } (hashAlgorithm DEFAULT sha256).
         let ess = seq(&[&seq(&[&seq(&[&tlv(0x04, &cert_hash)])])]);
         let mut attrs = [
@@ -579,6 +587,10 @@ mod tests {
             d.contains("unknown-tsa") && d.contains("not a timestamp authority"),
             "{d}"
         );
+        let ess = ask(&f.tsa, sig, &[Fault::TsaWrongSigningCertificate]).unwrap();
+        let (r, d) = verify_token(&ess, sig, &trust(&f.tsa)).unwrap_err();
+        assert_eq!(r, Reason::TimestampInvalid);
+        assert!(d.contains("ESS signingCertificate names another"), "{d}");
         let late = ask(&f.tsa, sig, &[Fault::TsaLateGenTime]).unwrap();
         let v = verify_token(&late, sig, &trust(&f.tsa)).unwrap();
         assert!(v.gen_time > crypto::now_unix() as i64 + 3000);

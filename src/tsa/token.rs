@@ -15,7 +15,9 @@
 //! 6. every certificate of the TSA's chain is valid at `genTime` (RFC 3161 §4.1: the token is
 //!    judged at the time it states), CA certificates are CAs and each is signed by the next, the
 //!    last by itself;
-//! 7. the leaf's extended key usage is exactly `id-kp-timeStamping` and critical (RFC 3161 §2.3).
+//! 7. the leaf's extended key usage is exactly `id-kp-timeStamping` and critical (RFC 3161 §2.3);
+//! 8. the ESS `signingCertificate` or `signingCertificateV2` signed attribute, which RFC 3161
+//!    §2.4.1 (and RFC 5816) requires, names that certificate by its hash.
 //!
 //! Pure: no I/O, no clock. Nothing here decides what the timestamp proves about the signer's
 //! certificate: `verify::timestamp` does that (genTime inside the leaf's validity).
@@ -216,6 +218,83 @@ fn check_timestamping_eku(leaf: &Cert) -> Result<(), String> {
     Ok(())
 }
 
+/// Step 8: the first certificate the ESS attribute names is `leaf` (RFC 2634 §5.4: "The first
+/// certificate identified in the sequence of certificate identifiers MUST be the certificate
+/// used to verify the signature"). `SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF
+/// ESSCertIDv2, ... }`, `ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT
+/// sha256, certHash OCTET STRING, issuerSerial IssuerSerial OPTIONAL }` (RFC 5035 §4); V1's
+/// `ESSCertID` has a SHA-1 `certHash` and no algorithm.
+fn check_ess(
+    attrs: &cms::signed_data::SignedAttributes,
+    leaf: &Cert,
+) -> Result<(), (Reason, String)> {
+    use crate::tlv;
+    let bad = |d: &str| invalid(format!("the timestamp token's ESS signingCertificate {d}"));
+    let present = |oid| attrs.iter().any(|a| a.oid == oid);
+    let (oid, v2) = if present(oids::SIGNING_CERTIFICATE_V2) {
+        (oids::SIGNING_CERTIFICATE_V2, true)
+    } else if present(oids::SIGNING_CERTIFICATE) {
+        (oids::SIGNING_CERTIFICATE, false)
+    } else {
+        return Err(invalid(
+            "the timestamp token names no signing certificate (ESS signingCertificate, \
+             RFC 3161 §2.4.1)",
+        ));
+    };
+    let der = single_attr(attrs, oid)?
+        .to_der()
+        .map_err(|_| bad("is not DER"))?;
+    let outer = tlv::read_only(&der, 0x30).map_err(|_| bad("is malformed"))?;
+    let certs = tlv::children(outer.value).map_err(|_| bad("is malformed"))?;
+    let first = certs
+        .first()
+        .filter(|c| c.tag == 0x30)
+        .ok_or_else(|| bad("lists no certificate"))?;
+    let ids = tlv::children(first.value).map_err(|_| bad("is malformed"))?;
+    let id = ids
+        .first()
+        .filter(|c| c.tag == 0x30)
+        .ok_or_else(|| bad("lists no certificate"))?;
+    let fields = tlv::children(id.value).map_err(|_| bad("is malformed"))?;
+    let (hash, cert_hash) = match fields.as_slice() {
+        [alg, h, ..] if v2 && alg.tag == 0x30 => {
+            let oid = tlv::children(alg.value)
+                .ok()
+                .and_then(|p| {
+                    p.first()
+                        .filter(|t| t.tag == 0x06)
+                        .map(|t| t.value.to_vec())
+                })
+                .and_then(|b| Oid::from_bytes(&b).ok())
+                .ok_or_else(|| bad("has a malformed hash algorithm"))?;
+            let hash = hash_for_digest(oid).ok_or_else(|| {
+                (
+                    Reason::UnsupportedAlgorithm,
+                    format!("ESS certificate hash algorithm {oid}"),
+                )
+            })?;
+            (Some(hash), h)
+        }
+        [h, ..] if v2 => (Some(Hash::Sha256), h),
+        [h, ..] => (None, h),
+        [] => return Err(bad("is malformed")),
+    };
+    if cert_hash.tag != 0x04 {
+        return Err(bad("is malformed"));
+    }
+    let want = match hash {
+        Some(h) => h.digest(&leaf.der),
+        None => {
+            use sha1::Digest as _;
+            sha1::Sha1::digest(&leaf.der).to_vec()
+        }
+    };
+    if cert_hash.value != want.as_slice() {
+        return Err(bad("names another certificate than the TSA's"));
+    }
+    Ok(())
+}
+
 /// Step 6: the TSA's chain, leaf first, at `at`.
 fn check_chain(chain: &[Cert], at: i64) -> Result<(), String> {
     for (j, cert) in chain.iter().enumerate() {
@@ -375,6 +454,7 @@ pub fn verify_parsed(
         }
         check_chain(&tsa.chain, t.gen_time).map_err(invalid)?;
         check_timestamping_eku(leaf).map_err(invalid)?;
+        check_ess(attrs, leaf)?;
         return Ok(TimestampVerified {
             gen_time: t.gen_time,
             accuracy_secs: info.accuracy.as_ref().map_or(0, |a| a.ceil_seconds()),
