@@ -16,6 +16,30 @@ use serde_json::{Value, json};
 /// The bundle media type.
 pub const MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
+/// Adds RFC 3161 timestamps to a bundle built by [`message_signature_bundle`]:
+/// `verificationMaterial.timestampVerificationData.rfc3161Timestamps[].signedTimestamp`, which
+/// protobuf-specs defines as the DER `TimeStampResp` (RFC 3161 §2.4.2), so each CMS token is
+/// wrapped in a response with PKIStatus granted (0), as gitsign's CMS-to-bundle conversion
+/// hands them to sigstore-go.
+pub fn add_rfc3161_timestamps(bundle: &mut Value, tokens: &[&[u8]]) {
+    if tokens.is_empty() {
+        return;
+    }
+    let stamps: Vec<Value> = tokens
+        .iter()
+        .map(|t| {
+            // TimeStampResp ::= SEQUENCE { PKIStatusInfo SEQUENCE { INTEGER 0 }, token }.
+            let mut body = vec![0x30, 0x03, 0x02, 0x01, 0x00];
+            body.extend_from_slice(t);
+            let mut resp = crate::tlv::header(0x30, body.len());
+            resp.extend(body);
+            json!({ "signedTimestamp": B64.encode(resp) })
+        })
+        .collect();
+    bundle["verificationMaterial"]["timestampVerificationData"] =
+        json!({ "rfc3161Timestamps": stamps });
+}
+
 /// Builds a message-signature bundle.
 pub fn message_signature_bundle(
     leaf_der: &[u8],

@@ -270,6 +270,8 @@ pub struct TrustRootInputs {
     /// ([`crate::tuf::cache::trusted_root_dir`]), used when neither a file nor a trust config
     /// is given (issue 14).
     pub tuf_cache: Option<PathBuf>,
+    /// A PEM chain replacing the timestamp authorities (`gitsign.timestampCertChain`).
+    pub tsa_chain: Option<String>,
 }
 
 impl TrustRootInputs {
@@ -301,6 +303,7 @@ impl TrustRootInputs {
             ct_keys: path(&table::CT_LOG_PUBLIC_KEY),
             trust_config,
             tuf_cache,
+            tsa_chain: path(&table::TIMESTAMP_CERT_CHAIN),
         }
     }
 
@@ -332,6 +335,10 @@ impl TrustRootInputs {
         }
         if let Some(path) = &self.ct_keys {
             root.ctlogs = TrustRoot::pem_log_keys(&read(path)?, path)?;
+        }
+        if let Some(path) = &self.tsa_chain {
+            root.timestamp_authorities =
+                vec![TrustRoot::pem_timestamp_authority(&read(path)?, path)?];
         }
         Ok(root)
     }
@@ -552,14 +559,15 @@ pub struct SignSettings {
     pub committer_email: String,
     /// Also write human messages to this file.
     pub log_path: Option<PathBuf>,
+    /// RFC 3161 timestamp authority endpoint (`gitsign.timestampServerURL`, else the signing
+    /// config's first TSA); `None`: no timestamp.
+    pub timestamp_server_url: Option<String>,
     /// Per-request HTTP timeout.
     pub http_timeout: std::time::Duration,
     /// Retries after a connection error or 5xx.
     pub http_retries: u32,
     /// TLS trust (and, later, proxies): [`crate::net::NetSettings`].
     pub net: crate::net::NetSettings,
-    /// An RFC 3161 timestamp authority from the signing config in force, if it lists one.
-    pub tsa_url: Option<String>,
 }
 
 /// The default public-good Fulcio.
@@ -623,10 +631,10 @@ impl SignSettings {
             committer_name: get(&USER_NAME).unwrap_or_default(),
             committer_email: get(&USER_EMAIL).unwrap_or_default(),
             log_path: get(&LOG_PATH).filter(|s| !s.is_empty()).map(PathBuf::from),
+            timestamp_server_url: urls.tsa.map(|t| t.url),
             http_timeout,
             http_retries,
             net: crate::net::NetSettings::resolve(git, env)?,
-            tsa_url: urls.tsa.map(|t| t.url),
         }
         .https_only(git, env)
     }
@@ -638,6 +646,9 @@ impl SignSettings {
         require_https(git, env, &table::FULCIO, &self.fulcio_url)?;
         require_https(git, env, &table::REKOR, &self.rekor_url)?;
         require_https(git, env, &table::ISSUER, &self.issuer)?;
+        if let Some(url) = &self.timestamp_server_url {
+            require_https(git, env, &table::TIMESTAMP_SERVER_URL, url)?;
+        }
         Ok(self)
     }
 
@@ -1179,5 +1190,60 @@ mod sign_settings_tests {
     fn bad_mode_is_an_error() {
         let git = GitConfig::from_pairs(&[("gitsign.rekorMode", "sometimes")]);
         assert!(SignSettings::resolve(&git, &Env::default()).is_err());
+    }
+
+    /// `timestampServerURL` (issue 15): gitsign's key and variables, empty means none, and the
+    /// HTTPS-only rule names where a plain-HTTP URL came from.
+    #[test]
+    fn timestamp_server_url() {
+        let resolve = |git: &[(&str, &str)], vars: &[(&str, &str)]| {
+            let env = Env::from_pairs(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            SignSettings::resolve(&GitConfig::from_pairs(git), &env)
+        };
+        assert_eq!(resolve(&[], &[]).unwrap().timestamp_server_url, None);
+        let s = resolve(
+            &[("gitsign.timestampServerURL", "https://tsa.example/a")],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.timestamp_server_url.as_deref(),
+            Some("https://tsa.example/a")
+        );
+        let s = resolve(
+            &[("gitsign.timestampServerURL", "https://tsa.example/a")],
+            &[
+                ("SIGSTORE_TIMESTAMP_SERVER_URL", "https://s.example"),
+                ("GITSIGN_TIMESTAMP_SERVER_URL", "https://g.example"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.timestamp_server_url.as_deref(), Some("https://g.example"));
+        let s = resolve(
+            &[("gitsign.timestampServerURL", "https://tsa.example/a")],
+            &[("GITSIGN_TIMESTAMP_SERVER_URL", "")],
+        )
+        .unwrap();
+        assert_eq!(s.timestamp_server_url, None);
+        let e = resolve(
+            &[],
+            &[("GITSIGN_TIMESTAMP_SERVER_URL", "http://tsa.example")],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("invalid GITSIGN_TIMESTAMP_SERVER_URL: "),
+            "{e}"
+        );
+        assert!(
+            resolve(
+                &[(
+                    "gitsign.timestampServerURL",
+                    "http://127.0.0.1:9/api/v1/timestamp"
+                )],
+                &[]
+            )
+            .is_ok()
+        );
     }
 }

@@ -61,6 +61,7 @@ pub mod sign;
 pub mod tlv;
 pub mod transport;
 pub mod trust;
+pub mod tsa;
 pub mod tuf;
 pub mod verify;
 pub mod x509;

@@ -98,3 +98,16 @@ pub const FULCIO_SOURCE_REPOSITORY_VISIBILITY_AT_SIGNING: Oid =
 pub const GITSIGN_TLOG_ENTRY: Oid = Oid::new_unwrap("1.3.6.1.4.1.57264.3.1");
 /// Arc of the early per-field encoding 1.3.6.1.4.1.57264.3.0–3.8 (corpus object c47e8bf5).
 pub const GITSIGN_TLOG_ARC: &str = "1.3.6.1.4.1.57264.3.";
+
+/// RFC 5280 `id-kp-timeStamping`: the one extended key usage of a TSA certificate (RFC 3161 §2.3).
+pub const KP_TIME_STAMPING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.8");
+/// RFC 3161 §2.4.2 `id-ct-TSTInfo`: the eContentType of a timestamp token.
+pub const CT_TST_INFO: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.4");
+/// RFC 5754 `id-sha384`.
+pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+/// RFC 2634 §5.4 `id-aa-signingCertificate` (ESSCertID, SHA-1): names a TSA's certificate.
+pub const SIGNING_CERTIFICATE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.12");
+/// RFC 5035 §3 `id-aa-signingCertificateV2` (ESSCertIDv2, SHA-256 by default).
+pub const SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// RFC 5280 extension `subjectKeyIdentifier` (a CMS signer may be named by it, RFC 5652 §5.3).
+pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");

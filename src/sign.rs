@@ -13,6 +13,13 @@
 //!    * **online** (gitsign's default): over SHA-256 of the predicted object id *string* of the
 //!      commit or tag once the signature is inserted (compat §3.1), signed by the same key;
 //!      nothing is embedded;
+//!    * with a timestamp authority configured ([`Services::timestamps`],
+//!      `gitsign.timestampServerURL`), an RFC 3161 timestamp over the CMS signature value,
+//!      checked against the trust root ([`check_timestamp`]) and embedded as the unsigned
+//!      attribute `id-aa-timeStampToken` (compat §10). Offline mode asks for it after the Rekor
+//!      upload, as gitsign's default (sigstore-go) path does; online mode before predicting the
+//!      object id, since the id covers the signature with its timestamp (gitsign's legacy
+//!      path). Either way the imprint covers only the signature value;
 //! 6. the verify-before-emit check on the finished signature ([`verify_candidate`]: gitseal's
 //!    own verifier) — nothing is returned (and so nothing reaches git) that did not pass it;
 //! 7. the armored signature and the values for `[GNUPG:] SIG_CREATED`.
@@ -44,6 +51,7 @@ use crate::rekor::client::{RekorClient, RekorError};
 use crate::rekor::entry::{LogEntry, hashedrekord_body};
 use crate::transport::Service;
 use crate::trust::TrustRoot;
+use crate::tsa::{TsaClient, TsaError};
 
 pub use crate::clock::{Clock, SystemClock};
 
@@ -133,6 +141,33 @@ impl TransparencyLog for RekorClient {
     }
 }
 
+/// Timestamps signatures (an RFC 3161 TSA).
+pub trait TimestampAuthority {
+    /// See [`TsaClient::timestamp`]: a token over `signature`, checked against the request.
+    fn timestamp(&self, signature: &[u8]) -> Result<Vec<u8>, TsaError>;
+}
+
+impl TimestampAuthority for TsaClient {
+    fn timestamp(&self, signature: &[u8]) -> Result<Vec<u8>, TsaError> {
+        TsaClient::timestamp(self, signature)
+    }
+}
+
+/// A check of a TSA's token against the trust root: `(token, signature, leaf DER)` → what it
+/// proves; `Err` explains the rejection.
+pub type TimestampCheck<'a> =
+    &'a dyn Fn(&[u8], &[u8], &[u8]) -> Result<crate::tsa::TimestampVerified, String>;
+
+/// Timestamping for [`Services::timestamps`]: the TSA, and the check of its token against the
+/// trust root before it is embedded (`(token, signature, leaf DER)`; `Err` explains).
+#[derive(Clone, Copy)]
+pub struct Timestamping<'a> {
+    /// The TSA.
+    pub tsa: &'a dyn TimestampAuthority,
+    /// [`check_timestamp`] in the CLI.
+    pub check: TimestampCheck<'a>,
+}
+
 /// The injected services.
 pub struct Services<'a> {
     /// Identity token source.
@@ -146,6 +181,8 @@ pub struct Services<'a> {
     /// Checks the chain and SCT Fulcio returned against the trust root *before* the
     /// certificate is used (nothing is signed or logged with a certificate that fails).
     pub certificate_check: Option<CertificateCheck<'a>>,
+    /// An RFC 3161 timestamp for every signature (`gitsign.timestampServerURL`); `None`: none.
+    pub timestamps: Option<Timestamping<'a>>,
 }
 
 /// A check of Fulcio's answer against the trust root; `Err` explains the rejection.
@@ -229,6 +266,8 @@ pub struct SignOutput {
     pub log_entry: LogEntry,
     /// Online mode: the predicted object id.
     pub object_id: Option<String>,
+    /// The RFC 3161 timestamp embedded, as checked (`None` without a TSA).
+    pub timestamp: Option<crate::tsa::TimestampVerified>,
 }
 
 /// Why signing failed. [`SignError::service`] says which service, [`SignError::hint`] what to
@@ -278,6 +317,12 @@ pub enum SignError {
         "online Rekor mode can only sign commits and tags (the data starts with neither `tree ` nor `object `)"
     )]
     UnknownObjectKind,
+    /// The timestamp authority failed or refused.
+    #[error("failed to get a timestamp: {0}")]
+    Timestamp(#[source] TsaError),
+    /// The timestamp does not verify against the trust root.
+    #[error("the timestamp authority's token does not verify against the trust root: {0}")]
+    TimestampUntrusted(String),
     /// Our own output failed verification.
     #[error("the new signature did not pass verification, so it was not used: {0}")]
     SelfCheck(#[source] Box<dyn StdError + Send + Sync>),
@@ -292,6 +337,9 @@ impl SignError {
             SignError::Rekor(_)
             | SignError::RekorEntryMismatch { .. }
             | SignError::RekorEntryIncomplete { .. } => Some(Service::Rekor),
+            SignError::Timestamp(_) | SignError::TimestampUntrusted(_) => {
+                Some(Service::TimestampAuthority)
+            }
             _ => None,
         }
     }
@@ -315,6 +363,10 @@ impl SignError {
             | SignError::RekorEntryMismatch { .. }
             | SignError::RekorEntryIncomplete { .. } => crate::config::table::REKOR.check,
             SignError::UnknownObjectKind => "set gitsign.rekorMode=offline to sign other data",
+            SignError::Timestamp(_) => crate::config::table::TIMESTAMP_SERVER_URL.check,
+            SignError::TimestampUntrusted(_) => {
+                "check that gitsign.timestampServerURL names a timestamp authority of the trust root (timestampAuthorities, or gitsign.timestampCertChain)"
+            }
             SignError::SelfCheck(_) => {
                 "check that gitsign.fulcio, gitsign.rekor and the trust root (gitsign.fulcioRoot, SIGSTORE_REKOR_PUBLIC_KEY) belong to the same Sigstore instance"
             }
@@ -403,6 +455,7 @@ pub fn sign_with_cache(
     )
     .map_err(SignError::Cms)?;
 
+    let timestamp;
     let (log_uuid, log_entry, object_id) = match request.mode {
         RekorMode::Offline => {
             let artifact = cms.signed_attributes_der().map_err(SignError::Cms)?;
@@ -428,9 +481,11 @@ pub fn sign_with_cache(
                 });
             }
             cms.set_tlog_entry(&entry).map_err(SignError::Cms)?;
+            timestamp = add_timestamp(&mut cms, services.timestamps, &chain.leaf_der)?;
             (uuid, entry, None)
         }
         RekorMode::Online => {
+            timestamp = add_timestamp(&mut cms, services.timestamps, &chain.leaf_der)?;
             let armored = cms.to_pem().map_err(SignError::Cms)?;
             let id = predict_object_id(request.payload, &armored, request.object_format)?;
             let digest: [u8; 32] = Sha256::digest(id.as_bytes()).into();
@@ -479,6 +534,7 @@ pub fn sign_with_cache(
         log_uuid,
         log_entry,
         object_id,
+        timestamp,
     })
 }
 
@@ -530,6 +586,46 @@ pub fn verify_candidate(c: &Candidate<'_>, trust: &TrustRoot) -> Result<(), Stri
         Outcome::Verified(_) => Ok(()),
         Outcome::Rejected(r) => Err(format!("{} [{}]", r.detail, r.reason.code())),
     }
+}
+
+/// Step 5's timestamp: a token over the signature value from the TSA, checked, embedded as
+/// `id-aa-timeStampToken` (DER-sorted with the Rekor attribute, compat §2.4). Nothing to do
+/// without a TSA.
+fn add_timestamp(
+    cms: &mut DetachedSignature,
+    timestamps: Option<Timestamping<'_>>,
+    leaf_der: &[u8],
+) -> Result<Option<crate::tsa::TimestampVerified>, SignError> {
+    let Some(t) = timestamps else {
+        return Ok(None);
+    };
+    let signature = cms.signature().map_err(SignError::Cms)?;
+    let token = t.tsa.timestamp(&signature).map_err(SignError::Timestamp)?;
+    let verified =
+        (t.check)(&token, &signature, leaf_der).map_err(SignError::TimestampUntrusted)?;
+    let value = der::asn1::Any::from_der(&token)
+        .map_err(|e| SignError::TimestampUntrusted(format!("the token is not DER: {e}")))?;
+    cms.add_unsigned_attribute(crate::oids::TIMESTAMP_TOKEN, value)
+        .map_err(SignError::Cms)?;
+    Ok(Some(verified))
+}
+
+/// The timestamp check of step 5 ([`Timestamping::check`]): the token verifies over
+/// `signature` against a TSA of `trust`, and its genTime lies inside the leaf's validity with
+/// the leaf's chain good then — the verifier's step 10, so a TSA outside the trust root, or one
+/// whose clock is off, fails signing with one line. `Err` carries the reason code.
+pub fn check_timestamp(
+    token: &[u8],
+    signature: &[u8],
+    leaf_der: &[u8],
+    trust: &TrustRoot,
+) -> Result<crate::tsa::TimestampVerified, String> {
+    let leaf = crate::x509::Cert::from_der(leaf_der).map_err(|e| e.to_string())?;
+    let ts = crate::tsa::verify_token(token, signature, trust)
+        .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
+    crate::verify::timestamp::check_against_leaf(&ts, &leaf, trust)
+        .map_err(|(r, d)| format!("{d} [{}]", r.code()))?;
+    Ok(ts)
 }
 
 /// The log must have recorded exactly what we submitted (when it sends the body back).
@@ -717,8 +813,115 @@ mod tests {
             log: &s.log,
             clock: &s.clock,
             certificate_check: None,
+            timestamps: None,
         };
         sign(req, &mut services, check)
+    }
+
+    /// A TSA stand-in that notes how many Rekor uploads happened before it was asked.
+    struct FakeTsa<'a> {
+        log: &'a FakeLog,
+        asked_after_uploads: RefCell<Vec<usize>>,
+    }
+
+    impl TimestampAuthority for FakeTsa<'_> {
+        fn timestamp(&self, signature: &[u8]) -> Result<Vec<u8>, TsaError> {
+            assert!(!signature.is_empty());
+            self.asked_after_uploads
+                .borrow_mut()
+                .push(self.log.seen.borrow().len());
+            // A ContentInfo-shaped DER value (signedData OID, empty [0]).
+            let mut t = vec![0x30, 0x0d, 0x06, 0x09];
+            t.extend_from_slice(crate::oids::SIGNED_DATA.as_bytes());
+            t.extend_from_slice(&[0xa0, 0x00]);
+            Ok(t)
+        }
+    }
+
+    fn verified_stub() -> crate::tsa::TimestampVerified {
+        crate::tsa::TimestampVerified {
+            gen_time: 1_800_000_001,
+            accuracy_secs: 0,
+            tsa_uri: "tsa".into(),
+            tsa_subject: "CN=tsa".into(),
+            serial: "01".into(),
+            policy: "1.2.3".into(),
+            token_der: vec![],
+        }
+    }
+
+    /// Offline mode asks the TSA after the Rekor upload (gitsign's sigstore-go path), online
+    /// mode before it (the predicted id covers the timestamp); the token lands in the CMS as
+    /// `id-aa-timeStampToken`; a token the check refuses stops signing before anything is
+    /// emitted.
+    #[test]
+    fn timestamps_are_asked_in_gitsigns_order_and_checked() {
+        for (mode, uploads_before) in [(RekorMode::Offline, 1), (RekorMode::Online, 0)] {
+            let s = setup();
+            let tsa = FakeTsa {
+                log: &s.log,
+                asked_after_uploads: RefCell::new(vec![]),
+            };
+            let pass = |_: &[u8], sig: &[u8], _: &[u8]| {
+                assert!(!sig.is_empty());
+                Ok(verified_stub())
+            };
+            let mut tokens = || Ok(token());
+            let mut services = Services {
+                tokens: &mut tokens,
+                ca: &s.ca,
+                log: &s.log,
+                clock: &s.clock,
+                certificate_check: None,
+                timestamps: Some(Timestamping {
+                    tsa: &tsa,
+                    check: &pass,
+                }),
+            };
+            let mut ok =
+                |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
+            let out = sign(&request(mode), &mut services, &mut ok).unwrap();
+            assert_eq!(
+                *tsa.asked_after_uploads.borrow(),
+                [uploads_before],
+                "{mode:?}"
+            );
+            assert_eq!(out.timestamp, Some(verified_stub()));
+            let cms = crate::cms::decode::parse(&out.der).unwrap();
+            assert!(
+                cms.signers[0]
+                    .unsigned_attrs
+                    .iter()
+                    .any(|a| a.oid == crate::oids::TIMESTAMP_TOKEN),
+                "{mode:?}"
+            );
+            if mode == RekorMode::Online {
+                let id = predict_object_id(COMMIT, &out.armored, ObjectFormat::Sha1).unwrap();
+                assert_eq!(out.object_id.as_deref(), Some(id.as_str()));
+            }
+
+            // The check refuses: no signature, and the self-check never runs.
+            let refuse = |_: &[u8], _: &[u8], _: &[u8]| Err("untrusted TSA".to_string());
+            let mut tokens = || Ok(token());
+            let mut services = Services {
+                tokens: &mut tokens,
+                ca: &s.ca,
+                log: &s.log,
+                clock: &s.clock,
+                certificate_check: None,
+                timestamps: Some(Timestamping {
+                    tsa: &tsa,
+                    check: &refuse,
+                }),
+            };
+            let mut never = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> {
+                panic!("self-check ran after a refused timestamp")
+            };
+            let e = sign(&request(mode), &mut services, &mut never).unwrap_err();
+            assert!(matches!(e, SignError::TimestampUntrusted(_)), "{e}");
+            assert_eq!(e.service(), Some(Service::TimestampAuthority));
+            assert!(e.hint().contains("timestampServerURL"));
+        }
     }
 
     const COMMIT: &[u8] = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Dev <dev@example.test> 1800000000 +0000\ncommitter Dev <dev@example.test> 1800000000 +0000\n\nsigned by gitseal\n";
@@ -902,6 +1105,7 @@ mod tests {
             log: &s.log,
             clock: &s.clock,
             certificate_check: Some(&pass),
+            timestamps: None,
         };
         // Miss: a login, and the fresh credential is offered to the cache.
         let first = sign_with_cache(
@@ -946,6 +1150,7 @@ mod tests {
             log: &s.log,
             clock: &s.clock,
             certificate_check: Some(&refuse),
+            timestamps: None,
         };
         let e = sign_with_cache(
             &request(RekorMode::Offline),
@@ -991,6 +1196,7 @@ mod tests {
             log: &s.log,
             clock: &s.clock,
             certificate_check: None,
+            timestamps: None,
         };
         let mut ok = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
         let err = sign(&request(RekorMode::Offline), &mut services, &mut ok).unwrap_err();

@@ -39,6 +39,8 @@ pub enum Service {
     CiTokenService,
     /// A TUF repository serving the trust root (`gitseal trust`, issue 14).
     TufRepository,
+    /// An RFC 3161 timestamp authority (`gitsign.timestampServerURL`).
+    TimestampAuthority,
 }
 
 impl Service {
@@ -54,6 +56,9 @@ impl Service {
             Service::TufRepository => {
                 "gitseal trust init --mirror / gitseal.tufMirror / TUF_MIRROR"
             }
+            Service::TimestampAuthority => {
+                "gitsign.timestampServerURL / GITSEAL_TIMESTAMP_SERVER_URL"
+            }
         }
     }
 }
@@ -66,6 +71,7 @@ impl fmt::Display for Service {
             Service::OidcProvider => "the OIDC provider",
             Service::CiTokenService => "the CI token service",
             Service::TufRepository => "the TUF repository",
+            Service::TimestampAuthority => "the timestamp authority",
         })
     }
 }

@@ -27,9 +27,10 @@ mod integration {
     pub mod sign_e2e;
     pub mod tamper;
     pub mod testbed;
+    pub mod timestamps;
     pub mod trust_config;
-    pub mod tuf_testbed;
     pub mod tuf;
+    pub mod tuf_testbed;
     pub mod vectors;
     pub mod wiring;
 }

@@ -143,7 +143,8 @@ enum Cmd {
         #[arg(long)]
         endpoint: Option<String>,
         /// Fault name, e.g. status, hang, delay, malformedJson, wrongSct, missingSct,
-        /// notForCodeSigning, wrongSetKey.
+        /// notForCodeSigning, wrongSetKey; for tsa.timestamp: wrongImprint, wrongNonce,
+        /// grantedWithMods, rejection, unknownTsa, lateGenTime, wrongSigningCertificate.
         #[arg(long)]
         fault: Option<String>,
         /// HTTP status for `status`.

@@ -52,8 +52,19 @@ pub fn json_value(id: &str, kind: &str, o: Option<&Judged>) -> serde_json::Value
     let mut v = json_value_base(id, kind, o);
     if let Some(map) = v.as_object_mut() {
         map.insert("claims".into(), claims_json(o));
+        map.insert("timestamp".into(), timestamp_json(o));
     }
     v
+}
+
+/// The verified RFC 3161 timestamp (issue 15): `{"tsa", "subject", "gen_time"}`, or null.
+fn timestamp_json(o: Option<&Judged>) -> serde_json::Value {
+    match o {
+        Some(Judged::Verified(v)) => v.timestamp.as_ref().map_or(serde_json::Value::Null, |t| {
+            serde_json::json!({"tsa": t.tsa_uri, "subject": t.tsa_subject, "gen_time": t.gen_time})
+        }),
+        _ => serde_json::Value::Null,
+    }
 }
 
 fn json_value_base(id: &str, kind: &str, o: Option<&Judged>) -> serde_json::Value {

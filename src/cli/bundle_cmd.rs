@@ -91,7 +91,10 @@ pub(super) fn run(
     let (artifact, signature, entry) = (v.signed_attrs(), v.signature(), v.entry());
     let body = verify::offline_body(artifact, signature, leaf);
     let digest: [u8; 32] = Sha256::digest(artifact).into();
-    let json = bundle::message_signature_bundle(leaf, entry, &body, &digest, signature);
+    let mut json = bundle::message_signature_bundle(leaf, entry, &body, &digest, signature);
+    // The verified RFC 3161 timestamp, if any (issue 15).
+    let tokens: Vec<&[u8]> = v.timestamp.iter().map(|t| t.token_der.as_slice()).collect();
+    bundle::add_rfc3161_timestamps(&mut json, &tokens);
     let text =
         serde_json::to_string_pretty(&json).map_err(|e| CommandError::failed(e.to_string()))?;
     let write = |path: &Path, bytes: &[u8]| {

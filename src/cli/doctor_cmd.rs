@@ -468,6 +468,32 @@ fn rekor(t: &dyn Transport, url: &str, root: Option<&TrustRoot>, clock: &dyn Clo
     out
 }
 
+/// The TSA (`gitsign.timestampServerURL`) grants a timestamp over a probe, and its token
+/// verifies against the trust root: what signing will need (issue 15).
+fn tsa(url: &str, root: Option<&TrustRoot>) -> Check {
+    const NAME: &str = "timestamp authority";
+    let client = crate::tsa::TsaClient::new(std::sync::Arc::new(transport()), url);
+    let probe = b"gitseal doctor";
+    match client.timestamp(probe) {
+        Err(e) => Check::fail(NAME, e.to_string(), table::TIMESTAMP_SERVER_URL.check),
+        Ok(token) => match root.map(|r| crate::tsa::verify_token(&token, probe, r)) {
+            Some(Err((r, d))) => Check::fail(
+                NAME,
+                format!("{d} [{}]", r.code()),
+                concat!(
+                    "use a TSA of the trust root, or name its chain: ",
+                    "gitsign.timestampCertChain / GITSEAL_TIMESTAMP_CERT_CHAIN"
+                ),
+            ),
+            Some(Ok(v)) => Check::ok(
+                NAME,
+                format!("{url} answers; its token verifies ({})", v.tsa_subject),
+            ),
+            None => Check::ok(NAME, format!("{url} answers")),
+        },
+    }
+}
+
 fn issuer(t: &dyn Transport, url: &str) -> Check {
     let discovery = format!(
         "{}/.well-known/openid-configuration",
@@ -591,6 +617,9 @@ pub fn checks(env: &Env, offline: bool, dir: &Path, me: &Path, clock: &dyn Clock
             let t = transport();
             out.extend(fulcio(&t, &s.fulcio_url, root.as_ref()));
             out.extend(rekor(&t, &s.rekor_url, root.as_ref(), clock));
+            if let Some(url) = &s.timestamp_server_url {
+                out.push(tsa(url, root.as_ref()));
+            }
             if s.token_provider.is_empty()
                 || s.token_provider == "interactive"
                 || s.token_provider == "device"

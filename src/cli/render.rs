@@ -82,6 +82,7 @@ pub fn verified_summary(v: &Trusted, tool: &str) -> String {
          Validated Git signature: true\n\
          Validated Rekor entry: true ({source}, {log}, integrated {time})\n\
          Validated certificate transparency: {ct}\n\
+         {timestamp}\
          Validated Certificate claims: {claims}\n\
          {pipeline}\
          {tool}: trust {trust}: {why}\n",
@@ -97,6 +98,13 @@ pub fn verified_summary(v: &Trusted, tool: &str) -> String {
             |u| format!("true ({})", printable(u))
         ),
         claims = v.trust.level == TrustLevel::Fully,
+        // Only when the signature carries an RFC 3161 timestamp (issue 15).
+        timestamp = v.timestamp.as_ref().map_or(String::new(), |t| format!(
+            "Validated timestamp: true ({}, {}, genTime {})\n",
+            printable(&t.tsa_uri),
+            printable(&t.tsa_subject),
+            t.gen_time
+        )),
         // The CI pipeline a certificate's claims name (issue 16), on a line of its own.
         pipeline =
             v.leaf()
@@ -132,6 +140,11 @@ pub fn hint(reason: Reason) -> &'static str {
         Reason::IdentityMismatch => {
             "check gitseal.identity / gitseal.issuer (or --certificate-identity / \
              --certificate-oidc-issuer)"
+        }
+        Reason::TimestampInvalid => {
+            "if its timestamp authority is one you trust but the trust root does not list, \
+             name its chain with gitsign.timestampCertChain / GITSEAL_TIMESTAMP_CERT_CHAIN; \
+             otherwise do not trust this commit or tag"
         }
         _ => "do not trust this commit or tag until it is signed again",
     }
@@ -203,6 +216,7 @@ pub const JSON_KEY_ORDER: &[&str] = &[
     "log_index",
     "integrated_time",
     "claims",
+    "timestamp",
     "pass",
     "merge",
     "ref",

@@ -173,6 +173,8 @@ struct Wiring {
     transport: Arc<HttpTransport>,
     fulcio: FulcioClient,
     rekor: RekorClient,
+    /// `gitsign.timestampServerURL`, when set.
+    tsa: Option<crate::tsa::TsaClient>,
     opener: Box<dyn oidc::opener::UrlOpener>,
 }
 
@@ -315,6 +317,10 @@ fn wire(plan: &SignPlan) -> Result<Wiring, CommandError> {
     Ok(Wiring {
         fulcio: FulcioClient::new(s.fulcio_url.clone(), transport.clone()),
         rekor: RekorClient::new(s.rekor_url.clone(), transport.clone()),
+        tsa: s
+            .timestamp_server_url
+            .as_ref()
+            .map(|u| crate::tsa::TsaClient::new(transport.clone(), u.clone())),
         transport,
         opener,
     })
@@ -352,6 +358,13 @@ fn sign_payload(
     };
     let mut self_check =
         |c: &sign::Candidate<'_>| sign::verify_candidate(c, &plan.trust).map_err(Into::into);
+    let check_timestamp = |token: &[u8], sig: &[u8], leaf: &[u8]| {
+        sign::check_timestamp(token, sig, leaf, &plan.trust)
+    };
+    let timestamps = wiring.tsa.as_ref().map(|tsa| sign::Timestamping {
+        tsa,
+        check: &check_timestamp,
+    });
     let mut cache = open_cache(plan, env, &clock, terminal);
     let mut tokens = OidcTokens {
         config: &plan.token,
@@ -368,6 +381,7 @@ fn sign_payload(
         log: &wiring.rekor,
         clock: &clock,
         certificate_check: Some(&check_certificate),
+        timestamps,
     };
     let cache = cache.as_mut().map(|c| c as &mut dyn sign::CredentialCache);
     sign::sign_with_cache(&request, &mut services, cache, &mut self_check).map_err(|e| {
@@ -437,6 +451,13 @@ fn emit(
         "{TOOL}: tlog entry created with index: {}",
         out.log_entry.log_index
     );
+    if let Some(t) = &out.timestamp {
+        let _ = writeln!(
+            terminal,
+            "{TOOL}: timestamped by {} at genTime {}",
+            t.tsa_uri, t.gen_time
+        );
+    }
     let sc = &out.sig_created;
     let _ = Status::SigCreated {
         detached: sc.detached,

@@ -301,9 +301,10 @@ fn strictly_ascending(elements: &[Tlv<'_>]) -> bool {
 /// signature another encoding. The one exception is an RFC 3161 timestamp token
 /// (`id-aa-timeStampToken`, RFC 3161 Appendix A), which gitsign writes when a TSA is
 /// configured: refusing it would refuse genuine gitsign signatures. It must be one value that
-/// is a ContentInfo of SignedData (the token's shape); gitseal does not rely on it (it takes
-/// the signing time from the transparency log), so until timestamps are verified a token can
-/// be added or stripped without changing the verdict — the one malleability left, on purpose.
+/// is a ContentInfo of SignedData (the token's shape). A token present is verified
+/// (`verify::timestamp`: trusted TSA, this signature, genTime inside the leaf's validity; in
+/// one form, `tsa::token`), but nothing signs its presence: a genuine token can still be added
+/// or stripped without changing the verdict — the one malleability left, as in gitsign.
 /// `ContentInfo ::= SEQUENCE { contentType id-signedData, content [0] EXPLICIT ... }`
 /// (RFC 5652 §3), in DER, and nothing after it.
 fn is_signed_data_content_info(der: &[u8]) -> bool {

@@ -118,14 +118,20 @@ fn signing_config_from_tuf(
         key: table::TUF_MIRROR.names.into(),
         detail,
     };
-    let repo = crate::tuf::cache::Repository::resolve(git, env).map_err(|e| invalid(e.to_string()))?;
+    let repo =
+        crate::tuf::cache::Repository::resolve(git, env).map_err(|e| invalid(e.to_string()))?;
     let Some(bytes) = crate::tuf::cache::cached_target(&repo, crate::tuf::cache::SIGNING_CONFIG)
         .map_err(|e| invalid(e.to_string()))?
     else {
         return Ok(None);
     };
-    let config = SigningConfig::from_json(&bytes)
-        .map_err(|e| invalid(format!("{} of {}: {e}", crate::tuf::cache::SIGNING_CONFIG, repo.mirror)))?;
+    let config = SigningConfig::from_json(&bytes).map_err(|e| {
+        invalid(format!(
+            "{} of {}: {e}",
+            crate::tuf::cache::SIGNING_CONFIG,
+            repo.mirror
+        ))
+    })?;
     Ok(Some(KnownSigningConfig {
         config,
         source: format!("TUF {}", repo.mirror),
@@ -198,10 +204,13 @@ pub fn resolve(
         })?
         .unwrap_or_else(|| default(crate::oidc::DEFAULT_ISSUER)),
     };
-    let tsa = from_config(&|c| {
-        c.timestamp_authorities(now)
-            .map(|l| l.first().map(|s| chosen(s)))
-    })?;
+    let tsa = match explicit(&table::TIMESTAMP_SERVER_URL) {
+        Some(u) => Some(u),
+        None => from_config(&|c| {
+            c.timestamp_authorities(now)
+                .map(|l| l.first().map(|s| chosen(s)))
+        })?,
+    };
     Ok(ServiceUrls {
         fulcio,
         rekor,

@@ -278,6 +278,27 @@ settings! {
         git [],
         env ["SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"],
         default "(from the trust root)", Both;
+    /// An RFC 3161 timestamp authority's endpoint (e.g.
+    /// `https://timestamp.sigstore.dev/api/v1/timestamp`): every signature then carries a
+    /// timestamp over its signature value, as gitsign writes it. Unset or empty: none.
+    TIMESTAMP_SERVER_URL = "timestampServerURL",
+        git ["gitsign.timestampServerURL", "gitseal.timestampServerURL"],
+        env [
+            "SIGSTORE_TIMESTAMP_SERVER_URL",
+            "GITSIGN_TIMESTAMP_SERVER_URL",
+            "GITSEAL_TIMESTAMP_SERVER_URL",
+        ],
+        default "(none: no timestamp)", Sign;
+    /// A PEM chain (the TSA's signing certificate first, its self-signed root last) replacing
+    /// the trust root's timestamp authorities (gitsign's).
+    TIMESTAMP_CERT_CHAIN = "timestampCertChain",
+        git ["gitsign.timestampCertChain", "gitseal.timestampCertChain"],
+        env [
+            "SIGSTORE_TIMESTAMP_CERT_CHAIN",
+            "GITSIGN_TIMESTAMP_CERT_CHAIN",
+            "GITSEAL_TIMESTAMP_CERT_CHAIN",
+        ],
+        default "(from the trust root)", Both;
     /// The policy file (TOML, `gitseal-policy(5)`); a relative path is relative to the top of
     /// the repository. `--policy` wins over both.
     POLICY = "policy",

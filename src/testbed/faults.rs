@@ -56,11 +56,15 @@ pub enum Endpoint {
     RekorConsistencyProof,
     /// `tuf.metadata`: `GET /tuf/*` (every file of the TUF repository, metadata and targets).
     TufMetadata,
+    /// `tsa.timestamp`: `POST /api/v1/timestamp` (RFC 3161).
+    TsaTimestamp,
+    /// `tsa.certchain`: `GET /api/v1/timestamp/certchain`.
+    TsaCertChain,
 }
 
 impl Endpoint {
     /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 17] = [
+    pub const ALL: [Endpoint; 19] = [
         Endpoint::OidcDiscovery,
         Endpoint::OidcJwks,
         Endpoint::OidcAuthorize,
@@ -78,6 +82,8 @@ impl Endpoint {
         Endpoint::RekorPublicKey,
         Endpoint::RekorConsistencyProof,
         Endpoint::TufMetadata,
+        Endpoint::TsaTimestamp,
+        Endpoint::TsaCertChain,
     ];
 
     /// The name used by the admin API.
@@ -100,6 +106,8 @@ impl Endpoint {
             Endpoint::RekorPublicKey => "rekor.publicKey",
             Endpoint::RekorConsistencyProof => "rekor.proof",
             Endpoint::TufMetadata => "tuf.metadata",
+            Endpoint::TsaTimestamp => "tsa.timestamp",
+            Endpoint::TsaCertChain => "tsa.certchain",
         }
     }
 
@@ -171,6 +179,22 @@ pub enum Fault {
     /// Log (and return, with a valid SET and proof) an entry for a different digest than the one
     /// uploaded (`rekor.createEntry` only).
     MismatchedEntry,
+    /// Timestamp a different message imprint than the one requested (`tsa.timestamp` only).
+    TsaWrongImprint,
+    /// Echo a different nonce than the one requested (`tsa.timestamp` only).
+    TsaWrongNonce,
+    /// Answer PKIStatus 1 (grantedWithMods) with a token (`tsa.timestamp` only).
+    TsaGrantedWithMods,
+    /// Answer PKIStatus 2 (rejection) without a token (`tsa.timestamp` only).
+    TsaRejection,
+    /// Sign the token with a TSA certificate that is in no trust root (`tsa.timestamp` only).
+    TsaUnknown,
+    /// Stamp a genTime an hour after now, past a ten-minute leaf's validity (`tsa.timestamp`
+    /// only).
+    TsaLateGenTime,
+    /// Name another certificate in the ESS signingCertificateV2 attribute (`tsa.timestamp`
+    /// only).
+    TsaWrongSigningCertificate,
 }
 
 impl Fault {
@@ -190,6 +214,13 @@ impl Fault {
             Fault::WrongCheckpointKey => "wrongCheckpointKey",
             Fault::WrongInclusionProof => "wrongInclusionProof",
             Fault::MismatchedEntry => "mismatchedEntry",
+            Fault::TsaWrongImprint => "wrongImprint",
+            Fault::TsaWrongNonce => "wrongNonce",
+            Fault::TsaGrantedWithMods => "grantedWithMods",
+            Fault::TsaRejection => "rejection",
+            Fault::TsaUnknown => "unknownTsa",
+            Fault::TsaLateGenTime => "lateGenTime",
+            Fault::TsaWrongSigningCertificate => "wrongSigningCertificate",
         }
     }
 
@@ -207,6 +238,13 @@ impl Fault {
                 endpoint.returns_rekor_entries() || endpoint == Endpoint::RekorLogInfo
             }
             Fault::MismatchedEntry => endpoint == Endpoint::RekorCreateEntry,
+            Fault::TsaWrongImprint
+            | Fault::TsaWrongNonce
+            | Fault::TsaGrantedWithMods
+            | Fault::TsaRejection
+            | Fault::TsaUnknown
+            | Fault::TsaLateGenTime
+            | Fault::TsaWrongSigningCertificate => endpoint == Endpoint::TsaTimestamp,
         }
     }
 }
@@ -281,6 +319,13 @@ impl FaultSpec {
             "wrongCheckpointKey" => Fault::WrongCheckpointKey,
             "wrongInclusionProof" => Fault::WrongInclusionProof,
             "mismatchedEntry" => Fault::MismatchedEntry,
+            "wrongImprint" => Fault::TsaWrongImprint,
+            "wrongNonce" => Fault::TsaWrongNonce,
+            "grantedWithMods" => Fault::TsaGrantedWithMods,
+            "rejection" => Fault::TsaRejection,
+            "unknownTsa" => Fault::TsaUnknown,
+            "lateGenTime" => Fault::TsaLateGenTime,
+            "wrongSigningCertificate" => Fault::TsaWrongSigningCertificate,
             other => return Err(FaultError::BadFault(format!("unknown fault {other:?}"))),
         };
         if !fault.applies_to(endpoint) {

@@ -11,6 +11,7 @@
 //! | `{base}` | Fulcio (`fulcio.rs`): `/api/v2/signingCert`, `/api/v2/trustBundle`, `/api/v1/signingCert`, `/api/v1/rootCert` |
 //! | `{base}` | Rekor v1 (`rekor.rs`): `/api/v1/log…`, `/api/v1/index/retrieve` |
 //! | `{base}/tuf/` | the testbed's trust as a TUF repository (`tuf.rs`): `trusted_root.json`, `signing_config.v0.2.json` |
+//! | `{base}` | RFC 3161 TSA (`tsa.rs`): `/api/v1/timestamp`, `/api/v1/timestamp/certchain` |
 //! | `{base}/__testbed` | admin: `faults`, `token`, `identity`, `info`, `tuf` (not part of any real service) |
 //!
 //! Fulcio trusts the testbed's own issuer and, like a real Fulcio's `OIDCIssuers`, any other
@@ -43,6 +44,7 @@ mod rotate;
 mod store;
 pub mod tls;
 mod trust;
+pub mod tsa;
 pub mod tuf;
 
 use std::path::{Path, PathBuf};
@@ -392,6 +394,14 @@ pub struct TrustMaterial {
     pub oidc_jwks_json: String,
     /// Unix time every `validFor.start` names (a day before the keys were made).
     pub valid_from_unix: u64,
+    /// The TSA's RFC 3161 endpoint (`{base}/api/v1/timestamp`).
+    pub tsa_url: String,
+    /// The TSA chain as PEM, signing certificate first (also `DIR/tsa-chain.pem`).
+    pub tsa_chain_pem: String,
+    /// The TSA signing certificate, DER.
+    pub tsa_leaf_der: Vec<u8>,
+    /// The TSA root certificate, DER.
+    pub tsa_root_der: Vec<u8>,
 }
 
 struct App {
@@ -405,6 +415,7 @@ struct App {
     published: std::sync::Mutex<rotate::Published>,
     dir: PathBuf,
     rekor: rekor::Rekor,
+    tsa: tsa::Tsa,
     faults: Faults,
     stop: Arc<StopSignal>,
     hang_limit: Duration,
@@ -589,6 +600,8 @@ impl Testbed {
 
         let valid_from = state.created_at.saturating_sub(86_400);
         let ct_url = format!("{base_url}/ct");
+        let tsa = tsa::Tsa::load_or_create(&store, state.created_at)?;
+        let tsa_url = format!("{base_url}{}", tsa::TIMESTAMP_PATH);
         let docs = trust::documents(&trust::TrustInputs {
             fulcio_url: &base_url,
             rekor_url: &base_url,
@@ -599,6 +612,8 @@ impl Testbed {
             rekor_spki: &rekor_spki,
             ct_spki: &ct_spki,
             valid_from_unix: valid_from,
+            tsa_url: &tsa_url,
+            tsa_chain_der: &[tsa.leaf_der(), tsa.root_der()],
         })?;
         // Fulcio CA rotations made earlier in this directory stay in force (`rotate.rs`).
         let (fulcio, docs) = rotate::restore(&dir, fulcio, docs)?;
@@ -627,6 +642,10 @@ impl Testbed {
             ct_public_key_der: ct_spki,
             oidc_jwks_json: issuer.jwks().to_string(),
             valid_from_unix: valid_from,
+            tsa_url: tsa_url.clone(),
+            tsa_chain_pem: tsa.chain_pem(),
+            tsa_leaf_der: tsa.leaf_der().to_vec(),
+            tsa_root_der: tsa.root_der().to_vec(),
         };
         let write =
             |name: &str, text: &str| store::write_atomic(&dir.join(name), text.as_bytes(), false);
@@ -640,6 +659,7 @@ impl Testbed {
         let info = json!({
             "fulcioUrl": base_url,
             "rekorUrl": base_url,
+            "tsaUrl": tsa_url,
             "issuerUrl": issuer_url,
             "clientId": config.client_id,
             "trustedIssuers": federation.issuers().iter().map(|i| json!({
@@ -675,6 +695,7 @@ impl Testbed {
             published: std::sync::Mutex::new(published),
             dir: dir.clone(),
             rekor,
+            tsa,
             faults: Faults::default(),
             stop,
             hang_limit: config.hang_limit,
@@ -722,6 +743,11 @@ impl Testbed {
     /// Rekor's base URL (same as [`base_url`](Self::base_url)).
     pub fn rekor_url(&self) -> String {
         self.base_url.clone()
+    }
+
+    /// The TSA's RFC 3161 endpoint (`{base}/api/v1/timestamp`).
+    pub fn tsa_url(&self) -> String {
+        self.trust.tsa_url.clone()
     }
 
     /// The OIDC issuer URL (`{base}/oidc`), exactly the `iss` of its tokens.
@@ -802,6 +828,7 @@ impl Testbed {
         let vars = [
             ("GITSEAL_FULCIO_URL", self.fulcio_url()),
             ("GITSEAL_REKOR_URL", self.rekor_url()),
+            ("GITSEAL_TIMESTAMP_SERVER_URL", self.tsa_url()),
             ("GITSEAL_OIDC_ISSUER", self.issuer_url()),
             (
                 "GITSEAL_TRUSTED_ROOT",
@@ -893,6 +920,8 @@ impl App {
             "/api/v1/log" => (Endpoint::RekorLogInfo, "GET"),
             "/api/v1/log/publicKey" => (Endpoint::RekorPublicKey, "GET"),
             "/api/v1/log/proof" => (Endpoint::RekorConsistencyProof, "GET"),
+            tsa::TIMESTAMP_PATH => (Endpoint::TsaTimestamp, "POST"),
+            tsa::CERTCHAIN_PATH => (Endpoint::TsaCertChain, "GET"),
             p if p.starts_with("/api/v1/log/entries/") => (Endpoint::RekorGetEntry, "GET"),
             p if p.starts_with("/tuf/") => (Endpoint::TufMetadata, "GET"),
             _ => {
@@ -977,6 +1006,8 @@ impl App {
             Endpoint::TufMetadata => self
                 .tuf
                 .serve(req.path.strip_prefix("/tuf/").unwrap_or_default()),
+            Endpoint::TsaTimestamp => self.tsa.timestamp(req, faults)?,
+            Endpoint::TsaCertChain => self.tsa.certchain_response(),
         })
     }
 

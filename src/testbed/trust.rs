@@ -29,6 +29,10 @@ pub struct TrustInputs<'a> {
     pub rekor_spki: &'a [u8],
     pub ct_spki: &'a [u8],
     pub valid_from_unix: u64,
+    /// The TSA's RFC 3161 endpoint URL.
+    pub tsa_url: &'a str,
+    /// The TSA chain, signing certificate first, root last.
+    pub tsa_chain_der: &'a [&'a [u8]],
 }
 
 /// The generated documents, as pretty-printed JSON text.
@@ -67,7 +71,12 @@ pub fn documents(i: &TrustInputs<'_>) -> Result<TrustDocs, TestbedError> {
             "validFor": {"start": start},
         }],
         "ctlogs": [log_key(i.ct_url, i.ct_spki, &start)],
-        "timestampAuthorities": [],
+        "timestampAuthorities": [{
+            "subject": {"organization": ROOT_ORGANIZATION, "commonName": super::tsa::ROOT_COMMON_NAME},
+            "uri": i.tsa_url,
+            "certChain": {"certificates": i.tsa_chain_der.iter().map(|c| json!({"rawBytes": crypto::b64(c)})).collect::<Vec<_>>()},
+            "validFor": {"start": start},
+        }],
     });
     let service = |url: &str| json!({"url": url, "majorApiVersion": 1, "validFor": {"start": start}, "operator": "gitseal-testbed"});
     let signing_config = json!({
@@ -75,7 +84,7 @@ pub fn documents(i: &TrustInputs<'_>) -> Result<TrustDocs, TestbedError> {
         "caUrls": [service(i.fulcio_url)],
         "oidcUrls": [service(i.issuer_url)],
         "rekorTlogUrls": [service(i.rekor_url)],
-        "tsaUrls": [],
+        "tsaUrls": [service(i.tsa_url)],
         "rekorTlogConfig": {"selector": "ANY"},
         "tsaConfig": {"selector": "ANY"},
     });

@@ -108,6 +108,10 @@ pub struct TrustRoot {
     pub tlogs: Vec<LogKey>,
     /// CT logs.
     pub ctlogs: Vec<LogKey>,
+    /// RFC 3161 timestamp authorities (`timestampAuthorities`): each chain starts with the
+    /// TSA's signing certificate and ends with its self-signed root (protobuf-specs
+    /// `CertificateAuthority`, as the public-good root lists its TSA).
+    pub timestamp_authorities: Vec<CertificateAuthority>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +124,8 @@ struct TrustedRootJson {
     certificate_authorities: Vec<CaJson>,
     #[serde(default)]
     ctlogs: Vec<LogJson>,
+    #[serde(default)]
+    timestamp_authorities: Vec<CaJson>,
 }
 
 #[derive(Deserialize)]
@@ -247,6 +253,34 @@ fn log_key(l: &LogJson) -> Result<LogKey, String> {
     })
 }
 
+/// `timestampAuthorities`: like `certificateAuthorities`, each with a non-empty chain (leaf
+/// first, root last).
+fn timestamp_authorities(list: &[CaJson]) -> Result<Vec<CertificateAuthority>, String> {
+    list.iter()
+        .map(|ca| {
+            let chain = ca
+                .cert_chain
+                .certificates
+                .iter()
+                .map(|c| {
+                    let der = B64
+                        .decode(&c.raw_bytes)
+                        .map_err(|_| "TSA certificate is not base64".to_string())?;
+                    Cert::from_der(&der).map_err(|e| format!("TSA certificate: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if chain.is_empty() {
+                return Err("a timestamp authority has an empty chain".into());
+            }
+            Ok(CertificateAuthority {
+                uri: ca.uri.clone(),
+                chain,
+                valid_for: validity(ca.valid_for.as_ref())?,
+            })
+        })
+        .collect()
+}
+
 impl TrustRoot {
     /// The embedded public-good root. It is a constant of the binary, so it is parsed once
     /// per process (the JSON and every certificate in it) and cloned after that.
@@ -324,6 +358,8 @@ impl TrustRoot {
             certificate_authorities: cas,
             tlogs: logs(&tr.tlogs)?,
             ctlogs: logs(&tr.ctlogs)?,
+            timestamp_authorities: timestamp_authorities(&tr.timestamp_authorities)
+                .map_err(material)?,
         })
     }
 
@@ -393,6 +429,33 @@ impl TrustRoot {
             });
         }
         Ok(keys)
+    }
+
+    /// One timestamp authority from a PEM chain (gitsign's `timestampCertChain`): the TSA's
+    /// signing certificate first, its self-signed root last, open validity.
+    pub fn pem_timestamp_authority(
+        pem: &[u8],
+        source: &str,
+    ) -> Result<CertificateAuthority, TrustError> {
+        let material = |detail: String| TrustError::Material {
+            path: source.into(),
+            detail,
+        };
+        let chain = crate::armor::blocks(pem, "CERTIFICATE")
+            .into_iter()
+            .map(|der| Cert::from_der(&der))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| material(e.to_string()))?;
+        match chain.last() {
+            Some(root) if root.is_self_issued() => Ok(CertificateAuthority {
+                uri: source.into(),
+                chain,
+                valid_for: Validity::default(),
+            }),
+            _ => Err(material(
+                "the timestamp certificate chain must end with a self-signed root".into(),
+            )),
+        }
     }
 
     /// Rekor keys with this log ID that were valid at `t`.

@@ -155,8 +155,9 @@ fn embedded_ca_pairs() -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
-/// `cert.verify_signed_by(signer)`, memoised for CA certificates of the trust root.
-fn ca_signed_by(cert: &Cert, signer: &Cert) -> Result<(), KeyError> {
+/// `cert.verify_signed_by(signer)`, memoised for CA certificates of the trust root (also the
+/// timestamp authorities' chains, `tsa::token`).
+pub(crate) fn ca_signed_by(cert: &Cert, signer: &Cert) -> Result<(), KeyError> {
     static MEMO: OnceLock<SignatureMemo> = OnceLock::new();
     MEMO.get_or_init(|| SignatureMemo::new(CA_SIGNATURE_CACHE_LIMIT, embedded_ca_pairs()))
         .signed_by(cert, signer)

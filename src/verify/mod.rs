@@ -16,6 +16,9 @@
 //! 8. An embedded SCT from a trusted CT log (see [`sct`]).
 //! 9. The log evidence: body rebuilt from the CMS, SET, inclusion proof, checkpoint,
 //!    integrated time inside the leaf's validity (see [`tlog`]).
+//! 10. An RFC 3161 timestamp, if the signature carries one: token valid from a TSA of the
+//!     trust root, for this signature, genTime inside the leaf's validity and the chain good
+//!     at genTime (see [`timestamp`]). With Rekor v1 both times are then checked.
 //!
 //! The code below carries the same numbers (`// 1.` … `// 9.`). Who may sign is not decided
 //! here: a [`Verified`] is evidence with no trust level, and [`crate::policy`] decides on it
@@ -28,6 +31,7 @@
 pub mod chain;
 pub mod reason;
 pub mod sct;
+pub mod timestamp;
 pub mod tlog;
 
 use crate::cms::decode::{self, SignerId, TlogEncoding};
@@ -90,6 +94,8 @@ pub struct Verified {
     /// The CT log that saw the certificate; `None` only for the May 2022 leaves that predate
     /// embedded SCTs (see `predates_embedded_scts` and [`EMBEDDED_SCT_ERA_START`]).
     pub ct_log_url: Option<String>,
+    /// The RFC 3161 timestamp the signature carries, verified (step 10); `None` without one.
+    pub timestamp: Option<crate::tsa::TimestampVerified>,
     leaf: Cert,
     entry: LogEntry,
     signed_attrs: Vec<u8>,
@@ -435,12 +441,16 @@ fn run(
     };
     let tlog = tlog::verify(entry, &body, trust, leaf.not_before, leaf.not_after)?;
 
+    // 10. The RFC 3161 timestamp, when present.
+    let timestamp = timestamp::signing_time_from_tsa(signer, &leaf, trust)?;
+
     Ok(Verified {
         signer: summarize(&leaf),
         tlog,
         log_source,
         ca_uri: chain.ca_uri,
         ct_log_url: sct.map(|s| s.log_url),
+        timestamp,
         entry: entry.clone(),
         signed_attrs: signed_attrs.clone(),
         signature: signer.signature.clone(),

@@ -108,6 +108,8 @@ reasons! {
         "the commit or tag is one git could show differently from what was signed";
     TagNameMismatch => "tag-name-mismatch", Bad,
         "the signed tag calls itself by another name than the ref it is stored as";
+    TimestampInvalid => "timestamp-invalid", Bad,
+        "the RFC 3161 timestamp does not verify, is not from a trusted TSA, or is not for this signature or certificate";
 }
 
 #[cfg(test)]

@@ -94,6 +94,7 @@ impl Gen<'_> {
             log: &self.log,
             clock: &gitseal::sign::SystemClock,
             certificate_check: None,
+            timestamps: None,
         };
         let request = SignRequest {
             payload: payload.as_bytes(),

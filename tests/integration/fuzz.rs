@@ -107,6 +107,7 @@ pub fn parse_everything(data: &[u8]) {
     let _ = object::check_signed(Kind::Tag, data, data);
     parse_rekor_answer(data);
     parse_trust_config(data);
+    parse_timestamp(data);
 }
 
 /// The signing config and client trust config parsers (issue 14: both arrive from a TUF
@@ -147,6 +148,65 @@ fn mutated_trust_configs_never_panic() {
     for seed in [signing.as_slice(), client.as_bytes()] {
         for _ in 0..300 {
             parse_trust_config(&mutate(&mut rng, seed));
+        }
+    }
+}
+
+/// Every RFC 3161 parser (issue 15: a TSA's reply and a token in a pushed signature are
+/// hostile): the reply as the client reads it, the token, the TSTInfo.
+pub fn parse_timestamp(data: &[u8]) {
+    use der::Decode as _;
+    if let Ok(req) = gitseal::tsa::client::request_with_nonce(b"sig", &[0x42; 16]) {
+        let _ = gitseal::tsa::client::parse_response(data, &req);
+    }
+    if let Ok(t) = gitseal::tsa::token::parse_token(data) {
+        let _ = gitseal::tsa::asn1::gen_time_unix(&t.tst_info.gen_time);
+        let _ = gitseal::tsa::token::verify_parsed(&t, b"sig", &[]);
+    }
+    if let Ok(i) = gitseal::tsa::asn1::TstInfo::from_der(data) {
+        let _ = gitseal::tsa::asn1::gen_time_unix(&i.gen_time);
+        let _ = i.accuracy.map(|a| a.ceil_seconds());
+    }
+    let _ = gitseal::tsa::asn1::TimeStampResp::from_der(data);
+}
+
+/// A real reply from the testbed's TSA, mutated: the client never panics, and no mutated
+/// token verifies (every byte of a token is signed or held to one form, `tsa::token`).
+#[cfg(feature = "testbed")]
+#[test]
+fn mutated_timestamp_replies_never_panic_and_never_verify() {
+    use gitseal::testbed::{Testbed, TestbedConfig};
+    use gitseal::tsa::client::{TsaClient, request_with_nonce};
+    let tb = Testbed::start(TestbedConfig::default()).unwrap();
+    let trust = TrustRoot::from_file(tb.trusted_root_path()).unwrap();
+    let sig = b"a CMS signature value";
+    let transport = std::sync::Arc::new(gitseal::transport::HttpTransport::new(
+        gitseal::transport::TransportConfig {
+            max_retries: 0,
+            ..Default::default()
+        },
+    ));
+    let token = TsaClient::new(transport, tb.tsa_url())
+        .timestamp(sig)
+        .unwrap();
+    assert!(gitseal::tsa::verify_token(&token, sig, &trust).is_ok());
+    // The reply around it, as the TSA sends it.
+    let mut reply = vec![0x30, 0x03, 0x02, 0x01, 0x00];
+    reply.extend_from_slice(&token);
+    let mut reply_der = gitseal::tlv::header(0x30, reply.len());
+    reply_der.extend(reply);
+    let req = request_with_nonce(sig, &[0x42; 16]).unwrap();
+    let mut rng = Rng(0x51_7cc1_b727_220a);
+    for _ in 0..600 {
+        parse_timestamp(&mutate(&mut rng, &reply_der));
+        let _ = gitseal::tsa::client::parse_response(&mutate(&mut rng, &reply_der), &req);
+        let m = mutate(&mut rng, &token);
+        parse_everything(&m);
+        if m != token {
+            assert!(
+                gitseal::tsa::verify_token(&m, sig, &trust).is_err(),
+                "a mutated token verified"
+            );
         }
     }
 }

@@ -548,6 +548,7 @@ fn json_keys_in_documented_order_and_unsigned_wording() {
             "log_index",
             "integrated_time",
             "claims",
+            "timestamp",
             "pass",
             "merge",
             "ref",

@@ -595,6 +595,7 @@ pub(crate) mod with_testbed {
                 log,
                 clock: &SystemClock,
                 certificate_check: None,
+                timestamps: None,
             };
             let request = SignRequest {
                 payload,

@@ -307,6 +307,7 @@ mod with_testbed {
             log: &log,
             clock: &gitseal::sign::SystemClock,
             certificate_check: None,
+            timestamps: None,
         };
         let request = SignRequest {
             payload: PAYLOAD,

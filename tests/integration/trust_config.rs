@@ -102,15 +102,16 @@ fn the_trust_config_alone_signs_and_verifies() {
         "[signing config ({})]",
         tb.client_trust_config_path().display()
     );
+    // The testbed's signing config lists its TSA too (`tsaUrls`): signing timestamps.
     for (name, url) in [
         ("fulcio", tb.fulcio_url()),
         ("rekor", tb.rekor_url()),
         ("issuer", tb.issuer_url()),
+        ("tsa", tb.tsa_url()),
     ] {
         let line = format!("  {name:6} = {url}  {source}");
         assert!(out.contains(&line), "missing {line:?} in:\n{out}");
     }
-    assert!(out.contains("  tsa    = (none)  [default]"), "{out}");
     // The settings table says the same instead of the public-good defaults.
     for (url, affects) in [
         (tb.fulcio_url(), "sign"),

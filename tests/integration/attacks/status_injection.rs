@@ -80,6 +80,7 @@ impl World {
             log: &rekor,
             clock: &SystemClock,
             certificate_check: None,
+            timestamps: None,
         };
         let request = SignRequest {
             payload,
