@@ -29,6 +29,7 @@ pub mod chain;
 pub mod reason;
 pub mod sct;
 pub mod tlog;
+pub mod tlog_v2;
 
 use crate::cms::decode::{self, SignerId, TlogEncoding};
 use crate::rekor::entry::LogEntry;
@@ -411,6 +412,12 @@ fn run(
         ));
     };
 
+    // 6b. A Rekor v2 entry has no SET and no integrated time: its proofs are checked in
+    //     `tlog_v2`, and the time of signing can only come from an RFC 3161 timestamp.
+    if log_source != LogSource::Lookup && tlog_v2::is_v2(entry) {
+        return run_v2(entry, log_source, leaf, signer, signed_attrs, trust);
+    }
+
     // 7. Chain at the entry's integrated time. The time is not trusted yet: checking the
     //    chain first only decides which reason a forgery gets; the SET check below rejects
     //    any time the log did not sign.
@@ -443,6 +450,78 @@ fn run(
         ct_log_url: sct.map(|s| s.log_url),
         entry: entry.clone(),
         signed_attrs: signed_attrs.clone(),
+        signature: signer.signature.clone(),
+        leaf,
+    })
+}
+
+/// The trusted time of a signature from its RFC 3161 timestamp (unsigned attribute
+/// `id-aa-timeStampToken`), or `None` when it carries none. The hook where the timestamp step
+/// (issue 15, RFC 3161 part) plugs in: it returns the verified `genTime` in Unix seconds, or a
+/// `timestamp-invalid` failure for a token that is present and wrong. Until then no signature
+/// has a trusted timestamp.
+fn trusted_timestamp(_signer: &decode::Signer, _trust: &TrustRoot) -> Result<Option<i64>, Fail> {
+    Ok(None)
+}
+
+/// Steps 7–9 for a Rekor v2 entry ([`tlog_v2`]). The proofs are checked first, with no time
+/// needed, so a wrong proof or checkpoint is BADSIG with its own reason whether or not a
+/// timestamp exists. Then the time: with a trusted timestamp, chain and SCT are checked at it
+/// and the log's key must have been valid then; without one, chain and SCT are checked at the
+/// leaf's notBefore (so a foreign CA is still BADSIG) and the outcome is `timestamp-missing`
+/// (ERRSIG): nothing says when the signature was made.
+fn run_v2(
+    entry: &LogEntry,
+    log_source: LogSource,
+    leaf: Cert,
+    signer: &decode::Signer,
+    signed_attrs: &[u8],
+    trust: &TrustRoot,
+) -> Result<Verified, Fail> {
+    let key_details = match leaf.public_key() {
+        Ok(crate::pubkey::PublicKey::P256(_)) => rekor::v2::entry::KEY_DETAILS_P256,
+        _ => {
+            return Err(Fail(
+                Reason::UnsupportedAlgorithm,
+                "a Rekor v2 hashedrekord entry is only rebuilt for an ECDSA P-256 leaf".into(),
+            ));
+        }
+    };
+    let digest: [u8; 32] = Sha256::digest(signed_attrs).into();
+    let body = rekor::v2::entry::hashedrekord_v002_body(
+        &digest,
+        &signer.signature,
+        &leaf.der,
+        key_details,
+    );
+    let proofs = tlog_v2::verify_proofs(entry, &body, trust)?;
+    let Some(at) = trusted_timestamp(signer, trust)? else {
+        let chain = chain::verify(&leaf, trust, leaf.not_before)?;
+        sct::verify(&leaf, &chain.issuer, trust)?;
+        return Err(Fail(
+            Reason::TimestampMissing,
+            format!(
+                "the signature's Rekor v2 entry in {} holds (body, inclusion proof, signed                  checkpoint), but a v2 log records no time and the signature carries no                  trusted RFC 3161 timestamp, so when it was made cannot be checked",
+                proofs.log_url()
+            ),
+        ));
+    };
+    let chain = chain::verify(&leaf, trust, at)?;
+    let sct = sct::verify(&leaf, &chain.issuer, trust)?;
+    let tlog = tlog_v2::finish(proofs, at)?;
+    // The entry as verified: its true label and the body the proof covers, so an export
+    // (`gitseal bundle`) shows what the log holds, whatever label gitsign wrote.
+    let mut verified_entry = entry.clone();
+    verified_entry.version = rekor::v2::entry::VERSION.into();
+    verified_entry.body = Some(body);
+    Ok(Verified {
+        signer: summarize(&leaf),
+        tlog,
+        log_source,
+        ca_uri: chain.ca_uri,
+        ct_log_url: Some(sct.log_url),
+        entry: verified_entry,
+        signed_attrs: signed_attrs.to_vec(),
         signature: signer.signature.clone(),
         leaf,
     })

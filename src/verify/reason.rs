@@ -108,6 +108,8 @@ reasons! {
         "the commit or tag is one git could show differently from what was signed";
     TagNameMismatch => "tag-name-mismatch", Bad,
         "the signed tag calls itself by another name than the ref it is stored as";
+    TimestampMissing => "timestamp-missing", CannotCheck,
+        "a Rekor v2 signature carries no trusted RFC 3161 timestamp, so there is no trusted signing time";
 }
 
 #[cfg(test)]
