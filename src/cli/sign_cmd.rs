@@ -173,6 +173,8 @@ struct Wiring {
     transport: Arc<HttpTransport>,
     fulcio: FulcioClient,
     rekor: RekorClient,
+    /// The Rekor v2 client, with `gitsign.rekorVersion=2` (then used instead of `rekor`).
+    rekor_v2: Option<crate::rekor::v2::client::RekorV2Client>,
     opener: Box<dyn oidc::opener::UrlOpener>,
 }
 
@@ -285,6 +287,9 @@ fn wire(plan: &SignPlan) -> Result<Wiring, CommandError> {
     Ok(Wiring {
         fulcio: FulcioClient::new(s.fulcio_url.clone(), transport.clone()),
         rekor: RekorClient::new(s.rekor_url.clone(), transport.clone()),
+        rekor_v2: (s.rekor_version == 2).then(|| {
+            crate::rekor::v2::client::RekorV2Client::new(s.rekor_url.clone(), transport.clone())
+        }),
         transport,
         opener,
     })
@@ -335,7 +340,10 @@ fn sign_payload(
     let mut services = Services {
         tokens: &mut tokens,
         ca: &wiring.fulcio,
-        log: &wiring.rekor,
+        log: match &wiring.rekor_v2 {
+            Some(v2) => v2,
+            None => &wiring.rekor,
+        },
         clock: &clock,
         certificate_check: Some(&check_certificate),
     };

@@ -54,11 +54,17 @@ pub enum Endpoint {
     RekorPublicKey,
     /// `rekor.proof`: `GET /api/v1/log/proof` (consistency proofs).
     RekorConsistencyProof,
+    /// `rekorV2.createEntry`: `POST /api/v2/log/entries` (Rekor v2).
+    RekorV2CreateEntry,
+    /// `rekorV2.checkpoint`: `GET /checkpoint` (Rekor v2).
+    RekorV2Checkpoint,
+    /// `rekorV2.tile`: `GET /tile/…` (Rekor v2 hash tiles and entry bundles).
+    RekorV2Tile,
 }
 
 impl Endpoint {
     /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 16] = [
+    pub const ALL: [Endpoint; 19] = [
         Endpoint::OidcDiscovery,
         Endpoint::OidcJwks,
         Endpoint::OidcAuthorize,
@@ -75,6 +81,9 @@ impl Endpoint {
         Endpoint::RekorLogInfo,
         Endpoint::RekorPublicKey,
         Endpoint::RekorConsistencyProof,
+        Endpoint::RekorV2CreateEntry,
+        Endpoint::RekorV2Checkpoint,
+        Endpoint::RekorV2Tile,
     ];
 
     /// The name used by the admin API.
@@ -96,6 +105,9 @@ impl Endpoint {
             Endpoint::RekorLogInfo => "rekor.logInfo",
             Endpoint::RekorPublicKey => "rekor.publicKey",
             Endpoint::RekorConsistencyProof => "rekor.proof",
+            Endpoint::RekorV2CreateEntry => "rekorV2.createEntry",
+            Endpoint::RekorV2Checkpoint => "rekorV2.checkpoint",
+            Endpoint::RekorV2Tile => "rekorV2.tile",
         }
     }
 
@@ -167,6 +179,11 @@ pub enum Fault {
     /// Log (and return, with a valid SET and proof) an entry for a different digest than the one
     /// uploaded (`rekor.createEntry` only).
     MismatchedEntry,
+    /// Return a genuine checkpoint of another log: its own origin, Ed25519 key and key hint
+    /// (`rekorV2.createEntry`, `rekorV2.checkpoint`).
+    OtherLogCheckpoint,
+    /// Serve hash tiles with their first hash corrupted (`rekorV2.tile`).
+    CorruptTile,
 }
 
 impl Fault {
@@ -186,6 +203,8 @@ impl Fault {
             Fault::WrongCheckpointKey => "wrongCheckpointKey",
             Fault::WrongInclusionProof => "wrongInclusionProof",
             Fault::MismatchedEntry => "mismatchedEntry",
+            Fault::OtherLogCheckpoint => "otherLogCheckpoint",
+            Fault::CorruptTile => "corruptTile",
         }
     }
 
@@ -198,11 +217,22 @@ impl Fault {
             | Fault::WrongSct
             | Fault::MissingSct
             | Fault::NotForCodeSigning => endpoint.is_fulcio_issuance(),
-            Fault::WrongSetKey | Fault::WrongInclusionProof => endpoint.returns_rekor_entries(),
+            Fault::WrongSetKey => endpoint.returns_rekor_entries(),
+            Fault::WrongInclusionProof => {
+                endpoint.returns_rekor_entries() || endpoint == Endpoint::RekorV2CreateEntry
+            }
             Fault::WrongCheckpointKey => {
-                endpoint.returns_rekor_entries() || endpoint == Endpoint::RekorLogInfo
+                endpoint.returns_rekor_entries()
+                    || endpoint == Endpoint::RekorLogInfo
+                    || endpoint == Endpoint::RekorV2CreateEntry
+                    || endpoint == Endpoint::RekorV2Checkpoint
             }
             Fault::MismatchedEntry => endpoint == Endpoint::RekorCreateEntry,
+            Fault::OtherLogCheckpoint => matches!(
+                endpoint,
+                Endpoint::RekorV2CreateEntry | Endpoint::RekorV2Checkpoint
+            ),
+            Fault::CorruptTile => endpoint == Endpoint::RekorV2Tile,
         }
     }
 }
@@ -277,6 +307,8 @@ impl FaultSpec {
             "wrongCheckpointKey" => Fault::WrongCheckpointKey,
             "wrongInclusionProof" => Fault::WrongInclusionProof,
             "mismatchedEntry" => Fault::MismatchedEntry,
+            "otherLogCheckpoint" => Fault::OtherLogCheckpoint,
+            "corruptTile" => Fault::CorruptTile,
             other => return Err(FaultError::BadFault(format!("unknown fault {other:?}"))),
         };
         if !fault.applies_to(endpoint) {
