@@ -17,12 +17,17 @@
 //! 9. The log evidence: body rebuilt from the CMS, SET, inclusion proof, checkpoint,
 //!    integrated time inside the leaf's validity (see [`tlog`]).
 //!
+//! A Rekor v2 entry (step 6b, [`tlog_v2`]) takes another path for 7–9: its body (v0.0.2),
+//! inclusion proof and signed checkpoint first, then the time of signing from the RFC 3161
+//! timestamp hook (`trusted_timestamp`): chain and SCT at that time, or, with no timestamp,
+//! `timestamp-missing` (ERRSIG).
+//!
 //! The code below carries the same numbers (`// 1.` … `// 9.`). Who may sign is not decided
 //! here: a [`Verified`] is evidence with no trust level, and [`crate::policy`] decides on it
 //! once, for every caller (git's path, `gitseal verify`, pre-receive).
 //!
 //! Everything here is pure: no I/O, no clock (the caller chooses nothing about time: the
-//! trusted time comes from the log). A [`Verified`] value can only be built by this module,
+//! trusted time comes from the log, or for Rekor v2 from a timestamp). A [`Verified`] value can only be built by this module,
 //! from every step's evidence.
 
 pub mod chain;

@@ -162,3 +162,75 @@ impl ProofsHold {
         &self.log_url
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rekor::entry::InclusionProof;
+
+    fn entry(version: &str, origin: &str, set: bool, time: i64) -> LogEntry {
+        let note = format!(
+            "{origin}\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u{2014} {} AAAAAAA=\n",
+            origin.split(" - ").next().unwrap_or(origin)
+        );
+        LogEntry {
+            log_index: 0,
+            log_id: [1; 32],
+            kind: "hashedrekord".into(),
+            version: version.into(),
+            integrated_time: time,
+            signed_entry_timestamp: set.then(|| vec![1]),
+            inclusion_proof: Some(InclusionProof {
+                log_index: 0,
+                root_hash: [0; 32],
+                tree_size: 1,
+                hashes: vec![],
+                checkpoint: Some(note),
+            }),
+            body: None,
+        }
+    }
+
+    /// Which entries take the v2 path: the true label always; gitsign's 0.0.1 label only
+    /// with no promise, no time and a v2-style origin; never anything else.
+    #[test]
+    fn v2_classification() {
+        assert!(is_v2(&entry("0.0.2", "log.example", false, 0)));
+        assert!(is_v2(&entry("0.0.1", "log.example", false, 0)));
+        // Rekor v1 shapes: a promise, a time, or a `<host> - <tree id>` origin.
+        assert!(!is_v2(&entry("0.0.1", "log.example", true, 0)));
+        assert!(!is_v2(&entry("0.0.1", "log.example", false, 1_700_000_000)));
+        assert!(!is_v2(&entry(
+            "0.0.1",
+            "rekor.sigstore.dev - 123",
+            false,
+            0
+        )));
+        let mut other = entry("0.0.2", "log.example", false, 0);
+        other.kind = "dsse".into();
+        assert!(!is_v2(&other));
+        assert!(!is_v2(&entry("0.0.3", "log.example", false, 0)));
+        // gitsign's label without a parseable checkpoint is not guessed to be v2.
+        let mut broken = entry("0.0.1", "log.example", false, 0);
+        broken.inclusion_proof.as_mut().unwrap().checkpoint = Some("junk".into());
+        assert!(!is_v2(&broken));
+    }
+
+    /// An entry of a log the trust root does not list is `tlog-unknown-log`; a stored body
+    /// that is not the rebuilt one is `tlog-entry-mismatch`, before anything else.
+    #[test]
+    fn unknown_log_and_foreign_body() {
+        let trust = TrustRoot::public_good().unwrap();
+        let e = entry("0.0.2", "log.example", false, 0);
+        assert_eq!(
+            verify_proofs(&e, b"{}", &trust).unwrap_err().0,
+            Reason::TlogUnknownLog
+        );
+        let mut e = e;
+        e.body = Some(b"{\"other\":1}".to_vec());
+        assert_eq!(
+            verify_proofs(&e, b"{}", &trust).unwrap_err().0,
+            Reason::TlogEntryMismatch
+        );
+    }
+}
