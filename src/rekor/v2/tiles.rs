@@ -192,7 +192,7 @@ where
         if height >= 64 || end > self.tree_size {
             return Err(out());
         }
-        if height % TILE_HEIGHT != 0 {
+        if !height.is_multiple_of(TILE_HEIGHT) {
             let l = self.node(height - 1, index * 2)?;
             let r = self.node(height - 1, index * 2 + 1)?;
             return Ok(node_hash(&l, &r));
@@ -222,7 +222,7 @@ where
     /// MTH of leaves `lo..hi` (RFC 6962 §2.1), from complete nodes.
     fn range(&mut self, lo: u64, hi: u64) -> Result<[u8; 32], TileError> {
         let n = hi - lo;
-        if n.is_power_of_two() && lo % n == 0 {
+        if n.is_power_of_two() && lo.is_multiple_of(n) {
             return self.node(n.trailing_zeros(), lo / n);
         }
         // k: the largest power of two smaller than n.
