@@ -331,12 +331,72 @@ fn tiles_prove_the_checkpoint_and_every_entry() {
     assert_eq!(s.get("tile/0/000.p/4").0, 404);
     assert_eq!(s.get("tile/0/x000/000.p/3").0, 404);
 
+    // An independent reader: Python's `cryptography` and `hashlib` only, from the specs.
+    let python = sigstore_python().parent().unwrap().join("python");
+    let script = r#"import sys, base64, hashlib, urllib.request
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+base, spki, origin = sys.argv[1], base64.b64decode(sys.argv[2]), sys.argv[3]
+get = lambda p: urllib.request.urlopen(base + "/" + p, timeout=20).read()
+note = get("checkpoint").decode()
+text, sigs = note.split("\n\n", 1)
+text += "\n"
+lines = text.split("\n")
+assert lines[0] == origin, lines[0]
+size, root = int(lines[1]), base64.b64decode(lines[2])
+name, sig = sigs[len("\u2014 "):].rstrip("\n").split(" ")
+assert name == origin
+raw = base64.b64decode(sig)
+key = spki[-32:]
+kid = hashlib.sha256(origin.encode() + b"\n\x01" + key).digest()
+assert raw[:4] == kid[:4], "key hint"
+Ed25519PublicKey.from_public_bytes(key).verify(raw[4:], text.encode())
+tile = get("tile/0/000.p/%d" % size)
+leaves = [tile[i:i + 32] for i in range(0, len(tile), 32)]
+bundle = get("tile/entries/000.p/%d" % size)
+i = 0
+for leaf in leaves:
+    n = int.from_bytes(bundle[i:i + 2], "big")
+    assert hashlib.sha256(b"\0" + bundle[i + 2:i + 2 + n]).digest() == leaf
+    i += 2 + n
+assert i == len(bundle)
+def mth(h):
+    if len(h) == 1:
+        return h[0]
+    k = 1
+    while k * 2 < len(h):
+        k *= 2
+    return hashlib.sha256(b"\x01" + mth(h[:k]) + mth(h[k:])).digest()
+assert mth(leaves) == root, "root"
+print("tiles ok")
+"#;
+    let python_reads_tiles = || {
+        let out = Command::new(&python)
+            .arg("-c")
+            .arg(script)
+            .arg(s.tb.rekor_url())
+            .arg(base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                &s.tb.trust().rekor_v2_public_key_der,
+            ))
+            .arg(&s.tb.trust().rekor_v2_origin)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).contains("tiles ok"),
+            stderr(&out),
+        )
+    };
+    let (ok, text) = python_reads_tiles();
+    assert!(ok, "{text}");
+
     // A corrupted tile gives another root: a client reading tiles notices.
     s.tb.faults()
         .set(Endpoint::RekorV2Tile, Fault::CorruptTile)
         .unwrap();
     let mut reader = tiles::TileReader::new(cp.tree_size, fetch);
     assert_ne!(reader.root().unwrap(), cp.root_hash);
+    let (ok, text) = python_reads_tiles();
+    assert!(!ok && text.contains("AssertionError"), "{text}");
     s.tb.faults().clear(Endpoint::RekorV2Tile);
 }
 
