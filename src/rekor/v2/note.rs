@@ -158,6 +158,45 @@ mod tests {
         assert_eq!(key_id("rekor.sigstore.dev", v1), Some(v1.log_id));
     }
 
+    /// The C2SP signed-note / Go `sumdb/note` reference vector (golang.org/x/mod
+    /// `sumdb/note` package example): verifier key
+    /// `PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW` (type 0x01 ‖
+    /// Ed25519 key) and its signed note. The key id rule gives its hash `c74f20a3`, the
+    /// signature line carries that hint, and the signature verifies over the text (and not
+    /// over a changed one).
+    #[test]
+    fn c2sp_signed_note_reference_vector() {
+        let vkey = B64
+            .decode("ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+            .unwrap();
+        assert_eq!(vkey[0], 0x01);
+        let mut spki = hex::decode("302a300506032b6570032100").unwrap();
+        spki.extend_from_slice(&vkey[1..]);
+        let log = LogKey {
+            base_url: "https://PeterNeumann".into(),
+            log_id: [0; 32],
+            key: None,
+            key_details: "PKIX_ED25519".into(),
+            valid_for: Validity::default(),
+            ed25519: Some(Ed25519Key::from_spki_der(&spki).unwrap()),
+            spki_der: spki,
+        };
+        let id = key_id("PeterNeumann", &log).unwrap();
+        assert_eq!(hex::encode(&id[..4]), "c74f20a3");
+        let text = "If you think cryptography is the answer to your problem,\n\
+                    then you don't know what your problem is.\n";
+        let sig = B64
+            .decode("x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=")
+            .unwrap();
+        assert_eq!(sig[..4], id[..4]);
+        let key = log.ed25519.as_ref().unwrap();
+        assert_eq!(key.verify(text.as_bytes(), &sig[4..]), Ok(()));
+        let changed = text.replace("cryptography", "cryptographY");
+        assert!(key.verify(changed.as_bytes(), &sig[4..]).is_err());
+        // Another name gives another key id.
+        assert_ne!(key_id("PeterNeumann2", &log).unwrap()[..4], id[..4]);
+    }
+
     /// A checkpoint signed with an RFC 8032 key, checked against every rule.
     #[test]
     fn verifies_and_rejects() {
