@@ -499,3 +499,40 @@ print("entry ok")
         stderr(&rejected)
     );
 }
+
+/// The v2 log is kept on disk: a testbed restarted on its directory has the same key (log id)
+/// and the same entries, and its checkpoint still proves the old entry's tiles.
+#[test]
+fn the_v2_log_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || TestbedConfig {
+        dir: Some(dir.path().to_path_buf()),
+        identity: EMAIL.into(),
+        ..TestbedConfig::default()
+    };
+    let repo = TestRepo::new();
+    repo.git_ok(&["config", "user.name", "Vera"]);
+    repo.git_ok(&["config", "user.email", EMAIL]);
+    let first = Setup {
+        tb: Testbed::start(config()).unwrap(),
+        repo,
+    };
+    assert!(first.commit("kept").status.success());
+    let log_id = first.tb.trust().rekor_v2_log_id;
+    let Setup { tb, repo } = first;
+    drop(tb);
+    let again = Setup {
+        tb: Testbed::start(config()).unwrap(),
+        repo,
+    };
+    assert_eq!(again.tb.trust().rekor_v2_log_id, log_id);
+    assert_eq!(again.tb.rekor_v2_tree_size(), 1);
+    let trust = again.trust();
+    let (payload, der) = again.head_signature();
+    assert_eq!(
+        reason(&outcome(&payload, &der, &trust)),
+        Reason::TimestampMissing
+    );
+    assert!(again.commit("appended").status.success());
+    assert_eq!(again.tb.rekor_v2_tree_size(), 2);
+}
