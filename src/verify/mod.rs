@@ -420,7 +420,16 @@ fn run(
     // 6b. A Rekor v2 entry has no SET and no integrated time: its proofs are checked in
     //     `tlog_v2`, and the time of signing can only come from an RFC 3161 timestamp.
     if log_source != LogSource::Lookup && tlog_v2::is_v2(entry) {
-        return run_v2(entry, log_source, leaf, signer, signed_attrs, trust);
+        let trusted_time = trusted_timestamp(signer, trust)?;
+        return run_v2(
+            entry,
+            log_source,
+            leaf,
+            signer,
+            signed_attrs,
+            trust,
+            trusted_time,
+        );
     }
 
     // 7. Chain at the entry's integrated time. The time is not trusted yet: checking the
@@ -469,7 +478,8 @@ fn trusted_timestamp(_signer: &decode::Signer, _trust: &TrustRoot) -> Result<Opt
     Ok(None)
 }
 
-/// Steps 7–9 for a Rekor v2 entry ([`tlog_v2`]). The proofs are checked first, with no time
+/// Steps 7–9 for a Rekor v2 entry ([`tlog_v2`]), with the time [`trusted_timestamp`] gave.
+/// The proofs are checked first, with no time
 /// needed, so a wrong proof or checkpoint is BADSIG with its own reason whether or not a
 /// timestamp exists. Then the time: with a trusted timestamp, chain and SCT are checked at it
 /// and the log's key must have been valid then; without one, chain and SCT are checked at the
@@ -482,6 +492,7 @@ fn run_v2(
     signer: &decode::Signer,
     signed_attrs: &[u8],
     trust: &TrustRoot,
+    trusted_time: Option<i64>,
 ) -> Result<Verified, Fail> {
     let key_details = match leaf.public_key() {
         Ok(crate::pubkey::PublicKey::P256(_)) => rekor::v2::entry::KEY_DETAILS_P256,
@@ -500,7 +511,7 @@ fn run_v2(
         key_details,
     );
     let proofs = tlog_v2::verify_proofs(entry, &body, trust)?;
-    let Some(at) = trusted_timestamp(signer, trust)? else {
+    let Some(at) = trusted_time else {
         let chain = chain::verify(&leaf, trust, leaf.not_before)?;
         sct::verify(&leaf, &chain.issuer, trust)?;
         return Err(Fail(
@@ -511,6 +522,18 @@ fn run_v2(
             ),
         ));
     };
+    // The certificate must have been valid when the signature was made (the chain check
+    // covers the CAs only). The timestamp step checks this too; this keeps the v2 path
+    // sound whatever time it is handed.
+    if at < leaf.not_before || at > leaf.not_after {
+        return Err(Fail(
+            Reason::IntegratedTimeOutsideValidity,
+            format!(
+                "the trusted signing time {at} is outside the certificate's validity {}..{}",
+                leaf.not_before, leaf.not_after
+            ),
+        ));
+    }
     let chain = chain::verify(&leaf, trust, at)?;
     let sct = sct::verify(&leaf, &chain.issuer, trust)?;
     let tlog = tlog_v2::finish(proofs, at)?;
@@ -547,6 +570,99 @@ mod tests {
             &TrustRoot::public_good().unwrap(),
             &Context::default(),
         )
+    }
+
+    /// The Rekor v2 path once a trusted time exists (what the RFC 3161 hook will give): a
+    /// signature logged in the testbed's v2 log verifies at that time, its evidence carries
+    /// the time and the entry as the log holds it; the log's trust-root window and the
+    /// leaf's validity are checked at that time; and with no time it is `timestamp-missing`.
+    #[cfg(feature = "testbed")]
+    #[test]
+    fn rekor_v2_with_a_trusted_time() {
+        use crate::oidc::IdentityToken;
+        use crate::sign::{Candidate, ObjectFormat, RekorMode, Services, SignRequest};
+        use crate::testbed::{Testbed, TestbedConfig, TokenRequest};
+        use crate::transport::{HttpTransport, Transport, TransportConfig};
+        use std::sync::Arc;
+        let tb = Testbed::start(TestbedConfig::default()).unwrap();
+        let transport: Arc<dyn Transport> = Arc::new(HttpTransport::new(TransportConfig {
+            use_env_proxy: false,
+            max_retries: 0,
+            ..TransportConfig::default()
+        }));
+        let ca = crate::fulcio::FulcioClient::new(tb.fulcio_url(), transport.clone());
+        let log = crate::rekor::v2::client::RekorV2Client::new(tb.rekor_url(), transport);
+        let raw = tb
+            .mint_token(&TokenRequest::email("v2@example.com"))
+            .unwrap();
+        let mut tokens = || -> Result<IdentityToken, crate::oidc::OidcError> {
+            IdentityToken::parse(&raw).map_err(Into::into)
+        };
+        let mut services = Services {
+            tokens: &mut tokens,
+            ca: &ca,
+            log: &log,
+            clock: &crate::sign::SystemClock,
+            certificate_check: None,
+        };
+        let payload = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nv2\n";
+        let request = SignRequest {
+            payload,
+            mode: RekorMode::Offline,
+            object_format: ObjectFormat::Sha1,
+            include_certs: crate::cms::encode::IncludeCerts::LeafOnly,
+            match_committer: None,
+        };
+        let out =
+            crate::sign::sign(&request, &mut services, &mut |_c: &Candidate<'_>| Ok(())).unwrap();
+        let trust = TrustRoot::from_file(tb.trusted_root_path()).unwrap();
+        let cms = decode::parse(&out.der).unwrap();
+        let signer = &cms.signers[0];
+        let (entry, _) = signer.tlog_entry().unwrap().unwrap();
+        let leaf = Cert::from_der(&out.leaf_der).unwrap();
+        let attrs = signer.signed_attrs_der.clone().unwrap();
+        let at = leaf.not_before + 1;
+        let run = |trust: &TrustRoot, t: Option<i64>| {
+            run_v2(
+                &entry,
+                LogSource::Embedded,
+                leaf.clone(),
+                signer,
+                &attrs,
+                trust,
+                t,
+            )
+        };
+        let v = run(&trust, Some(at)).map_err(|Fail(r, d)| (r, d)).unwrap();
+        assert_eq!(v.tlog.integrated_time, at);
+        assert_eq!(v.tlog.checkpoint_origin, "127.0.0.1");
+        assert_eq!(v.entry().version, "0.0.2");
+        assert!(v.entry().body.is_some());
+        assert_eq!(
+            v.ct_log_url.as_deref(),
+            Some(&*format!("{}/ct", tb.base_url()))
+        );
+        let code = |r: Result<Verified, Fail>| r.err().map(|Fail(r, _)| r);
+        assert_eq!(code(run(&trust, None)), Some(Reason::TimestampMissing));
+        // Before the leaf's notBefore or after it expired: not when the signature was made.
+        for t in [leaf.not_before - 1, leaf.not_after + 1] {
+            assert_eq!(
+                code(run(&trust, Some(t))),
+                Some(Reason::IntegratedTimeOutsideValidity)
+            );
+        }
+        // A trust root whose CA was not valid then: the chain does not hold.
+        let mut no_ca = trust.clone();
+        for ca in &mut no_ca.certificate_authorities {
+            ca.valid_for.end = Some(at - 1);
+        }
+        assert_eq!(code(run(&no_ca, Some(at))), Some(Reason::ChainUntrusted));
+        // The v2 log's key not yet valid at that time.
+        let mut later = trust.clone();
+        for l in later.tlogs.iter_mut().filter(|l| l.ed25519.is_some()) {
+            l.valid_for.start = Some(at + 1);
+        }
+        assert_eq!(code(run(&later, Some(at))), Some(Reason::TlogUnknownLog));
     }
 
     /// A leaf whose SAN or OIDC issuer holds control characters is rejected as
