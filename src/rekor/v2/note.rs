@@ -158,6 +158,41 @@ mod tests {
         assert_eq!(key_id("rekor.sigstore.dev", v1), Some(v1.log_id));
     }
 
+    /// A Rekor v2 log with an ECDSA P-256 key (rekor-tiles also runs those): key id =
+    /// SHA-256 of its DER SPKI, signature ECDSA over SHA-256 of the note text, DER.
+    #[test]
+    fn ecdsa_checkpoints() {
+        use p256::ecdsa::signature::Signer as _;
+        use spki::EncodePublicKey as _;
+        let sk = p256::ecdsa::SigningKey::from_slice(&[5u8; 32]).unwrap();
+        let spki = sk
+            .verifying_key()
+            .to_public_key_der()
+            .unwrap()
+            .as_bytes()
+            .to_vec();
+        let log = LogKey {
+            base_url: "https://log.example".into(),
+            log_id: Sha256::digest(&spki).into(),
+            key: Some(crate::pubkey::PublicKey::from_spki_der(&spki).unwrap()),
+            key_details: "PKIX_ECDSA_P256_SHA_256".into(),
+            valid_for: Validity::default(),
+            ed25519: None,
+            spki_der: spki,
+        };
+        let text = format!("log.example\n3\n{}\n", B64.encode([9u8; 32]));
+        let sig: p256::ecdsa::Signature = sk.sign(text.as_bytes());
+        let mut raw = log.log_id[..4].to_vec();
+        raw.extend_from_slice(sig.to_der().as_bytes());
+        let note = format!("{text}\n\u{2014} log.example {}\n", B64.encode(&raw));
+        assert_eq!(verify_checkpoint(&note, &log).unwrap().tree_size, 3);
+        let forged = note.replacen("\n3\n", "\n4\n", 1);
+        assert_eq!(
+            verify_checkpoint(&forged, &log),
+            Err(NoteError::BadSignature)
+        );
+    }
+
     /// The C2SP signed-note / Go `sumdb/note` reference vector (golang.org/x/mod
     /// `sumdb/note` package example): verifier key
     /// `PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW` (type 0x01 ‖
