@@ -541,6 +541,7 @@ fn run_v2(
     // (`gitseal bundle`) shows what the log holds, whatever label gitsign wrote.
     let mut verified_entry = entry.clone();
     verified_entry.version = rekor::v2::entry::VERSION.into();
+    verified_entry.signed_entry_timestamp = None;
     verified_entry.body = Some(body);
     Ok(Verified {
         signer: summarize(&leaf),

@@ -9,7 +9,8 @@
 //!
 //! Which entries take this path ([`is_v2`]): those labelled hashedrekord 0.0.2 (what gitseal
 //! writes), and gitsign's relabelled v2 output — labelled 0.0.1 but with neither an inclusion
-//! promise nor an integrated time, and a checkpoint whose origin is not Rekor v1's
+//! promise (gitsign writes an empty one) nor an integrated time, and a checkpoint whose origin
+//! is not Rekor v1's
 //! `<host> - <tree id>`. gitsign's label is accepted because it carries no evidence: the body
 //! is rebuilt as v0.0.2, and only if the proof and checkpoint hold for those exact bytes under
 //! a trusted v2 log does the entry count — a label cannot make a v1 entry pass as v2 or the
@@ -33,7 +34,12 @@ pub fn is_v2(entry: &LogEntry) -> bool {
     match entry.version.as_str() {
         v if v == v2entry::VERSION => true,
         "0.0.1" => {
-            entry.signed_entry_timestamp.is_none()
+            // gitsign's `toAttributes` always writes an `InclusionPromise` message, empty for
+            // a v2 entry (proto3: `2a 00`), which reads as an empty SET.
+            entry
+                .signed_entry_timestamp
+                .as_ref()
+                .is_none_or(Vec::is_empty)
                 && entry.integrated_time == 0
                 && entry
                     .inclusion_proof
@@ -197,6 +203,10 @@ mod tests {
     fn v2_classification() {
         assert!(is_v2(&entry("0.0.2", "log.example", false, 0)));
         assert!(is_v2(&entry("0.0.1", "log.example", false, 0)));
+        // gitsign's empty InclusionPromise message.
+        let mut gitsign = entry("0.0.1", "log.example", false, 0);
+        gitsign.signed_entry_timestamp = Some(Vec::new());
+        assert!(is_v2(&gitsign));
         // Rekor v1 shapes: a promise, a time, or a `<host> - <tree id>` origin.
         assert!(!is_v2(&entry("0.0.1", "log.example", true, 0)));
         assert!(!is_v2(&entry("0.0.1", "log.example", false, 1_700_000_000)));

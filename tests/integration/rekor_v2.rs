@@ -167,9 +167,13 @@ fn a_v2_signature_without_a_timestamp_is_errsig_timestamp_missing() {
     assert_eq!(reason(&o), Reason::TimestampMissing);
     assert_eq!(Reason::TimestampMissing.class(), Class::CannotCheck);
 
-    // gitsign's label (0.0.1, same evidence): the same verdict, its evidence holds.
+    // gitsign's v2 output (`toAttributes` of the v2 answer): labelled 0.0.1, with an empty
+    // InclusionPromise message. Same evidence, same verdict.
     let mut relabelled = entry.clone();
     relabelled.version = "0.0.1".into();
+    relabelled.signed_entry_timestamp = Some(Vec::new());
+    let proto = relabelled.to_protobuf();
+    assert!(proto.windows(2).any(|w| w == [0x2a, 0x00]), "empty promise");
     let d = with_entry(&der, &relabelled);
     assert_eq!(
         reason(&outcome(&payload, &d, &trust)),
