@@ -55,6 +55,14 @@ pub fn message_signature_bundle(
         "integratedTime": entry.integrated_time.to_string(),
         "canonicalizedBody": B64.encode(canonical_body),
     });
+    // A Rekor v2 entry records no time and signs no promise: the field is left out, as
+    // protobuf's JSON mapping leaves out a zero (clients read the time from a timestamp).
+    if entry.integrated_time == 0
+        && entry.signed_entry_timestamp.is_none()
+        && let Some(m) = tlog.as_object_mut()
+    {
+        m.remove("integratedTime");
+    }
     if let Some(set) = &entry.signed_entry_timestamp {
         tlog["inclusionPromise"] = json!({ "signedEntryTimestamp": B64.encode(set) });
     }
@@ -112,5 +120,33 @@ mod tests {
         assert_eq!(t["inclusionProof"]["treeSize"], "10");
         assert_eq!(t["inclusionPromise"]["signedEntryTimestamp"], "Ag==");
         assert_eq!(b["mediaType"], MEDIA_TYPE);
+        assert_eq!(t["integratedTime"], "99");
+    }
+
+    /// A Rekor v2 entry: its own label, proof and checkpoint, no promise and no time.
+    #[test]
+    fn rekor_v2_entry_has_no_promise_and_no_time() {
+        let e = LogEntry {
+            log_index: 1,
+            log_id: [1; 32],
+            kind: "hashedrekord".into(),
+            version: "0.0.2".into(),
+            integrated_time: 0,
+            signed_entry_timestamp: None,
+            inclusion_proof: Some(InclusionProof {
+                log_index: 1,
+                root_hash: [4; 32],
+                tree_size: 2,
+                hashes: vec![[5; 32]],
+                checkpoint: Some("note".into()),
+            }),
+            body: None,
+        };
+        let b = message_signature_bundle(&[9], &e, b"{}", &[6; 32], &[8]);
+        let t = &b["verificationMaterial"]["tlogEntries"][0];
+        assert_eq!(t["kindVersion"]["version"], "0.0.2");
+        assert!(t.get("integratedTime").is_none());
+        assert!(t.get("inclusionPromise").is_none());
+        assert_eq!(t["inclusionProof"]["checkpoint"]["envelope"], "note");
     }
 }

@@ -553,6 +553,8 @@ pub struct SignSettings {
     pub autoclose_timeout: u32,
     /// Refuse when the certificate identity is not the committer.
     pub match_committer: bool,
+    /// The Rekor API to log in: 1 or 2 (`gitsign.rekorVersion`).
+    pub rekor_version: u8,
     /// `user.name`.
     pub committer_name: String,
     /// `user.email`.
@@ -574,6 +576,9 @@ pub struct SignSettings {
 pub const DEFAULT_FULCIO_URL: &str = "https://fulcio.sigstore.dev";
 /// The default public-good Rekor.
 pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
+/// The default public-good Rekor v2 log (`gitsign.rekorVersion=2` without a `rekor` URL): the
+/// `baseUrl` of the Ed25519 log in the embedded trusted root.
+pub const DEFAULT_REKOR_V2_URL: &str = "https://log2025-1.rekor.sigstore.dev";
 
 impl SignSettings {
     /// Resolves every signing setting (README "Configuration" lists the keys and variables).
@@ -591,18 +596,58 @@ impl SignSettings {
                 });
             }
         };
+        let version_named = REKOR_VERSION.named(git, env);
+        let version_key = || {
+            version_named
+                .as_ref()
+                .map_or_else(|| "gitsign.rekorVersion".into(), |(k, _)| k.clone())
+        };
+        let rekor_version = match version_named.as_ref().map(|(_, v)| v.trim()) {
+            None | Some("") | Some("1") => 1,
+            Some("2") => 2,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: version_key(),
+                    detail: format!("{other:?} (expected 1 or 2)"),
+                });
+            }
+        };
+        if rekor_version == 2 && rekor_mode == crate::sign::RekorMode::Online {
+            return Err(ConfigError::Invalid {
+                key: version_key(),
+                detail: "2 needs gitsign.rekorMode=offline: online mode finds its entry by \
+                         searching Rekor v1's index, which a Rekor v2 log does not have"
+                    .into(),
+            });
+        }
         let Http {
             timeout: http_timeout,
             retries: http_retries,
         } = Http::resolve(git, env, Http::SIGNING)?;
         // Fulcio, Rekor, issuer and TSA: a setting, else the signing config, else the default.
         let known = service_urls::signing_config_from_settings(git, env)?;
-        let urls = service_urls::resolve(
+        let urls = service_urls::resolve_for(
             git,
             env,
             known.as_ref(),
             crate::clock::Clock::unix_now(&crate::clock::SystemClock),
+            rekor_version,
         )?;
+        // A Rekor v2 log records no time: the time of signing can only come from an RFC 3161
+        // timestamp, and a v2 signature without one is ERRSIG `timestamp-missing` for every
+        // verifier, forever. Refuse to make it (gitsign makes it; compat §11.7).
+        if rekor_version == 2 && urls.tsa.is_none() {
+            return Err(ConfigError::Invalid {
+                key: version_key(),
+                detail: format!(
+                    "2 needs a timestamp authority: a Rekor v2 log records no time, so without \
+                     an RFC 3161 timestamp nobody could ever check when the signature was made \
+                     (set {}, or use a trust config or TUF repository whose signing config \
+                     lists one)",
+                    TIMESTAMP_SERVER_URL.names
+                ),
+            });
+        }
         let autoclose_timeout = get(&AUTOCLOSE_TIMEOUT)
             .and_then(|s| s.parse::<u32>().ok())
             .filter(|n| *n > 0)
@@ -611,6 +656,7 @@ impl SignSettings {
             fulcio_url: urls.fulcio.url,
             rekor_url: urls.rekor.url,
             rekor_mode,
+            rekor_version,
             token_provider: get(&TOKEN_PROVIDER).unwrap_or_default(),
             issuer: urls.issuer.url,
             client_id: get(&CLIENT_ID)
@@ -667,12 +713,13 @@ impl SignSettings {
             }
         };
         format!(
-            "fulcio = {}\nrekor = {}\nrekorMode = {mode}\ntokenProvider = {}\nissuer = {}\n\
+            "fulcio = {}\nrekor = {}\nrekorMode = {mode}\nrekorVersion = {}\ntokenProvider = {}\nissuer = {}\n\
              clientID = {}\nclientSecretFile = {}\nredirectURL = {}\nconnectorID = {}\n\
              urlOpener = {}\nautoclose = {}\nautocloseTimeout = {}\nmatchCommitter = {}\n\
              user.name = {}\nuser.email = {}\nlogPath = {}\nhttpTimeout = {}s\nhttpRetries = {}\n",
             self.fulcio_url,
             self.rekor_url,
+            self.rekor_version,
             opt(&self.token_provider),
             self.issuer,
             self.client_id,
@@ -1115,6 +1162,67 @@ mod sign_settings_tests {
         let default = SignSettings::resolve(&GitConfig::default(), &Env::default()).unwrap();
         assert_eq!(default.rekor_mode, crate::sign::RekorMode::Offline);
         assert!(default.describe().contains("rekorMode = offline"));
+    }
+
+    /// `rekorVersion`: 1 by default, 2 selects the v2 API (and, with no `rekor` URL, the
+    /// public-good v2 log); anything else, or 2 with online mode, is a configuration error
+    /// naming the key or variable in force.
+    #[test]
+    fn rekor_version() {
+        let resolve = |git: &[(&str, &str)], env: &[(&str, &str)]| {
+            SignSettings::resolve(
+                &GitConfig::from_pairs(git),
+                &Env::from_pairs(env.iter().map(|(k, v)| (k.to_string(), v.to_string()))),
+            )
+        };
+        let s = resolve(&[], &[]).unwrap();
+        assert_eq!(
+            (s.rekor_version, s.rekor_url.as_str()),
+            (1, DEFAULT_REKOR_URL)
+        );
+        assert!(s.describe().contains("rekorVersion = 1"));
+        // Version 2 without a timestamp authority: refused, naming both settings.
+        let e = resolve(&[("gitsign.rekorVersion", "2")], &[]).unwrap_err();
+        assert!(
+            e.to_string().contains("gitsign.rekorVersion")
+                && e.to_string().contains("timestampServerURL"),
+            "{e}"
+        );
+        let tsa = ("gitsign.timestampServerURL", "https://tsa.example");
+        let s = resolve(&[("gitsign.rekorVersion", "2"), tsa], &[]).unwrap();
+        assert_eq!(
+            (s.rekor_version, s.rekor_url.as_str()),
+            (2, DEFAULT_REKOR_V2_URL)
+        );
+        let s = resolve(
+            &[("gitseal.rekorVersion", "1"), tsa],
+            &[
+                ("GITSIGN_REKOR_VERSION", "2"),
+                ("GITSEAL_REKOR_URL", "http://127.0.0.1:1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (s.rekor_version, s.rekor_url.as_str()),
+            (2, "http://127.0.0.1:1")
+        );
+        let s = resolve(&[tsa], &[("SIGSTORE_REKOR_VERSION", "2")]).unwrap();
+        assert_eq!(s.rekor_version, 2);
+        for bad in ["3", "v2", "0", "2.0", "two"] {
+            let e = resolve(&[("gitsign.rekorVersion", bad)], &[]).unwrap_err();
+            assert!(e.to_string().contains("gitsign.rekorVersion"), "{e}");
+        }
+        let e = resolve(&[], &[("GITSEAL_REKOR_VERSION", "x")]).unwrap_err();
+        assert!(e.to_string().contains("GITSEAL_REKOR_VERSION"), "{e}");
+        let e = resolve(
+            &[
+                ("gitsign.rekorVersion", "2"),
+                ("gitsign.rekorMode", "online"),
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("rekorMode=offline"), "{e}");
     }
 
     #[test]

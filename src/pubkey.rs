@@ -1,8 +1,10 @@
 //! Public keys gitseal verifies signatures with, and the one `verify` function over them.
 //!
-//! Sigstore uses ECDSA P-256 (leaves, Rekor, CT logs, checkpoints) and P-384 (Fulcio CAs).
-//! Keys are read from DER SubjectPublicKeyInfo; anything else is reported as unsupported so
-//! the caller can say ERRSIG ("cannot check") rather than BADSIG. Pure: no I/O.
+//! Sigstore uses ECDSA P-256 (leaves, Rekor, CT logs, checkpoints) and P-384 (Fulcio CAs);
+//! Rekor v2 logs sign checkpoints with Ed25519 ([`Ed25519Key`], a separate type so it can
+//! never stand in for an ECDSA key). Keys are read from DER SubjectPublicKeyInfo; anything
+//! else is reported as unsupported so the caller can say ERRSIG ("cannot check") rather than
+//! BADSIG. Pure: no I/O.
 //!
 //! Backend, chosen by measurement (README "Performance"; `scripts/bench --backends`): the
 //! signature math runs on `aws-lc-rs` for both curves. An offline-mode commit costs four
@@ -139,6 +141,57 @@ impl PublicKey {
     }
 }
 
+/// `id-Ed25519` (RFC 8410 §3): 1.3.101.112.
+const ED25519_OID: Oid = Oid::new_unwrap("1.3.101.112");
+
+/// An Ed25519 verifying key (RFC 8032), as Rekor v2 logs sign their checkpoints with
+/// (`PKIX_ED25519` in a trusted root, C2SP signed-note signature type 0x01).
+///
+/// Kept apart from [`PublicKey`] on purpose: Sigstore leaves and CAs are ECDSA, and a key
+/// that can only verify *pure* Ed25519 must never be reachable from the ECDSA call sites
+/// (certificate chains, CMS signatures), where it would be an algorithm confusion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ed25519Key([u8; 32]);
+
+impl Ed25519Key {
+    /// Reads a DER SubjectPublicKeyInfo, strictly: algorithm `id-Ed25519` with parameters
+    /// absent (RFC 8410 §3: "the parameters MUST be absent"), a 32-byte key in a BIT STRING
+    /// without unused bits, and nothing after the structure.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        use der::Decode as _;
+        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| KeyError::Malformed)?;
+        if spki.algorithm.oid != ED25519_OID {
+            return Err(KeyError::Unsupported(spki.algorithm.oid.to_string()));
+        }
+        if spki.algorithm.parameters.is_some() {
+            return Err(KeyError::Malformed);
+        }
+        let raw = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or(KeyError::Malformed)?;
+        <[u8; 32]>::try_from(raw)
+            .map(Self)
+            .map_err(|_| KeyError::Malformed)
+    }
+
+    /// The raw 32-byte public key (what a C2SP signed-note key id hashes).
+    pub fn raw(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Verifies a pure Ed25519 signature (RFC 8032 §5.1.7) over `msg`. The signature must be
+    /// exactly 64 bytes; aws-lc rejects a non-canonical `S` (≥ L) and small-order points.
+    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), KeyError> {
+        if sig.len() != 64 {
+            return Err(KeyError::MalformedSignature);
+        }
+        lc::UnparsedPublicKey::new(&lc::ED25519, self.0)
+            .verify(msg, sig)
+            .map_err(|_| KeyError::BadSignature)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +271,69 @@ mod tests {
             key.verify(Hash::Sha384, b"m", &zero_r),
             Err(KeyError::MalformedSignature)
         );
+    }
+
+    /// RFC 8032 §7.1 TEST 2 (one-byte message 0x72), wrapped in an RFC 8410 SPKI; then every
+    /// malformation of key and signature is refused.
+    #[test]
+    fn ed25519_rfc8032_vector_and_strictness() {
+        let pk = hex::decode("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")
+            .unwrap();
+        let sig = hex::decode(concat!(
+            "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da",
+            "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
+        ))
+        .unwrap();
+        let mut spki = hex::decode("302a300506032b6570032100").unwrap();
+        spki.extend_from_slice(&pk);
+        let key = Ed25519Key::from_spki_der(&spki).unwrap();
+        assert_eq!(key.raw().as_slice(), pk.as_slice());
+        assert_eq!(key.verify(&[0x72], &sig), Ok(()));
+        assert_eq!(key.verify(&[0x73], &sig), Err(KeyError::BadSignature));
+        let mut bad = sig.clone();
+        bad[10] ^= 1;
+        assert_eq!(key.verify(&[0x72], &bad), Err(KeyError::BadSignature));
+        assert_eq!(
+            key.verify(&[0x72], &sig[..63]),
+            Err(KeyError::MalformedSignature)
+        );
+        // S + L (non-canonical S, same value mod L): refused (RFC 8032 §5.1.7 step 1).
+        let l = hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+            .unwrap();
+        let mut s_plus_l = sig.clone();
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let v = u16::from(s_plus_l[32 + i]) + u16::from(l[i]) + carry;
+            s_plus_l[32 + i] = v as u8;
+            carry = v >> 8;
+        }
+        assert_eq!(key.verify(&[0x72], &s_plus_l), Err(KeyError::BadSignature));
+        // Parameters present (NULL), a 31-byte key, trailing bytes, an ECDSA SPKI.
+        let mut with_null = hex::decode("302c300706032b65700500032100").unwrap();
+        with_null.extend_from_slice(&pk);
+        assert_eq!(
+            Ed25519Key::from_spki_der(&with_null),
+            Err(KeyError::Malformed)
+        );
+        let mut short = hex::decode("3029300506032b6570032000").unwrap();
+        short.extend_from_slice(&pk[..31]);
+        assert_eq!(Ed25519Key::from_spki_der(&short), Err(KeyError::Malformed));
+        let mut trailing = spki.clone();
+        trailing.push(0);
+        assert_eq!(
+            Ed25519Key::from_spki_der(&trailing),
+            Err(KeyError::Malformed)
+        );
+        let ec = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let ec_spki = ec.verifying_key().to_public_key_der().unwrap();
+        assert!(matches!(
+            Ed25519Key::from_spki_der(ec_spki.as_bytes()),
+            Err(KeyError::Unsupported(_))
+        ));
+        // And the ECDSA type never accepts an Ed25519 key.
+        assert!(matches!(
+            PublicKey::from_spki_der(&spki),
+            Err(KeyError::Unsupported(_))
+        ));
     }
 }

@@ -168,6 +168,22 @@ pub struct Timestamping<'a> {
     pub check: TimestampCheck<'a>,
 }
 
+/// Rekor v2 (`gitsign.rekorVersion=2`): the entry is hashedrekord v0.0.2 with an inclusion
+/// proof and checkpoint but no signed entry timestamp; step 5 checks it as such and embeds it
+/// labelled 0.0.2 (see `rekor::entry::LogEntry::to_proto`).
+impl TransparencyLog for crate::rekor::v2::client::RekorV2Client {
+    fn create_hashedrekord(
+        &self,
+        digest: &[u8; 32],
+        signature: &[u8],
+        cert_der: &[u8],
+    ) -> Result<(String, LogEntry), RekorError> {
+        crate::rekor::v2::client::RekorV2Client::create_hashedrekord(
+            self, digest, signature, cert_der,
+        )
+    }
+}
+
 /// The injected services.
 pub struct Services<'a> {
     /// Identity token source.
@@ -468,7 +484,8 @@ pub fn sign_with_cache(
             check_entry(&uuid, &entry, &digest, &signature, &chain.leaf_der)?;
             // Offline verification needs both the promise and the proof (sigstore-go's
             // validatingRekorClient requires the proof; gitsign's legacy path panics without it).
-            if entry.signed_entry_timestamp.is_none() {
+            // A Rekor v2 entry has no promise by design: its proof and checkpoint are all.
+            if entry.signed_entry_timestamp.is_none() && !is_v2_entry(&entry) {
                 return Err(SignError::RekorEntryIncomplete {
                     uuid,
                     missing: "signed entry timestamp",
@@ -584,6 +601,8 @@ pub fn verify_candidate(c: &Candidate<'_>, trust: &TrustRoot) -> Result<(), Stri
     );
     match outcome {
         Outcome::Verified(_) => Ok(()),
+        // Rekor v2 included: without a timestamp it is `timestamp-missing`, and configuration
+        // already refuses v2 without a TSA (`SignSettings::resolve`).
         Outcome::Rejected(r) => Err(format!("{} [{}]", r.detail, r.reason.code())),
     }
 }
@@ -628,6 +647,12 @@ pub fn check_timestamp(
     Ok(ts)
 }
 
+/// Whether a log answered with a Rekor v2 entry (hashedrekord 0.0.2).
+fn is_v2_entry(entry: &LogEntry) -> bool {
+    use crate::rekor::v2::entry::{KIND, VERSION};
+    (entry.kind.as_str(), entry.version.as_str()) == (KIND, VERSION)
+}
+
 /// The log must have recorded exactly what we submitted (when it sends the body back).
 fn check_entry(
     uuid: &str,
@@ -636,7 +661,16 @@ fn check_entry(
     signature: &[u8],
     leaf_der: &[u8],
 ) -> Result<(), SignError> {
-    let expected = hashedrekord_body(digest, signature, leaf_der);
+    let expected = if is_v2_entry(entry) {
+        crate::rekor::v2::entry::hashedrekord_v002_body(
+            digest,
+            signature,
+            leaf_der,
+            crate::rekor::v2::entry::KEY_DETAILS_P256,
+        )
+    } else {
+        hashedrekord_body(digest, signature, leaf_der)
+    };
     match &entry.body {
         Some(body) if *body == expected => Ok(()),
         _ => Err(SignError::RekorEntryMismatch {

@@ -22,6 +22,7 @@ mod integration {
     pub mod network;
     pub mod newcomer;
     pub mod oidc_e2e;
+    pub mod rekor_v2;
     pub mod scale;
     pub mod sign_clients;
     pub mod sign_e2e;

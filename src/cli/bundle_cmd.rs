@@ -89,7 +89,12 @@ pub(super) fn run(
     // The evidence carries what was verified: no second parse of the signature (issue 19).
     let leaf = &v.leaf().der;
     let (artifact, signature, entry) = (v.signed_attrs(), v.signature(), v.entry());
-    let body = verify::offline_body(artifact, signature, leaf);
+    // A Rekor v2 entry comes back from the verifier with the v0.0.2 body its proof covers;
+    // a v1 entry's body is rebuilt (gitsign clears it from the attribute).
+    let body = match &entry.body {
+        Some(b) => b.clone(),
+        None => verify::offline_body(artifact, signature, leaf),
+    };
     let digest: [u8; 32] = Sha256::digest(artifact).into();
     let mut json = bundle::message_signature_bundle(leaf, entry, &body, &digest, signature);
     // The verified RFC 3161 timestamp, if any (issue 15).

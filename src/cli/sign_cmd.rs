@@ -175,6 +175,8 @@ struct Wiring {
     rekor: RekorClient,
     /// `gitsign.timestampServerURL`, when set.
     tsa: Option<crate::tsa::TsaClient>,
+    /// The Rekor v2 client, with `gitsign.rekorVersion=2` (then used instead of `rekor`).
+    rekor_v2: Option<crate::rekor::v2::client::RekorV2Client>,
     opener: Box<dyn oidc::opener::UrlOpener>,
 }
 
@@ -321,6 +323,9 @@ fn wire(plan: &SignPlan) -> Result<Wiring, CommandError> {
             .timestamp_server_url
             .as_ref()
             .map(|u| crate::tsa::TsaClient::new(transport.clone(), u.clone())),
+        rekor_v2: (s.rekor_version == 2).then(|| {
+            crate::rekor::v2::client::RekorV2Client::new(s.rekor_url.clone(), transport.clone())
+        }),
         transport,
         opener,
     })
@@ -378,7 +383,10 @@ fn sign_payload(
     let mut services = Services {
         tokens: &mut tokens,
         ca: &wiring.fulcio,
-        log: &wiring.rekor,
+        log: match &wiring.rekor_v2 {
+            Some(v2) => v2,
+            None => &wiring.rekor,
+        },
         clock: &clock,
         certificate_check: Some(&check_certificate),
         timestamps,

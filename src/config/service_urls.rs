@@ -149,6 +149,19 @@ pub fn resolve(
     known: Option<&KnownSigningConfig>,
     now: i64,
 ) -> Result<ServiceUrls, ConfigError> {
+    resolve_for(git, env, known, now, 1)
+}
+
+/// [`resolve`] for signing to Rekor API `rekor_version` (`gitsign.rekorVersion`, 1 or 2): the
+/// signing config's log is chosen among that version's, and the default is the public-good
+/// log of that version.
+pub fn resolve_for(
+    git: &GitConfig,
+    env: &Env,
+    known: Option<&KnownSigningConfig>,
+    now: i64,
+    rekor_version: u8,
+) -> Result<ServiceUrls, ConfigError> {
     let explicit = |s: &table::Setting| {
         s.named(git, env)
             .filter(|(_, v)| !v.is_empty())
@@ -189,10 +202,18 @@ pub fn resolve(
         Some(u) => u,
         // gitseal writes to one log: the first the selector gives.
         None => from_config(&|c| {
-            c.rekor_logs(REKOR_API_VERSIONS, now)
+            let versions = [u32::from(rekor_version)];
+            debug_assert!(REKOR_API_VERSIONS.contains(&versions[0]));
+            c.rekor_logs(&versions, now)
                 .map(|l| l.first().map(|s| chosen(s)))
         })?
-        .unwrap_or_else(|| default(DEFAULT_REKOR_URL)),
+        .unwrap_or_else(|| {
+            default(if rekor_version == 2 {
+                super::DEFAULT_REKOR_V2_URL
+            } else {
+                DEFAULT_REKOR_URL
+            })
+        }),
     };
     let issuer = match explicit(&table::ISSUER) {
         Some(u) => u,

@@ -117,6 +117,13 @@ settings! {
         git ["gitsign.rekorMode", "gitseal.rekorMode"],
         env ["GITSIGN_REKOR_MODE", "GITSEAL_REKOR_MODE"],
         default "offline", Sign;
+    /// Which Rekor API to log in: `1` (the default) or `2`, a tile-based Rekor v2 log
+    /// (hashedrekord v0.0.2, no signed entry timestamp; offline mode only). With `2` and no
+    /// `rekor` URL set, the public-good v2 log is used.
+    REKOR_VERSION = "rekorVersion",
+        git ["gitsign.rekorVersion", "gitseal.rekorVersion"],
+        env ["SIGSTORE_REKOR_VERSION", "GITSIGN_REKOR_VERSION", "GITSEAL_REKOR_VERSION"],
+        default "1", Sign;
     /// How to get the identity token: `interactive`, `device`, `envvar`, `filesystem` or
     /// `github-actions`; unset (or empty) tries an ambient CI token, then the browser.
     TOKEN_PROVIDER = "tokenProvider",

@@ -317,8 +317,19 @@ impl LogEntry {
     }
 
     /// Builds gitsign's embedded protobuf (canonicalized body cleared, kind forced to
-    /// hashedrekord 0.0.1 as gitsign does).
+    /// hashedrekord 0.0.1 as gitsign does), except that a Rekor v2 entry keeps its true
+    /// label, hashedrekord 0.0.2 (gitsign relabels it 0.0.1; verifiers accept both, see
+    /// `verify::tlog_v2`). Exactly these two labels are ever written.
     pub fn to_proto(&self) -> TransparencyLogEntry {
+        let version = if (self.kind.as_str(), self.version.as_str())
+            == (
+                crate::rekor::v2::entry::KIND,
+                crate::rekor::v2::entry::VERSION,
+            ) {
+            crate::rekor::v2::entry::VERSION
+        } else {
+            "0.0.1"
+        };
         TransparencyLogEntry {
             log_index: i64::try_from(self.log_index).unwrap_or(i64::MAX),
             log_id: Some(LogId {
@@ -326,7 +337,7 @@ impl LogEntry {
             }),
             kind_version: Some(KindVersion {
                 kind: "hashedrekord".into(),
-                version: "0.0.1".into(),
+                version: version.into(),
             }),
             integrated_time: self.integrated_time,
             inclusion_promise: self

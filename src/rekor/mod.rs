@@ -12,3 +12,4 @@ pub mod checkpoint;
 pub mod client;
 pub mod entry;
 pub mod merkle;
+pub mod v2;

@@ -60,11 +60,17 @@ pub enum Endpoint {
     TsaTimestamp,
     /// `tsa.certchain`: `GET /api/v1/timestamp/certchain`.
     TsaCertChain,
+    /// `rekorV2.createEntry`: `POST /api/v2/log/entries` (Rekor v2).
+    RekorV2CreateEntry,
+    /// `rekorV2.checkpoint`: `GET /checkpoint` (Rekor v2).
+    RekorV2Checkpoint,
+    /// `rekorV2.tile`: `GET /tile/…` (Rekor v2 hash tiles and entry bundles).
+    RekorV2Tile,
 }
 
 impl Endpoint {
     /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 19] = [
+    pub const ALL: [Endpoint; 22] = [
         Endpoint::OidcDiscovery,
         Endpoint::OidcJwks,
         Endpoint::OidcAuthorize,
@@ -84,6 +90,9 @@ impl Endpoint {
         Endpoint::TufMetadata,
         Endpoint::TsaTimestamp,
         Endpoint::TsaCertChain,
+        Endpoint::RekorV2CreateEntry,
+        Endpoint::RekorV2Checkpoint,
+        Endpoint::RekorV2Tile,
     ];
 
     /// The name used by the admin API.
@@ -108,6 +117,9 @@ impl Endpoint {
             Endpoint::TufMetadata => "tuf.metadata",
             Endpoint::TsaTimestamp => "tsa.timestamp",
             Endpoint::TsaCertChain => "tsa.certchain",
+            Endpoint::RekorV2CreateEntry => "rekorV2.createEntry",
+            Endpoint::RekorV2Checkpoint => "rekorV2.checkpoint",
+            Endpoint::RekorV2Tile => "rekorV2.tile",
         }
     }
 
@@ -195,6 +207,11 @@ pub enum Fault {
     /// Name another certificate in the ESS signingCertificateV2 attribute (`tsa.timestamp`
     /// only).
     TsaWrongSigningCertificate,
+    /// Return a genuine checkpoint of another log: its own origin, Ed25519 key and key hint
+    /// (`rekorV2.createEntry`, `rekorV2.checkpoint`).
+    OtherLogCheckpoint,
+    /// Serve hash tiles with their first hash corrupted (`rekorV2.tile`).
+    CorruptTile,
 }
 
 impl Fault {
@@ -221,6 +238,8 @@ impl Fault {
             Fault::TsaUnknown => "unknownTsa",
             Fault::TsaLateGenTime => "lateGenTime",
             Fault::TsaWrongSigningCertificate => "wrongSigningCertificate",
+            Fault::OtherLogCheckpoint => "otherLogCheckpoint",
+            Fault::CorruptTile => "corruptTile",
         }
     }
 
@@ -233,9 +252,15 @@ impl Fault {
             | Fault::WrongSct
             | Fault::MissingSct
             | Fault::NotForCodeSigning => endpoint.is_fulcio_issuance(),
-            Fault::WrongSetKey | Fault::WrongInclusionProof => endpoint.returns_rekor_entries(),
+            Fault::WrongSetKey => endpoint.returns_rekor_entries(),
+            Fault::WrongInclusionProof => {
+                endpoint.returns_rekor_entries() || endpoint == Endpoint::RekorV2CreateEntry
+            }
             Fault::WrongCheckpointKey => {
-                endpoint.returns_rekor_entries() || endpoint == Endpoint::RekorLogInfo
+                endpoint.returns_rekor_entries()
+                    || endpoint == Endpoint::RekorLogInfo
+                    || endpoint == Endpoint::RekorV2CreateEntry
+                    || endpoint == Endpoint::RekorV2Checkpoint
             }
             Fault::MismatchedEntry => endpoint == Endpoint::RekorCreateEntry,
             Fault::TsaWrongImprint
@@ -245,6 +270,11 @@ impl Fault {
             | Fault::TsaUnknown
             | Fault::TsaLateGenTime
             | Fault::TsaWrongSigningCertificate => endpoint == Endpoint::TsaTimestamp,
+            Fault::OtherLogCheckpoint => matches!(
+                endpoint,
+                Endpoint::RekorV2CreateEntry | Endpoint::RekorV2Checkpoint
+            ),
+            Fault::CorruptTile => endpoint == Endpoint::RekorV2Tile,
         }
     }
 }
@@ -326,6 +356,8 @@ impl FaultSpec {
             "unknownTsa" => Fault::TsaUnknown,
             "lateGenTime" => Fault::TsaLateGenTime,
             "wrongSigningCertificate" => Fault::TsaWrongSigningCertificate,
+            "otherLogCheckpoint" => Fault::OtherLogCheckpoint,
+            "corruptTile" => Fault::CorruptTile,
             other => return Err(FaultError::BadFault(format!("unknown fault {other:?}"))),
         };
         if !fault.applies_to(endpoint) {

@@ -12,6 +12,7 @@
 //! | `{base}` | Rekor v1 (`rekor.rs`): `/api/v1/log…`, `/api/v1/index/retrieve` |
 //! | `{base}/tuf/` | the testbed's trust as a TUF repository (`tuf.rs`): `trusted_root.json`, `signing_config.v0.2.json` |
 //! | `{base}` | RFC 3161 TSA (`tsa.rs`): `/api/v1/timestamp`, `/api/v1/timestamp/certchain` |
+//! | `{base}` | Rekor v2 (`rekor_v2.rs`): `/api/v2/log/entries`, `/checkpoint`, `/tile/…` |
 //! | `{base}/__testbed` | admin: `faults`, `token`, `identity`, `info`, `tuf` (not part of any real service) |
 //!
 //! Fulcio trusts the testbed's own issuer and, like a real Fulcio's `OIDCIssuers`, any other
@@ -40,6 +41,7 @@ mod http;
 mod merkle;
 mod oidc;
 mod rekor;
+mod rekor_v2;
 mod rotate;
 mod store;
 pub mod tls;
@@ -384,6 +386,12 @@ pub struct TrustMaterial {
     pub rekor_shard_offset: u64,
     /// Checkpoint origin line, `gitseal-testbed - <tree id>`.
     pub checkpoint_origin: String,
+    /// Rekor v2 log key, DER SubjectPublicKeyInfo (Ed25519).
+    pub rekor_v2_public_key_der: Vec<u8>,
+    /// Rekor v2 log id: the C2SP signed-note key id of its key under its origin.
+    pub rekor_v2_log_id: [u8; 32],
+    /// Rekor v2 checkpoint origin (and signer name): the host of the testbed's URL.
+    pub rekor_v2_origin: String,
     /// CT log public key, DER SubjectPublicKeyInfo (P-256).
     pub ct_public_key_der: Vec<u8>,
     /// CT log public key, PEM.
@@ -416,6 +424,7 @@ struct App {
     dir: PathBuf,
     rekor: rekor::Rekor,
     tsa: tsa::Tsa,
+    rekor_v2: rekor_v2::RekorV2,
     faults: Faults,
     stop: Arc<StopSignal>,
     hang_limit: Duration,
@@ -597,6 +606,8 @@ impl Testbed {
         .with_certificate_issuer(config.certificate_issuer.clone());
         let rekor_spki = crypto::spki_p256(rekor_key.verifying_key())?;
         let rekor = rekor::Rekor::new(rekor_key, tree_id, state.shard_offset, entries, log_file)?;
+        // Sigstore clients take a v2 log's checkpoint origin from the host of its baseUrl.
+        let rekor_v2 = rekor_v2::RekorV2::open(&store, "127.0.0.1")?;
 
         let valid_from = state.created_at.saturating_sub(86_400);
         let ct_url = format!("{base_url}/ct");
@@ -610,6 +621,8 @@ impl Testbed {
             root_der: &root_der,
             intermediate_der: &inter_der,
             rekor_spki: &rekor_spki,
+            rekor_v2_spki: rekor_v2.spki(),
+            rekor_v2_log_id: &rekor_v2.log_id(),
             ct_spki: &ct_spki,
             valid_from_unix: valid_from,
             tsa_url: &tsa_url,
@@ -637,6 +650,9 @@ impl Testbed {
             rekor_tree_id: tree_id,
             rekor_shard_offset: state.shard_offset,
             checkpoint_origin: rekor.origin().to_owned(),
+            rekor_v2_public_key_der: rekor_v2.spki().to_vec(),
+            rekor_v2_log_id: rekor_v2.log_id(),
+            rekor_v2_origin: rekor_v2.origin().to_owned(),
             ct_public_key_pem: crate::armor::pem("PUBLIC KEY", &ct_spki),
             ct_log_id: crypto::key_id(&ct_spki),
             ct_public_key_der: ct_spki,
@@ -696,6 +712,7 @@ impl Testbed {
             dir: dir.clone(),
             rekor,
             tsa,
+            rekor_v2,
             faults: Faults::default(),
             stop,
             hang_limit: config.hang_limit,
@@ -820,6 +837,11 @@ impl Testbed {
         self.app.rekor.size()
     }
 
+    /// Number of entries in the Rekor v2 log.
+    pub fn rekor_v2_tree_size(&self) -> usize {
+        self.app.rekor_v2.size()
+    }
+
     /// Write `DIR/env`: shell `export` lines pointing gitseal at this testbed. `url_opener` is
     /// the `GITSEAL_URL_OPENER` command (it must contain `{{.URL}}`). Written atomically, so a
     /// reader never sees half a file.
@@ -924,6 +946,11 @@ impl App {
             tsa::CERTCHAIN_PATH => (Endpoint::TsaCertChain, "GET"),
             p if p.starts_with("/api/v1/log/entries/") => (Endpoint::RekorGetEntry, "GET"),
             p if p.starts_with("/tuf/") => (Endpoint::TufMetadata, "GET"),
+            "/api/v2/log/entries" => (Endpoint::RekorV2CreateEntry, "POST"),
+            "/checkpoint" | "/api/v2/checkpoint" => (Endpoint::RekorV2Checkpoint, "GET"),
+            p if p.starts_with("/tile/") || p.starts_with("/api/v2/tile/") => {
+                (Endpoint::RekorV2Tile, "GET")
+            }
             _ => {
                 return Some(Response::rekor_error(
                     404,
@@ -1008,6 +1035,14 @@ impl App {
                 .serve(req.path.strip_prefix("/tuf/").unwrap_or_default()),
             Endpoint::TsaTimestamp => self.tsa.timestamp(req, faults)?,
             Endpoint::TsaCertChain => self.tsa.certchain_response(),
+            Endpoint::RekorV2CreateEntry => self.rekor_v2.create(req, faults)?,
+            Endpoint::RekorV2Checkpoint => self.rekor_v2.latest_checkpoint(faults),
+            Endpoint::RekorV2Tile => {
+                let rest = path
+                    .trim_start_matches("/api/v2")
+                    .trim_start_matches("/tile/");
+                self.rekor_v2.tile(rest, faults)
+            }
         })
     }
 

@@ -9,6 +9,7 @@
 //! | `keys/{ctlog,rekor,oidc}.key.pem` | CT log, Rekor and OIDC signing keys, P-256, PKCS#8 PEM, mode 0600 |
 //! | `fulcio-root.crt.pem`, `fulcio-intermediate.crt.pem` | the CA certificates |
 //! | `rekor-log.jsonl` | the append-only Rekor log: one `{"body":"<b64>","integratedTime":N}` line per entry |
+//! | `rekor-v2-log.jsonl`, `keys/rekor-v2.key.pem` | the Rekor v2 log (same line format, time 0) and its Ed25519 key |
 //!
 //! Log appends are flushed and `fsync`ed before the entry is acknowledged, so a crash loses no
 //! acknowledged entry; a torn last line from a crash mid-write is dropped (and cut off) on load.
@@ -155,7 +156,12 @@ impl Store {
 
     /// Read every entry of the log and open it for appending.
     pub fn open_log(&self) -> Result<(Vec<StoredEntry>, LogFile), TestbedError> {
-        let path = self.path("rekor-log.jsonl");
+        self.open_log_named("rekor-log.jsonl")
+    }
+
+    /// [`Store::open_log`] for the log file `name` (the Rekor v2 log has its own).
+    pub fn open_log_named(&self, name: &str) -> Result<(Vec<StoredEntry>, LogFile), TestbedError> {
+        let path = self.path(name);
         let mut entries = Vec::new();
         let mut good_len: u64 = 0;
         if path.exists() {

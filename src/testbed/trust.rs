@@ -27,6 +27,8 @@ pub struct TrustInputs<'a> {
     pub root_der: &'a [u8],
     pub intermediate_der: &'a [u8],
     pub rekor_spki: &'a [u8],
+    pub rekor_v2_spki: &'a [u8],
+    pub rekor_v2_log_id: &'a [u8; 32],
     pub ct_spki: &'a [u8],
     pub valid_from_unix: u64,
     /// The TSA's RFC 3161 endpoint URL.
@@ -60,7 +62,20 @@ pub fn documents(i: &TrustInputs<'_>) -> Result<TrustDocs, TestbedError> {
     let start = crypto::rfc3339(i.valid_from_unix)?;
     let trusted_root = json!({
         "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-        "tlogs": [log_key(i.rekor_url, i.rekor_spki, &start)],
+        // The Rekor v1 log first: sigstore-python's verifier takes `tlogs[0]` as its log.
+        "tlogs": [
+            log_key(i.rekor_url, i.rekor_spki, &start),
+            json!({
+                "baseUrl": i.rekor_url,
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": crypto::b64(i.rekor_v2_spki),
+                    "keyDetails": "PKIX_ED25519",
+                    "validFor": {"start": start},
+                },
+                "logId": {"keyId": crypto::b64(i.rekor_v2_log_id)},
+            }),
+        ],
         "certificateAuthorities": [{
             "subject": {"organization": ROOT_ORGANIZATION, "commonName": ROOT_COMMON_NAME},
             "uri": i.fulcio_url,
@@ -83,7 +98,13 @@ pub fn documents(i: &TrustInputs<'_>) -> Result<TrustDocs, TestbedError> {
         "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
         "caUrls": [service(i.fulcio_url)],
         "oidcUrls": [service(i.issuer_url)],
-        "rekorTlogUrls": [service(i.rekor_url)],
+        // The v2 log under an operator of its own: clients that keep one log per operator
+        // and the highest API version (sigstore-python) and pick ANY one still sign to v1,
+        // the log whose entries verify without a timestamp authority.
+        "rekorTlogUrls": [
+            service(i.rekor_url),
+            json!({"url": i.rekor_url, "majorApiVersion": 2, "validFor": {"start": start}, "operator": "gitseal-testbed-v2"}),
+        ],
         "tsaUrls": [service(i.tsa_url)],
         "rekorTlogConfig": {"selector": "ANY"},
         "tsaConfig": {"selector": "ANY"},

@@ -11,7 +11,7 @@
 pub mod client_config;
 pub mod signing_config;
 
-use crate::pubkey::PublicKey;
+use crate::pubkey::{Ed25519Key, PublicKey};
 use crate::x509::Cert;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -89,12 +89,19 @@ pub struct LogKey {
     pub base_url: String,
     /// The log ID: SHA-256 of the key's DER SubjectPublicKeyInfo.
     pub log_id: [u8; 32],
-    /// The key, or `None` for key types gitseal cannot verify (e.g. Ed25519 Rekor v2 keys).
+    /// The ECDSA key, or `None` for other key types (Ed25519 Rekor v2 keys are in
+    /// [`LogKey::ed25519`]).
     pub key: Option<PublicKey>,
     /// Key details as stated (`PKIX_ECDSA_P256_SHA_256`, …).
     pub key_details: String,
     /// When the key may have signed.
     pub valid_for: Validity,
+    /// The key as Ed25519 (Rekor v2 logs, `PKIX_ED25519`), when it is one; `key` is then
+    /// `None`. Only checkpoint verification reads it (`rekor::v2::note`).
+    pub ed25519: Option<Ed25519Key>,
+    /// The DER SubjectPublicKeyInfo as the trust root gives it (a C2SP signed-note key id
+    /// of an ECDSA log is SHA-256 of it).
+    pub spki_der: Vec<u8>,
 }
 
 /// Everything verification trusts.
@@ -244,12 +251,21 @@ fn log_key(l: &LogJson) -> Result<LogKey, String> {
     // Keys gitseal cannot use (Ed25519, RSA CT logs) are kept as known-but-unusable so that an
     // entry from such a log is "cannot check" (ERRSIG), not "unknown log".
     let key = PublicKey::from_spki_der(&raw).ok();
+    // Ed25519 (Rekor v2 checkpoints) is read only when the trust root says so, so a key's
+    // type is never guessed from its bytes alone.
+    let ed25519 = if l.public_key.key_details == "PKIX_ED25519" {
+        Some(Ed25519Key::from_spki_der(&raw).map_err(|e| format!("Ed25519 log key: {e}"))?)
+    } else {
+        None
+    };
     Ok(LogKey {
         base_url: l.base_url.clone(),
         log_id,
         key,
         key_details: l.public_key.key_details.clone(),
         valid_for: validity(l.public_key.valid_for.as_ref())?,
+        ed25519,
+        spki_der: raw,
     })
 }
 
@@ -419,6 +435,8 @@ impl TrustRoot {
                     key: Some(key),
                     key_details: "PEM".into(),
                     valid_for: Validity::default(),
+                    ed25519: None,
+                    spki_der: der,
                 })
             })
             .collect::<Result<_, TrustError>>()?;
@@ -486,7 +504,12 @@ mod tests {
         assert!(tr.tlogs[0].key.is_some(), "P-256 Rekor key usable");
         assert!(
             tr.tlogs[1].key.is_none(),
-            "Ed25519 Rekor v2 key kept as unusable"
+            "Ed25519 Rekor v2 key is no ECDSA key"
+        );
+        assert!(tr.tlogs[0].ed25519.is_none());
+        assert!(
+            tr.tlogs[1].ed25519.is_some(),
+            "Ed25519 Rekor v2 key usable for checkpoints"
         );
         assert_eq!(
             hex::encode(tr.tlogs[0].log_id),

@@ -29,9 +29,9 @@ pub const MAX_SIGNING_CONFIG_BYTES: usize = 256 * 1024;
 pub const FULCIO_API_VERSIONS: &[u32] = &[1];
 /// OIDC issuer "API versions" (always 1).
 pub const OIDC_API_VERSIONS: &[u32] = &[1];
-/// Rekor API versions gitseal can write to: v1. (Rekor v2 is 2; the part that adds a v2
-/// client extends this list.)
-pub const REKOR_API_VERSIONS: &[u32] = &[1];
+/// Rekor API versions gitseal can write to: v1 and v2. Which one signing uses is
+/// `gitsign.rekorVersion` (default 1, as gitsign), so selection asks for one at a time.
+pub const REKOR_API_VERSIONS: &[u32] = &[1, 2];
 /// RFC 3161 timestamp authority API versions (1).
 pub const TSA_API_VERSIONS: &[u32] = &[1];
 

@@ -20,12 +20,17 @@
 //!     trust root, for this signature, genTime inside the leaf's validity and the chain good
 //!     at genTime (see [`timestamp`]). With Rekor v1 both times are then checked.
 //!
+//! A Rekor v2 entry (step 6b, [`tlog_v2`]) takes another path for 7–9: its body (v0.0.2),
+//! inclusion proof and signed checkpoint first, then the time of signing from the RFC 3161
+//! timestamp (step 10, run first there): chain and SCT at genTime, or, with no timestamp,
+//! `timestamp-missing` (ERRSIG).
+//!
 //! The code below carries the same numbers (`// 1.` … `// 9.`). Who may sign is not decided
 //! here: a [`Verified`] is evidence with no trust level, and [`crate::policy`] decides on it
 //! once, for every caller (git's path, `gitseal verify`, pre-receive).
 //!
 //! Everything here is pure: no I/O, no clock (the caller chooses nothing about time: the
-//! trusted time comes from the log). A [`Verified`] value can only be built by this module,
+//! trusted time comes from the log, or for Rekor v2 from a timestamp). A [`Verified`] value can only be built by this module,
 //! from every step's evidence.
 
 pub mod chain;
@@ -33,6 +38,7 @@ pub mod reason;
 pub mod sct;
 pub mod timestamp;
 pub mod tlog;
+pub mod tlog_v2;
 
 use crate::cms::decode::{self, SignerId, TlogEncoding};
 use crate::rekor::entry::LogEntry;
@@ -417,6 +423,21 @@ fn run(
         ));
     };
 
+    // 6b. A Rekor v2 entry has no SET and no integrated time: its proofs are checked in
+    //     `tlog_v2`, and the time of signing can only come from an RFC 3161 timestamp.
+    if log_source != LogSource::Lookup && tlog_v2::is_v2(entry) {
+        let trusted_time = timestamp::signing_time_from_tsa(signer, &leaf, trust)?;
+        return run_v2(
+            entry,
+            log_source,
+            leaf,
+            signer,
+            signed_attrs,
+            trust,
+            trusted_time,
+        );
+    }
+
     // 7. Chain at the entry's integrated time. The time is not trusted yet: checking the
     //    chain first only decides which reason a forgery gets; the SET check below rejects
     //    any time the log did not sign.
@@ -458,6 +479,88 @@ fn run(
     })
 }
 
+/// Steps 7–9 for a Rekor v2 entry ([`tlog_v2`]), with the RFC 3161 timestamp step 10 verified
+/// (genTime inside the leaf's validity, chain good then). The proofs are checked first, with
+/// no time
+/// needed, so a wrong proof or checkpoint is BADSIG with its own reason whether or not a
+/// timestamp exists. Then the time: with a trusted timestamp, chain and SCT are checked at it
+/// and the log's key must have been valid then; without one, chain and SCT are checked at the
+/// leaf's notBefore (so a foreign CA is still BADSIG) and the outcome is `timestamp-missing`
+/// (ERRSIG): nothing says when the signature was made.
+fn run_v2(
+    entry: &LogEntry,
+    log_source: LogSource,
+    leaf: Cert,
+    signer: &decode::Signer,
+    signed_attrs: &[u8],
+    trust: &TrustRoot,
+    timestamp: Option<crate::tsa::TimestampVerified>,
+) -> Result<Verified, Fail> {
+    let key_details = match leaf.public_key() {
+        Ok(crate::pubkey::PublicKey::P256(_)) => rekor::v2::entry::KEY_DETAILS_P256,
+        _ => {
+            return Err(Fail(
+                Reason::UnsupportedAlgorithm,
+                "a Rekor v2 hashedrekord entry is only rebuilt for an ECDSA P-256 leaf".into(),
+            ));
+        }
+    };
+    let digest: [u8; 32] = Sha256::digest(signed_attrs).into();
+    let body = rekor::v2::entry::hashedrekord_v002_body(
+        &digest,
+        &signer.signature,
+        &leaf.der,
+        key_details,
+    );
+    let proofs = tlog_v2::verify_proofs(entry, &body, trust)?;
+    let Some(at) = timestamp.as_ref().map(|t| t.gen_time) else {
+        let chain = chain::verify(&leaf, trust, leaf.not_before)?;
+        sct::verify(&leaf, &chain.issuer, trust)?;
+        return Err(Fail(
+            Reason::TimestampMissing,
+            format!(
+                "the signature's Rekor v2 entry in {} holds (body, inclusion proof, signed \
+                 checkpoint), but a v2 log records no time and the signature carries no \
+                 trusted RFC 3161 timestamp, so when it was made cannot be checked",
+                proofs.log_url()
+            ),
+        ));
+    };
+    // The certificate must have been valid when the signature was made (the chain check
+    // covers the CAs only). The timestamp step checks this too; this keeps the v2 path
+    // sound whatever time it is handed.
+    if at < leaf.not_before || at > leaf.not_after {
+        return Err(Fail(
+            Reason::IntegratedTimeOutsideValidity,
+            format!(
+                "the trusted signing time {at} is outside the certificate's validity {}..{}",
+                leaf.not_before, leaf.not_after
+            ),
+        ));
+    }
+    let chain = chain::verify(&leaf, trust, at)?;
+    let sct = sct::verify(&leaf, &chain.issuer, trust)?;
+    let tlog = tlog_v2::finish(proofs, at)?;
+    // The entry as verified: its true label and the body the proof covers, so an export
+    // (`gitseal bundle`) shows what the log holds, whatever label gitsign wrote.
+    let mut verified_entry = entry.clone();
+    verified_entry.version = rekor::v2::entry::VERSION.into();
+    verified_entry.signed_entry_timestamp = None;
+    verified_entry.body = Some(body);
+    Ok(Verified {
+        signer: summarize(&leaf),
+        tlog,
+        log_source,
+        ca_uri: chain.ca_uri,
+        ct_log_url: Some(sct.log_url),
+        timestamp,
+        entry: verified_entry,
+        signed_attrs: signed_attrs.to_vec(),
+        signature: signer.signature.clone(),
+        leaf,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,6 +576,110 @@ mod tests {
             &TrustRoot::public_good().unwrap(),
             &Context::default(),
         )
+    }
+
+    /// The Rekor v2 path once a trusted time exists (what the RFC 3161 hook will give): a
+    /// signature logged in the testbed's v2 log verifies at that time, its evidence carries
+    /// the time and the entry as the log holds it; the log's trust-root window and the
+    /// leaf's validity are checked at that time; and with no time it is `timestamp-missing`.
+    #[cfg(feature = "testbed")]
+    #[test]
+    fn rekor_v2_with_a_trusted_time() {
+        use crate::oidc::IdentityToken;
+        use crate::sign::{Candidate, ObjectFormat, RekorMode, Services, SignRequest};
+        use crate::testbed::{Testbed, TestbedConfig, TokenRequest};
+        use crate::transport::{HttpTransport, Transport, TransportConfig};
+        use std::sync::Arc;
+        let tb = Testbed::start(TestbedConfig::default()).unwrap();
+        let transport: Arc<dyn Transport> = Arc::new(HttpTransport::new(TransportConfig {
+            use_env_proxy: false,
+            max_retries: 0,
+            ..TransportConfig::default()
+        }));
+        let ca = crate::fulcio::FulcioClient::new(tb.fulcio_url(), transport.clone());
+        let log = crate::rekor::v2::client::RekorV2Client::new(tb.rekor_url(), transport);
+        let raw = tb
+            .mint_token(&TokenRequest::email("v2@example.com"))
+            .unwrap();
+        let mut tokens = || -> Result<IdentityToken, crate::oidc::OidcError> {
+            IdentityToken::parse(&raw).map_err(Into::into)
+        };
+        let mut services = Services {
+            tokens: &mut tokens,
+            ca: &ca,
+            log: &log,
+            clock: &crate::sign::SystemClock,
+            certificate_check: None,
+            timestamps: None,
+        };
+        let payload = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nv2\n";
+        let request = SignRequest {
+            payload,
+            mode: RekorMode::Offline,
+            object_format: ObjectFormat::Sha1,
+            include_certs: crate::cms::encode::IncludeCerts::LeafOnly,
+            match_committer: None,
+        };
+        let out =
+            crate::sign::sign(&request, &mut services, &mut |_c: &Candidate<'_>| Ok(())).unwrap();
+        let trust = TrustRoot::from_file(tb.trusted_root_path()).unwrap();
+        let cms = decode::parse(&out.der).unwrap();
+        let signer = &cms.signers[0];
+        let (entry, _) = signer.tlog_entry().unwrap().unwrap();
+        let leaf = Cert::from_der(&out.leaf_der).unwrap();
+        let attrs = signer.signed_attrs_der.clone().unwrap();
+        let at = leaf.not_before + 1;
+        // A timestamp step's evidence with genTime `t` (the TSA itself is tested in `tsa`
+        // and end to end in tests/integration/rekor_v2.rs).
+        let run = |trust: &TrustRoot, t: Option<i64>| {
+            run_v2(
+                &entry,
+                LogSource::Embedded,
+                leaf.clone(),
+                signer,
+                &attrs,
+                trust,
+                t.map(|gen_time| crate::tsa::TimestampVerified {
+                    gen_time,
+                    accuracy_secs: 0,
+                    tsa_uri: "tsa".into(),
+                    tsa_subject: "CN=tsa".into(),
+                    serial: "1".into(),
+                    policy: "1.2.3".into(),
+                    token_der: Vec::new(),
+                }),
+            )
+        };
+        let v = run(&trust, Some(at)).map_err(|Fail(r, d)| (r, d)).unwrap();
+        assert_eq!(v.tlog.integrated_time, at);
+        assert_eq!(v.tlog.checkpoint_origin, "127.0.0.1");
+        assert_eq!(v.entry().version, "0.0.2");
+        assert!(v.entry().body.is_some());
+        assert_eq!(
+            v.ct_log_url.as_deref(),
+            Some(&*format!("{}/ct", tb.base_url()))
+        );
+        let code = |r: Result<Verified, Fail>| r.err().map(|Fail(r, _)| r);
+        assert_eq!(code(run(&trust, None)), Some(Reason::TimestampMissing));
+        // Before the leaf's notBefore or after it expired: not when the signature was made.
+        for t in [leaf.not_before - 1, leaf.not_after + 1] {
+            assert_eq!(
+                code(run(&trust, Some(t))),
+                Some(Reason::IntegratedTimeOutsideValidity)
+            );
+        }
+        // A trust root whose CA was not valid then: the chain does not hold.
+        let mut no_ca = trust.clone();
+        for ca in &mut no_ca.certificate_authorities {
+            ca.valid_for.end = Some(at - 1);
+        }
+        assert_eq!(code(run(&no_ca, Some(at))), Some(Reason::ChainUntrusted));
+        // The v2 log's key not yet valid at that time.
+        let mut later = trust.clone();
+        for l in later.tlogs.iter_mut().filter(|l| l.ed25519.is_some()) {
+            l.valid_for.start = Some(at + 1);
+        }
+        assert_eq!(code(run(&later, Some(at))), Some(Reason::TlogUnknownLog));
     }
 
     /// A leaf whose SAN or OIDC issuer holds control characters is rejected as

@@ -110,6 +110,8 @@ reasons! {
         "the signed tag calls itself by another name than the ref it is stored as";
     TimestampInvalid => "timestamp-invalid", Bad,
         "the RFC 3161 timestamp does not verify, is not from a trusted TSA, or is not for this signature or certificate";
+    TimestampMissing => "timestamp-missing", CannotCheck,
+        "a Rekor v2 signature carries no trusted RFC 3161 timestamp, so there is no trusted signing time";
 }
 
 #[cfg(test)]

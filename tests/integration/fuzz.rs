@@ -108,6 +108,7 @@ pub fn parse_everything(data: &[u8]) {
     parse_rekor_answer(data);
     parse_trust_config(data);
     parse_timestamp(data);
+    parse_rekor_v2(data);
 }
 
 /// The signing config and client trust config parsers (issue 14: both arrive from a TUF
@@ -211,6 +212,34 @@ fn mutated_timestamp_replies_never_panic_and_never_verify() {
     }
 }
 
+/// Every Rekor v2 parser (issue 15): the log's `TransparencyLogEntry` answer, signed-note
+/// checkpoints against a v2 log of the trust root, tile paths and entry bundles, tiles as a
+/// Merkle source, Ed25519 keys and signatures; and the v2 proof checks on what parsed.
+pub fn parse_rekor_v2(data: &[u8]) {
+    use gitseal::rekor::v2::{client as v2client, entry as v2entry, note, tiles};
+    let text = String::from_utf8_lossy(data);
+    let trust = TrustRoot::public_good().unwrap();
+    let v2log = trust.tlogs.iter().find(|l| l.ed25519.is_some()).unwrap();
+    let _ = note::verify_checkpoint(&text, v2log);
+    let _ = note::origin_for_base_url(&text);
+    let _ = tiles::parse_index(&text);
+    let _ = tiles::split_entry_bundle(data);
+    if let Ok(k) = gitseal::pubkey::Ed25519Key::from_spki_der(data) {
+        let _ = k.verify(data, data);
+    }
+    let size = u64::from(data.first().copied().unwrap_or(0)) * 3;
+    let mut reader = tiles::TileReader::new(size, |_: &str| Some(data.to_vec()));
+    let _ = reader.root();
+    let _ = reader.inclusion_proof(size / 2);
+    let _ = v2client::parse_create_response("http://127.0.0.1:1/api/v2/log/entries", data);
+    if let Ok(e) = v2entry::entry_from_json(data) {
+        let body = e.body.clone().unwrap_or_default();
+        let _ = gitseal::verify::tlog_v2::is_v2(&e);
+        let _ = gitseal::verify::tlog_v2::verify_proofs(&e, &body, &trust);
+        let _ = e.to_protobuf();
+    }
+}
+
 /// Every parser of a Rekor answer (`rekor::client`; issue 11: a lookup answer is the log's to
 /// choose), and what the lookup and the verifier's proof checks do with an entry the client
 /// accepted.
@@ -303,6 +332,59 @@ fn mutated_rekor_answers_never_panic() {
         parse_rekor_answer(seed);
         for _ in 0..300 {
             parse_rekor_answer(&mutate(&mut rng, seed));
+        }
+    }
+}
+
+/// A Rekor v2 answer and checkpoint as rekor-tiles writes them (protojson, the public-good
+/// v2 log's origin), plus tile paths, mutated: no parser may panic.
+#[test]
+fn mutated_rekor_v2_answers_never_panic() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let body = gitseal::rekor::v2::entry::hashedrekord_v002_body(
+        &[1; 32],
+        &[2; 70],
+        &[3; 500],
+        "PKIX_ECDSA_P256_SHA_256",
+    );
+    let note = format!(
+        "log2025-1.rekor.sigstore.dev\n2\n{}\n\n\u{2014} log2025-1.rekor.sigstore.dev {}\n",
+        B64.encode([7u8; 32]),
+        B64.encode([[0xcf, 0x11, 0x99, 0x15].as_slice(), &[0u8; 64]].concat())
+    );
+    let answer = json!({
+        "logIndex": "1",
+        "logId": {"keyId": "zxGZFVvd0FEmjR8WrFwMdcAJ9vtaY/QXf44Y1wUeP6A="},
+        "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
+        "inclusionProof": {
+            "logIndex": "1",
+            "rootHash": B64.encode([7u8; 32]),
+            "treeSize": "2",
+            "hashes": [B64.encode(gitseal::rekor::merkle::leaf_hash(b"x"))],
+            "checkpoint": {"envelope": note},
+        },
+        "canonicalizedBody": B64.encode(&body),
+    });
+    let seeds = [
+        serde_json::to_vec(&answer).unwrap(),
+        note.into_bytes(),
+        b"x001/x234/067.p/17".to_vec(),
+        vec![0, 3, 1, 2, 3, 0, 1, 9],
+        hex::decode("302a300506032b6570032100").unwrap(),
+    ];
+    assert!(gitseal::rekor::v2::entry::entry_from_json(&seeds[0]).is_ok());
+    // The note parses and reaches the signature check (a zero signature: refused).
+    let v2log = TrustRoot::public_good().unwrap().tlogs[1].clone();
+    assert_eq!(
+        gitseal::rekor::v2::note::verify_checkpoint(&String::from_utf8_lossy(&seeds[1]), &v2log),
+        Err(gitseal::rekor::v2::note::NoteError::BadSignature)
+    );
+    for seed in &seeds {
+        parse_rekor_v2(seed);
+        for _ in 0..300 {
+            parse_rekor_v2(&mutate(&mut rng, seed));
         }
     }
 }
