@@ -92,14 +92,7 @@ pub fn verify(
         Reason::InclusionProofMissing,
         "the entry has no inclusion proof".to_string(),
     ))?;
-    merkle::verify_inclusion(
-        &merkle::leaf_hash(body),
-        proof.log_index,
-        proof.tree_size,
-        &proof.hashes,
-        &proof.root_hash,
-    )
-    .map_err(|e| (Reason::InclusionProofInvalid, e.to_string()))?;
+    proves_inclusion(proof, body)?;
 
     // 3. Signed checkpoint for that root.
     let note = proof.checkpoint.as_ref().ok_or((
@@ -151,4 +144,20 @@ pub fn verify(
         integrated_time: entry.integrated_time,
         checkpoint_origin: cp.origin,
     })
+}
+
+/// The RFC 6962 §2.1.1 audit path of `proof` leads from `body`'s leaf hash to its root: one
+/// check for Rekor v1 (shard-local index) and v2 ([`super::tlog_v2`], one tree).
+pub(super) fn proves_inclusion(
+    proof: &crate::rekor::entry::InclusionProof,
+    body: &[u8],
+) -> Result<(), Failure> {
+    merkle::verify_inclusion(
+        &merkle::leaf_hash(body),
+        proof.log_index,
+        proof.tree_size,
+        &proof.hashes,
+        &proof.root_hash,
+    )
+    .map_err(|e| (Reason::InclusionProofInvalid, e.to_string()))
 }

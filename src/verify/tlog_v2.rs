@@ -20,7 +20,6 @@ use super::reason::Reason;
 use super::tlog::TlogVerified;
 use crate::rekor::checkpoint::Checkpoint;
 use crate::rekor::entry::LogEntry;
-use crate::rekor::merkle;
 use crate::rekor::v2::{entry as v2entry, note};
 use crate::trust::{LogKey, TrustRoot, Validity};
 
@@ -114,14 +113,7 @@ pub fn verify_proofs(
             ),
         ));
     }
-    merkle::verify_inclusion(
-        &merkle::leaf_hash(body),
-        proof.log_index,
-        proof.tree_size,
-        &proof.hashes,
-        &proof.root_hash,
-    )
-    .map_err(|e| (Reason::InclusionProofInvalid, e.to_string()))?;
+    super::tlog::proves_inclusion(proof, body)?;
 
     // 2. The checkpoint: signed by this log, for this root.
     let text = proof.checkpoint.as_ref().ok_or((
