@@ -216,7 +216,8 @@ pub(super) fn run(args: &SignArgs, env: &Env) -> Result<(), CommandError> {
 
 /// Issue 14: before the plan loads the trust root, refresh it from the TUF repository when
 /// the last refresh is older than a day ([`crate::tuf::refresh_if_stale`]: 5 s at most, one
-/// line on failure, then the last good root). Not when a trust root file is configured.
+/// line on failure, then the last good root). Not when a trust root file or trust config is
+/// configured, and not when no refresh was ever made (`tuf::refresh_if_stale`).
 fn refresh_trust(
     args: &SignArgs,
     git: &GitConfig,
@@ -224,11 +225,9 @@ fn refresh_trust(
     env: &Env,
     terminal: &mut Terminal,
 ) {
-    if args.trusted_root.is_some()
-        || config::TrustRootInputs::resolve(None, env, git)
-            .file
-            .is_some()
-    {
+    let inputs = config::TrustRootInputs::resolve(None, env, git);
+    // Trust from a file or a client trust config: no TUF repository is in use.
+    if args.trusted_root.is_some() || inputs.file.is_some() || inputs.trust_config.is_some() {
         return;
     }
     let now = crate::clock::Clock::unix_now(&crate::clock::SystemClock);

@@ -169,8 +169,8 @@ pub fn update(
 }
 
 /// Signing's refresh (issue 14, "When it runs"): when the configured repository's last
-/// refresh is older than [`SIGNING_MAX_AGE_SECS`] (or never happened), refresh with a short
-/// deadline. Returns the one line to show when that failed (signing then goes on with the
+/// refresh is older than [`SIGNING_MAX_AGE_SECS`], refresh with a short deadline; when no
+/// refresh ever happened there is nothing to keep current and nothing is fetched. Returns the one line to show when that failed (signing then goes on with the
 /// last good root); `None` when nothing was due or it worked. Never called when an explicit
 /// trust root is configured, and nothing is done without a cache directory.
 pub fn refresh_if_stale(
@@ -185,11 +185,10 @@ pub fn refresh_if_stale(
         Err(e) => return Some(format!("trust root not refreshed: {e}")),
     };
     let dir = repo.dir()?;
-    let fresh = cache::load(&dir)
-        .ok()
-        .and_then(|s| s.record)
-        .is_some_and(|r| r.mirror == repo.mirror && now - r.refreshed < SIGNING_MAX_AGE_SECS);
-    if fresh {
+    // Only a root that was refreshed before is kept current: with none (the embedded root;
+    // `gitseal trust init` / `update` never run) signing makes no network call of its own.
+    let record = cache::load(&dir).ok().and_then(|s| s.record)?;
+    if record.mirror == repo.mirror && now - record.refreshed < SIGNING_MAX_AGE_SECS {
         return None;
     }
     let fetcher = fetch::HttpFetcher {

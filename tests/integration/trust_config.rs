@@ -403,3 +403,37 @@ fn trust_init_against_the_testbed_tuf_repository_is_all_it_takes() {
         assert!(ok, "{rev}: {status}");
     }
 }
+
+/// Signing asks a TUF repository for nothing unless trust comes from it: not with a trust
+/// config, and not before the first `gitseal trust init` / `update` (the embedded root is then
+/// in use, and an install that never asked for TUF must not talk to a TUF CDN on every
+/// commit). Counted at the testbed's TUF repository, which `TUF_MIRROR` names throughout.
+#[test]
+fn signing_fetches_no_tuf_metadata_unless_trust_comes_from_tuf() {
+    use gitseal::testbed::faults::Endpoint;
+    let tb = testbed();
+    let repo = repo(&tb);
+    let xdg = repo.path().join("xdg-cache");
+    let tuf_url = tb.tuf_url();
+    let env = [
+        ("XDG_CACHE_HOME", xdg.to_str().expect("utf-8")),
+        ("TUF_MIRROR", tuf_url.as_str()),
+    ];
+    let o = commit(&repo, "trust config", &env);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(tb.faults().hits(Endpoint::TufMetadata), 0);
+
+    // No trust config, no refresh ever made: the embedded root, which does not know the
+    // testbed's CA, so signing fails, but still without a TUF request.
+    repo.git_ok(&["config", "--unset", "gitseal.trustConfig"]);
+    let urls = [
+        ("GITSEAL_FULCIO_URL", tb.fulcio_url()),
+        ("GITSEAL_REKOR_URL", tb.rekor_url()),
+        ("GITSEAL_OIDC_ISSUER", tb.issuer_url()),
+    ];
+    let mut all: Vec<(&str, &str)> = env.to_vec();
+    all.extend(urls.iter().map(|(k, v)| (*k, v.as_str())));
+    let o = commit(&repo, "embedded root", &all);
+    assert!(!o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(tb.faults().hits(Endpoint::TufMetadata), 0);
+}
