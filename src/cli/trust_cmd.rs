@@ -308,7 +308,15 @@ fn show(
         let _ = writeln!(out, "{j}");
         return Ok(());
     }
-    let _ = writeln!(out, "repository: {} ({})", repo.mirror, repo.mirror_source);
+    // The human form reaches a terminal: names, windows and versions come from files and
+    // metadata, so control characters are escaped (`render::printable`).
+    let p = |s: &str| super::render::printable(s).into_owned();
+    let _ = writeln!(
+        out,
+        "repository: {} ({})",
+        p(&repo.mirror),
+        p(&repo.mirror_source)
+    );
     let _ = writeln!(
         out,
         "cache: {}",
@@ -323,7 +331,7 @@ fn show(
             utc_text(r.refreshed),
             r.versions[0],
             r.versions[1],
-            r.timestamp_expires,
+            p(&r.timestamp_expires.to_string()),
             r.versions[2],
             r.versions[3]
         ),
@@ -338,14 +346,14 @@ fn show(
             "none"
         }
     );
-    let _ = writeln!(out, "trust root in use: {source}");
+    let _ = writeln!(out, "trust root in use: {}", p(&source));
     for o in &overrides {
         let _ = writeln!(out, "  {o}");
     }
     for (title, items) in &sections {
         let _ = writeln!(out, "{title}: {}", items.len());
         for (n, w) in items {
-            let _ = writeln!(out, "  {n}  valid {w}");
+            let _ = writeln!(out, "  {}  valid {}", p(n), p(w));
         }
     }
     Ok(())

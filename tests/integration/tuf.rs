@@ -537,3 +537,22 @@ fn verification_uses_the_refreshed_root() {
         "{s}"
     );
 }
+
+/// `gitseal trust show` prints names and windows from a trust root, which is a file or
+/// metadata from a repository: a control character in one (here an escape sequence in a CA's
+/// URI) is shown escaped, never sent to the terminal.
+#[test]
+fn trust_show_escapes_what_it_prints() {
+    let repo = TestRepo::new();
+    let mut root: serde_json::Value =
+        serde_json::from_str(gitseal::trust::PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+    root["certificateAuthorities"][0]["uri"] = "https://ca\u{1b}[2J.example\nforged line".into();
+    let path = repo.path().join("root.json");
+    std::fs::write(&path, serde_json::to_vec(&root).unwrap()).unwrap();
+    let out = repo.gitseal(&["--trusted-root", path.to_str().unwrap(), "trust", "show"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(!text.contains("\nforged line"), "{text:?}");
+    assert!(text.contains("https://ca\\u{1b}[2J.example\\nforged line"), "{text:?}");
+}
