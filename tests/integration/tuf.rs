@@ -554,5 +554,8 @@ fn trust_show_escapes_what_it_prints() {
     assert!(out.status.success(), "{text}{}", stderr(&out));
     assert!(!text.contains('\u{1b}'), "{text:?}");
     assert!(!text.contains("\nforged line"), "{text:?}");
-    assert!(text.contains("https://ca\\u{1b}[2J.example\\nforged line"), "{text:?}");
+    assert!(
+        text.contains("https://ca\\u{1b}[2J.example\\nforged line"),
+        "{text:?}"
+    );
 }
