@@ -129,6 +129,31 @@ fn raw_ext(oid: ObjectIdentifier, bytes: &[u8]) -> Result<Extension, TestbedErro
     })
 }
 
+/// A CA certificate's extensions (RFC 5280 §4.2.1.9, §4.2.1.3, §4.2.1.2): critical
+/// basicConstraints with `path_len`, critical keyCertSign + cRLSign, and its key identifier.
+pub(super) fn ca_extensions(ski: &[u8], path_len: u8) -> Result<[Extension; 3], TestbedError> {
+    Ok([
+        ext(
+            BasicConstraints::OID,
+            true,
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(path_len),
+            },
+        )?,
+        ext(
+            KeyUsage::OID,
+            true,
+            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+        )?,
+        ext(
+            SubjectKeyIdentifier::OID,
+            false,
+            &SubjectKeyIdentifier(OctetString::new(ski.to_vec()).map_err(der_err)?),
+        )?,
+    ])
+}
+
 /// RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents.
 pub(super) fn ski_of(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
     Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
@@ -149,14 +174,15 @@ fn spki_of_p384(key: &p384::ecdsa::SigningKey) -> Result<SubjectPublicKeyInfoOwn
     SubjectPublicKeyInfoOwned::from_key(key.verifying_key()).map_err(der_err)
 }
 
-/// What goes into one certificate; extensions are added exactly in this order.
-struct CertSpec<'a> {
-    subject: Name,
-    issuer: Name,
-    serial: SerialNumber,
-    validity: Validity,
-    spki: SubjectPublicKeyInfoOwned,
-    exts: &'a [Extension],
+/// What goes into one certificate; extensions are added exactly in this order. Every
+/// certificate the testbed issues (Fulcio's CAs and leaves, the TLS CA, the TSA) is built here.
+pub(super) struct CertSpec<'a> {
+    pub(super) subject: Name,
+    pub(super) issuer: Name,
+    pub(super) serial: SerialNumber,
+    pub(super) validity: Validity,
+    pub(super) spki: SubjectPublicKeyInfoOwned,
+    pub(super) exts: &'a [Extension],
 }
 
 impl CertSpec<'_> {
@@ -183,7 +209,10 @@ impl CertSpec<'_> {
     }
 
     /// The certificate signed by `signer` (ecdsa-with-SHA384).
-    fn sign(&self, signer: &p384::ecdsa::SigningKey) -> Result<Certificate, TestbedError> {
+    pub(super) fn sign(
+        &self,
+        signer: &p384::ecdsa::SigningKey,
+    ) -> Result<Certificate, TestbedError> {
         self.builder()?
             .build::<_, p384::ecdsa::DerSignature>(signer)
             .map_err(der_err)
@@ -207,22 +236,7 @@ pub fn create_ca_certs(
     let root_ski = ski_of(&root_spki);
     let ca_ku = KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign);
 
-    let root_exts = [
-        ext(
-            BasicConstraints::OID,
-            true,
-            &BasicConstraints {
-                ca: true,
-                path_len_constraint: Some(1),
-            },
-        )?,
-        ext(KeyUsage::OID, true, &ca_ku)?,
-        ext(
-            SubjectKeyIdentifier::OID,
-            false,
-            &SubjectKeyIdentifier(OctetString::new(root_ski.clone()).map_err(der_err)?),
-        )?,
-    ];
+    let root_exts = ca_extensions(&root_ski, 1)?;
     let root = CertSpec {
         subject: root_name.clone(),
         issuer: root_name.clone(),

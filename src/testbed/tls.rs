@@ -19,12 +19,10 @@ use const_oid::AssociatedOid;
 use der::Encode;
 use der::asn1::{Ia5String, OctetString};
 use p384::pkcs8::EncodePrivateKey;
-use x509_cert::builder::{Builder, CertificateBuilder};
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectAltName, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
 };
 use x509_cert::name::Name;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
@@ -32,7 +30,7 @@ use x509_cert::time::Validity;
 
 use super::TestbedError;
 use super::crypto;
-use super::fulcio::{Explicit, der_err, ext, random_serial, ski_of, time_at};
+use super::fulcio::{CertSpec, ca_extensions, der_err, ext, random_serial, ski_of, time_at};
 
 /// The testbed's TLS certificate authority and the server certificate it issued.
 pub struct TlsCa {
@@ -65,26 +63,7 @@ impl TlsCa {
         let leaf_spki =
             SubjectPublicKeyInfoOwned::from_key(leaf_key.verifying_key()).map_err(der_err)?;
         let ca_ski = ski_of(&ca_spki);
-        let ca_exts = [
-            ext(
-                BasicConstraints::OID,
-                true,
-                &BasicConstraints {
-                    ca: true,
-                    path_len_constraint: Some(0),
-                },
-            )?,
-            ext(
-                KeyUsage::OID,
-                true,
-                &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-            )?,
-            ext(
-                SubjectKeyIdentifier::OID,
-                false,
-                &SubjectKeyIdentifier(OctetString::new(ca_ski.clone()).map_err(der_err)?),
-            )?,
-        ];
+        let ca_exts = ca_extensions(&ca_ski, 0)?;
         let ip = |b: &[u8]| OctetString::new(b.to_vec()).map(GeneralName::IpAddress);
         let sans = SubjectAltName(vec![
             ip(&Ipv4Addr::LOCALHOST.octets()).map_err(der_err)?,
@@ -122,23 +101,17 @@ impl TlsCa {
             )?,
         ];
         let build = |subject: &Name, spki: &SubjectPublicKeyInfoOwned, exts: &[Extension]| {
-            let mut b = CertificateBuilder::new(
-                Explicit {
-                    subject: subject.clone(),
-                    issuer: ca_name.clone(),
-                },
-                random_serial()?,
+            CertSpec {
+                subject: subject.clone(),
+                issuer: ca_name.clone(),
+                serial: random_serial()?,
                 validity,
-                spki.clone(),
-            )
-            .map_err(der_err)?;
-            for e in exts {
-                b.add_extension(e.clone()).map_err(der_err)?;
+                spki: spki.clone(),
+                exts,
             }
-            b.build::<_, p384::ecdsa::DerSignature>(&ca_key)
-                .map_err(der_err)?
-                .to_der()
-                .map_err(der_err)
+            .sign(&ca_key)?
+            .to_der()
+            .map_err(der_err)
         };
         let ca_der = build(&ca_name, &ca_spki, &ca_exts)?;
         let leaf_der = build(&leaf_name, &leaf_spki, &leaf_exts)?;

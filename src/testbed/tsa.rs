@@ -25,11 +25,9 @@ use der::{Decode, Encode, Sequence};
 use p256::ecdsa::signature::Signer as _;
 use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
-use x509_cert::builder::{Builder, CertificateBuilder};
 use x509_cert::certificate::Certificate;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
@@ -38,7 +36,7 @@ use x509_cert::time::Validity;
 use super::TestbedError;
 use super::crypto;
 use super::faults::Fault;
-use super::fulcio::{Explicit, der_err, ext, random_serial, ski_of, time_at};
+use super::fulcio::{CertSpec, ca_extensions, der_err, ext, random_serial, ski_of, time_at};
 use super::http::{Request, Response};
 use super::store::Store;
 
@@ -156,45 +154,20 @@ fn make_chain(
                  spki: &SubjectPublicKeyInfoOwned,
                  exts: Vec<x509_cert::ext::Extension>|
      -> Result<Certificate, TestbedError> {
-        let mut b = CertificateBuilder::new(
-            Explicit {
-                subject: subject.clone(),
-                issuer: root_name.clone(),
-            },
-            random_serial()?,
+        CertSpec {
+            subject: subject.clone(),
+            issuer: root_name.clone(),
+            serial: random_serial()?,
             validity,
-            spki.clone(),
-        )
-        .map_err(der_err)?;
-        for e in exts {
-            b.add_extension(e).map_err(der_err)?;
+            spki: spki.clone(),
+            exts: &exts,
         }
-        b.build::<_, p384::ecdsa::DerSignature>(root_key)
-            .map_err(der_err)
+        .sign(root_key)
     };
     let root = build(
         &root_name,
         &root_spki,
-        vec![
-            ext(
-                BasicConstraints::OID,
-                true,
-                &BasicConstraints {
-                    ca: true,
-                    path_len_constraint: Some(0),
-                },
-            )?,
-            ext(
-                KeyUsage::OID,
-                true,
-                &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-            )?,
-            ext(
-                SubjectKeyIdentifier::OID,
-                false,
-                &SubjectKeyIdentifier(OctetString::new(root_ski.clone()).map_err(der_err)?),
-            )?,
-        ],
+        ca_extensions(&root_ski, 0)?.to_vec(),
     )?;
     let leaf = build(
         &leaf_name,
