@@ -169,13 +169,12 @@ fn init(a: &TrustInitArgs, git: &GitConfig, env: &Env) -> Result<(), CommandErro
     Ok(())
 }
 
-/// A `validFor` as text.
-fn window(v: &serde_json::Value) -> String {
-    let start = v.pointer("/validFor/start").and_then(|s| s.as_str());
-    let end = v.pointer("/validFor/end").and_then(|s| s.as_str());
-    match (start, end) {
+/// A `validFor` as text (RFC 3339 UTC, `(open)` for a missing bound).
+fn window(v: &crate::trust::Validity) -> String {
+    let at = |t: Option<i64>| t.map_or_else(|| "(open)".to_string(), crate::credcache::utc_text);
+    match (v.start, v.end) {
         (None, None) => "always".into(),
-        (s, e) => format!("{} .. {}", s.unwrap_or("(open)"), e.unwrap_or("(open)")),
+        (s, e) => format!("{} .. {}", at(s), at(e)),
     }
 }
 
@@ -189,75 +188,46 @@ fn show(
     let inputs = TrustRootInputs::resolve(trusted_root, env, git);
     let state = repo.dir().and_then(|d| cache::load(&d).ok());
     let record = state.as_ref().and_then(|s| s.record.clone());
-    // The trust root verification uses, as bytes (to list what TrustRoot does not keep).
-    let (source, bytes) = match (&inputs.file, &inputs.tuf_cache) {
-        (Some(p), _) => (
-            format!(
-                "{} (gitseal.trustedRoot / GITSEAL_TRUSTED_ROOT / --trusted-root)",
-                p.display()
-            ),
-            std::fs::read(p)
-                .map_err(|e| CommandError::config(format!("cannot read {}: {e}", p.display())))?,
+    // The trust root verification uses, loaded by the one loader verification uses (so a
+    // trust config, the TUF cache and the PEM overrides count exactly as they do there).
+    let root = inputs
+        .load()
+        .map_err(|e| CommandError::config(one_line(&e.to_string())))?;
+    let source = match (&inputs.file, &inputs.trust_config, &inputs.tuf_cache) {
+        (Some(p), _, _) => format!(
+            "{} (gitseal.trustedRoot / GITSEAL_TRUSTED_ROOT / --trusted-root)",
+            p.display()
         ),
-        (None, Some(_)) => (
-            format!("{} from the TUF repository", cache::TRUSTED_ROOT),
-            cache::cached_target(&repo, cache::TRUSTED_ROOT)
-                .map_err(|e| CommandError::config(one_line(&e.to_string())))?
-                .unwrap_or_default(),
+        (None, Some(p), _) => format!(
+            "the trustedRoot of {} (gitseal.trustConfig / GITSEAL_TRUST_CONFIG)",
+            p.display()
         ),
-        (None, None) => (
-            "embedded public-good trusted root".to_string(),
-            crate::trust::PUBLIC_GOOD_TRUSTED_ROOT.as_bytes().to_vec(),
-        ),
+        (None, None, Some(_)) => format!("{} from the TUF repository", cache::TRUSTED_ROOT),
+        (None, None, None) => "embedded public-good trusted root".to_string(),
     };
-    let tr: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| CommandError::config(format!("the trust root in use is not JSON: {e}")))?;
-    let list = |key: &str, name: &dyn Fn(&serde_json::Value) -> String| -> Vec<(String, String)> {
-        tr.get(key)
-            .and_then(|v| v.as_array())
-            .map(|a| a.iter().map(|x| (name(x), window(x))).collect())
-            .unwrap_or_default()
+    let cas = |list: &[crate::trust::CertificateAuthority]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|ca| (ca.uri.clone(), window(&ca.valid_for)))
+            .collect()
     };
-    let uri = |x: &serde_json::Value| {
-        x.get("uri")
-            .and_then(|u| u.as_str())
-            .unwrap_or("(no uri)")
-            .to_string()
-    };
-    let log = |x: &serde_json::Value| {
-        format!(
-            "{} ({})",
-            x.get("baseUrl")
-                .and_then(|u| u.as_str())
-                .unwrap_or("(no url)"),
-            x.pointer("/publicKey/keyDetails")
-                .and_then(|u| u.as_str())
-                .unwrap_or("?")
-        )
-    };
-    let log_window = |key: &str| -> Vec<(String, String)> {
-        tr.get(key)
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .map(|x| {
-                        (
-                            log(x),
-                            window(x.get("publicKey").unwrap_or(&serde_json::Value::Null)),
-                        )
-                    })
-                    .collect()
+    let logs = |list: &[crate::trust::LogKey]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|l| {
+                (
+                    format!("{} ({})", l.base_url, l.key_details),
+                    window(&l.valid_for),
+                )
             })
-            .unwrap_or_default()
+            .collect()
     };
     let sections = [
         (
             "certificate authorities",
-            list("certificateAuthorities", &uri),
+            cas(&root.certificate_authorities),
         ),
-        ("transparency logs", log_window("tlogs")),
-        ("CT logs", log_window("ctlogs")),
-        ("timestamp authorities", list("timestampAuthorities", &uri)),
+        ("transparency logs", logs(&root.tlogs)),
+        ("CT logs", logs(&root.ctlogs)),
+        ("timestamp authorities", cas(&root.timestamp_authorities)),
     ];
     let overrides: Vec<&str> = [
         (
@@ -271,6 +241,10 @@ fn show(
         (
             inputs.ct_keys.is_some(),
             "CT log keys replaced by SIGSTORE_CT_LOG_PUBLIC_KEY_FILE",
+        ),
+        (
+            inputs.tsa_chain.is_some(),
+            "timestamp authorities replaced by gitsign.timestampCertChain",
         ),
     ]
     .into_iter()

@@ -437,3 +437,32 @@ fn signing_fetches_no_tuf_metadata_unless_trust_comes_from_tuf() {
     assert!(!o.status.success(), "{}", text(&o.stderr));
     assert_eq!(tb.faults().hits(Endpoint::TufMetadata), 0);
 }
+
+/// `gitseal trust show` lists the trust root verification uses: with only a trust config
+/// set, the config's trusted root (the testbed's CA and logs), not the embedded one.
+#[test]
+fn trust_show_lists_the_trust_configs_root() {
+    let tb = testbed();
+    let repo = repo(&tb);
+    let out = run(
+        &repo,
+        env!("CARGO_BIN_EXE_gitseal"),
+        &["trust", "show"],
+        &[],
+    );
+    let text = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!(
+            "trust root in use: the trustedRoot of {}",
+            tb.client_trust_config_path().display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&tb.rekor_url()), "{text}");
+    assert!(!text.contains("rekor.sigstore.dev"), "{text}");
+}
