@@ -1,6 +1,7 @@
 //! Judging many objects: [`run_parallel`] reads each object on the caller's thread (the
 //! repository handle is not shared), verifies on worker threads and hands back reports in the
-//! items' order, whatever the thread timing; [`jobs`] is the default thread count.
+//! items' order, whatever the thread timing (the worker that finishes the next report in
+//! order emits it); [`jobs`] is the default thread count.
 
 use super::Checker;
 use super::report::Report;
@@ -17,6 +18,10 @@ pub type Item = (Target, Option<String>);
 /// on `jobs` threads, and calls `emit` with every report in the items' order, as soon as all
 /// earlier ones are done. Items are taken from `items` only as workers free up (a bounded
 /// queue), so a streamed walk is never held in memory whole.
+///
+/// The worker that completes the next report in order emits it (and any finished ones after
+/// it), under one lock: no thread of its own for printing, which on two cores cost a context
+/// switch per report (issue 18).
 pub fn run_parallel<F>(
     items: impl IntoIterator<Item = Item>,
     store: &ObjectStore,
@@ -32,15 +37,19 @@ pub fn run_parallel<F>(
     type Work = (usize, Target, Option<String>, Result<RawObject, String>);
     let (work_tx, work_rx) = mpsc::sync_channel::<Work>(jobs * 4);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(usize, Report)>();
     // At most this many items between being read and being emitted: one slow item (a Rekor
     // lookup) must not let the reports after it pile up without bound. A token is sent for
     // each item read and taken back for each report emitted.
     let (token_tx, token_rx) = mpsc::sync_channel::<()>(jobs * 64);
+    let order = Mutex::new(InOrder {
+        pending: BTreeMap::new(),
+        next: 0,
+        emit,
+        tokens: token_rx,
+    });
     std::thread::scope(|s| {
         for _ in 0..jobs {
-            let done_tx = done_tx.clone();
-            let work_rx = &work_rx;
+            let (work_rx, order) = (&work_rx, &order);
             s.spawn(move || {
                 loop {
                     let next = match work_rx.lock() {
@@ -51,26 +60,14 @@ pub fn run_parallel<F>(
                         break;
                     };
                     let report = checker.check(&target, object, hash, ref_name.as_deref());
-                    if done_tx.send((i, report)).is_err() {
-                        break;
-                    }
+                    let mut order = match order.lock() {
+                        Ok(o) => o,
+                        Err(poisoned) => poisoned.into_inner(),
+                    };
+                    order.done(i, report);
                 }
             });
         }
-        drop(done_tx);
-        let mut emit = emit;
-        s.spawn(move || {
-            let mut pending = BTreeMap::new();
-            let mut next = 0usize;
-            for (i, report) in done_rx {
-                pending.insert(i, report);
-                while let Some(r) = pending.remove(&next) {
-                    emit(&r);
-                    let _ = token_rx.recv();
-                    next += 1;
-                }
-            }
-        });
         for (i, (target, ref_name)) in items.into_iter().enumerate() {
             if token_tx.send(()).is_err() {
                 break;
@@ -91,6 +88,26 @@ pub fn run_parallel<F>(
         }
         drop(work_tx);
     });
+}
+
+/// Reports finished out of order, waiting for the ones before them.
+struct InOrder<F> {
+    pending: BTreeMap<usize, Report>,
+    next: usize,
+    emit: F,
+    tokens: std::sync::mpsc::Receiver<()>,
+}
+
+impl<F: FnMut(&Report)> InOrder<F> {
+    /// Item `i` is done: emits it and every finished report after it, in order.
+    fn done(&mut self, i: usize, report: Report) {
+        self.pending.insert(i, report);
+        while let Some(r) = self.pending.remove(&self.next) {
+            (self.emit)(&r);
+            let _ = self.tokens.try_recv();
+            self.next += 1;
+        }
+    }
 }
 
 /// The thread count: `requested` (`--jobs`), else every core.
