@@ -6,6 +6,10 @@
 //! and gix does not read (git-receive-pack(1) "QUARANTINE ENVIRONMENT"); also
 //! [`repository_top`], the directory relative settings are anchored to.
 //!
+//! Objects are read through gix, except a loose object named on the command line, which is
+//! read by [`read_loose`] (one open and read for its header and body, as git reads it); one
+//! read per object: a commit or tag read before its verification is kept for it.
+//!
 //! It answers "what is in this repository"; which objects a verification covers (the
 //! revision walk) is [`crate::git::walk`]'s job, and header fields are read by
 //! [`crate::git::header`] only. It must not walk history, verify anything or print.
@@ -80,10 +84,30 @@ pub struct ObjectStore {
     extra: Vec<gix::odb::Handle>,
     /// Headers already read (kind, size). Resolving an argument, peeling it and reading it
     /// each asked for the header, and every header of a loose object is a file open, map and
-    /// inflate: six opens per commit of the corpus before this memo, two after (issue 18).
-    /// Objects are immutable under their id, so a remembered header never goes stale.
+    /// inflate: six opens per commit of the corpus before this memo (issue 18; one now, with
+    /// `kept` and [`read_loose`]). Objects are immutable under their id, so a remembered
+    /// header never goes stale.
     headers: std::cell::RefCell<std::collections::HashMap<ObjectId, (gix::object::Kind, u64)>>,
+    /// Commits and tags read whole before they are verified (a named revision checked while
+    /// resolving it, a commit read for its parents by a walk), kept until [`ObjectStore::read`]
+    /// takes them: each object is read once, not twice. For loose objects the second read
+    /// was a file open, map, inflate and unmap on the reading thread while the workers ran,
+    /// and an unmap in a threaded process stops the other cores to flush their TLBs (issue
+    /// 18). Bounded by [`KEPT_MAX_BYTES`]; past it, objects are simply read again.
+    kept: std::cell::RefCell<Kept>,
 }
+
+/// Bodies read ahead, by id, and their total size.
+#[derive(Default)]
+struct Kept {
+    bodies: std::collections::HashMap<ObjectId, (gix::object::Kind, Vec<u8>)>,
+    bytes: usize,
+}
+
+/// At most this many bytes of bodies read ahead (about 2,800 commits of the corpus's size).
+/// What a walk reads but never verifies (the excluded side of `A..B`) stays until the end,
+/// so this is also the most memory the read-ahead can cost.
+const KEPT_MAX_BYTES: usize = 8 << 20;
 
 /// At most this many remembered headers (about 3 MB); the memo starts over when full, which
 /// only costs the reads it saved.
@@ -140,6 +164,125 @@ pub fn repository_top(dir: &Path) -> Option<PathBuf> {
     std::path::absolute(top).ok()
 }
 
+/// Where git keeps `id` as a loose object under `objects`: `xx/yyyy…` (gitrepository-layout(5)).
+fn loose_path(objects: &Path, id: &ObjectId) -> PathBuf {
+    let hex = id.to_hex().to_string();
+    objects.join(&hex[..2]).join(&hex[2..])
+}
+
+/// A loose object's header `(kind, size)` and, when `want_body(kind)` and the size is within
+/// [`object::MAX_OBJECT_BYTES`], its body; `None` when there is no such file. One open and
+/// one read (gix maps each loose object, and reading header and body through it mapped and
+/// inflated the file twice; issue 18).
+///
+/// As git reads it (object-file.c `unpack_loose_header`, `unpack_loose_rest`): a zlib stream
+/// (RFC 1950) holding `<kind> <size>\0` and then exactly `size` bytes, ending right there with
+/// nothing after it; anything else is an error ("corrupt loose object", "garbage at end of
+/// loose object"). The file is read only up to what such a stream can take, and the body is
+/// inflated only after the header said its size.
+fn read_loose(
+    path: &Path,
+    want_body: impl Fn(gix::object::Kind) -> bool,
+) -> Result<Option<LooseRead>, String> {
+    use gix::zlib::{Inflate, Status};
+    use std::io::Read as _;
+    let corrupt = |why: &str| format!("corrupt loose object {}: {why}", path.display());
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let io = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    // Deflate adds 5 bytes per stored block of up to 64 KiB and zlib 6 of framing (RFC 1951
+    // §3.2.4, RFC 1950 §2.2): no stream of an object within the limit is longer than this.
+    let most = object::MAX_OBJECT_BYTES + object::MAX_OBJECT_BYTES / 1024 + 4096;
+    // Sized from the file's length, so a whole commit is one read(2), not a doubling series.
+    let len = file.metadata().map_err(io)?.len();
+    let first = len.min(LOOSE_FIRST_READ);
+    let mut input = Vec::with_capacity(first as usize);
+    (&mut file)
+        .take(first)
+        .read_to_end(&mut input)
+        .map_err(io)?;
+    let mut inflate = Inflate::default();
+    // "<kind> <size>\0": a kind of at most 6 letters and a u64 in decimal fit in 32 bytes.
+    let mut head = [0u8; 32];
+    let (status, head_in, head_out) = inflate
+        .prefix(&input, &mut head)
+        .map_err(|e| corrupt(&e.to_string()))?;
+    if status == Status::BufError {
+        return Err(corrupt("no header"));
+    }
+    let (kind, size, header_len) = gix::objs::decode::loose_header(&head[..head_out])
+        .map_err(|e| corrupt(&format!("header: {e}")))?;
+    if !want_body(kind) || size > object::MAX_OBJECT_BYTES {
+        return Ok(Some(((kind, size), None)));
+    }
+    if len > first {
+        if len > most {
+            return Err(corrupt(
+                "longer than any stream of an object within the limit",
+            ));
+        }
+        input.reserve_exact((len - first) as usize);
+    }
+    // To the end of the file, whatever its length said (it may have grown), within `most`.
+    let read = input.len() as u64;
+    (&mut file)
+        .take(most + 1 - read)
+        .read_to_end(&mut input)
+        .map_err(io)?;
+    if input.len() as u64 > most {
+        return Err(corrupt(
+            "longer than any stream of an object within the limit",
+        ));
+    }
+    let size = usize::try_from(size).map_err(|_| corrupt("size"))?;
+    let mut body = vec![0u8; size];
+    let held = &head[header_len..head_out];
+    if held.len() > size {
+        return Err(corrupt("longer than its header says"));
+    }
+    body[..held.len()].copy_from_slice(held);
+    let (mut filled, mut used, mut ended) = (held.len(), head_in, status == Status::StreamEnd);
+    while filled < size && !ended {
+        let (status, n_in, n_out) = inflate
+            .prefix(&input[used..], &mut body[filled..])
+            .map_err(|e| corrupt(&e.to_string()))?;
+        if n_in == 0 && n_out == 0 {
+            break;
+        }
+        (filled, used, ended) = (filled + n_out, used + n_in, status == Status::StreamEnd);
+    }
+    if filled != size {
+        return Err(corrupt("shorter than its header says"));
+    }
+    if !ended {
+        // The body is complete: the stream must end here, without another byte of output.
+        let mut more = [0u8; 1];
+        let (status, n_in, n_out) = inflate
+            .prefix(&input[used..], &mut more)
+            .map_err(|e| corrupt(&e.to_string()))?;
+        if n_out != 0 {
+            return Err(corrupt("longer than its header says"));
+        }
+        (used, ended) = (used + n_in, status == Status::StreamEnd);
+    }
+    if !ended {
+        return Err(corrupt("the stream does not end"));
+    }
+    if used != input.len() {
+        return Err(corrupt("garbage after the stream"));
+    }
+    Ok(Some(((kind, size as u64), Some(body))))
+}
+
+/// What [`read_loose`] found: the header, and the body when it was read.
+type LooseRead = ((gix::object::Kind, u64), Option<Vec<u8>>);
+
+/// The first read of a loose file: a whole commit or tag of usual size, and always its header.
+const LOOSE_FIRST_READ: u64 = 16 << 10;
+
 impl ObjectStore {
     /// Opens the repository containing `dir`, with `extra_dirs` searched after its own objects.
     pub fn open(dir: &Path, extra_dirs: &[PathBuf]) -> Result<Self, WalkError> {
@@ -170,6 +313,7 @@ impl ObjectStore {
             repo,
             extra,
             headers: Default::default(),
+            kept: Default::default(),
         })
     }
 
@@ -193,13 +337,17 @@ impl ObjectStore {
         }
         let found = self.header_unmemoized(id)?;
         if let Some(h) = found {
-            let mut memo = self.headers.borrow_mut();
-            if memo.len() >= HEADER_MEMO_MAX {
-                memo.clear();
-            }
-            memo.insert(id, h);
+            self.remember_header(id, h);
         }
         Ok(found)
+    }
+
+    fn remember_header(&self, id: ObjectId, header: (gix::object::Kind, u64)) {
+        let mut memo = self.headers.borrow_mut();
+        if memo.len() >= HEADER_MEMO_MAX {
+            memo.clear();
+        }
+        memo.insert(id, header);
     }
 
     fn header_unmemoized(&self, id: ObjectId) -> Result<Option<(gix::object::Kind, u64)>, String> {
@@ -224,10 +372,74 @@ impl ObjectStore {
         &self,
         id: ObjectId,
     ) -> Result<Option<(gix::object::Kind, Vec<u8>)>, String> {
+        if let Some((kind, data)) = self.kept.borrow().bodies.get(&id) {
+            return Ok(Some((*kind, data.clone())));
+        }
         let Some(header) = self.header(id)? else {
             return Ok(None);
         };
         self.body(id, header)
+    }
+
+    /// [`ObjectStore::find`] for an object that is going to be verified: a copy of it is
+    /// kept for [`ObjectStore::read`] (within [`KEPT_MAX_BYTES`]).
+    pub(super) fn find_and_keep(
+        &self,
+        id: ObjectId,
+    ) -> Result<Option<(gix::object::Kind, Vec<u8>)>, String> {
+        if let Some((kind, data)) = self.kept.borrow().bodies.get(&id) {
+            return Ok(Some((*kind, data.clone())));
+        }
+        let found = self.find(id)?;
+        if let Some((kind @ (gix::object::Kind::Commit | gix::object::Kind::Tag), data)) = &found {
+            self.keep(id, *kind, data.clone());
+        }
+        Ok(found)
+    }
+
+    /// Keeps a body read ahead, within [`KEPT_MAX_BYTES`].
+    fn keep(&self, id: ObjectId, kind: gix::object::Kind, data: Vec<u8>) {
+        let mut kept = self.kept.borrow_mut();
+        if kept.bytes + data.len() <= KEPT_MAX_BYTES && !kept.bodies.contains_key(&id) {
+            kept.bytes += data.len();
+            kept.bodies.insert(id, (kind, data));
+        }
+    }
+
+    /// The header of `id`; a commit or tag within the size limit is also read whole and kept
+    /// (`kept`). A loose object is read once for both, by [`read_loose`]; anything else (a
+    /// packed object, one in an alternate or a quarantine directory, a loose file that
+    /// [`read_loose`] refuses) goes through gix as [`ObjectStore::header`] and
+    /// [`ObjectStore::find_and_keep`] do, and gix reports its errors.
+    fn probe(&self, id: ObjectId) -> Result<Option<(gix::object::Kind, u64)>, String> {
+        let wanted =
+            |k: gix::object::Kind| matches!(k, gix::object::Kind::Commit | gix::object::Kind::Tag);
+        if !self.headers.borrow().contains_key(&id) {
+            let path = loose_path(self.repo.objects.store_ref().path(), &id);
+            if let Ok(Some((header, body))) = read_loose(&path, wanted) {
+                self.remember_header(id, header);
+                if let Some(body) = body {
+                    self.keep(id, header.0, body);
+                }
+                return Ok(Some(header));
+            }
+        }
+        let header = self.header(id)?;
+        if let Some((kind, _)) = header
+            && wanted(kind)
+        {
+            // An unreadable body is reported when the object is verified.
+            let _ = self.find_and_keep(id);
+        }
+        Ok(header)
+    }
+
+    /// Takes `id` out of the bodies read ahead.
+    fn take_kept(&self, id: &ObjectId) -> Option<(gix::object::Kind, Vec<u8>)> {
+        let mut kept = self.kept.borrow_mut();
+        let body = kept.bodies.remove(id)?;
+        kept.bytes -= body.1.len();
+        Some(body)
     }
 
     /// Reads `id`, whose header is `(kind, size)`, whole; refused unread over the limit.
@@ -259,8 +471,22 @@ impl ObjectStore {
         Ok(None)
     }
 
-    /// Reads a commit or tag.
+    /// Reads a commit or tag (the copy read ahead, when there is one: see `kept`).
     pub fn read(&self, id: &ObjectId) -> Result<RawObject, String> {
+        let kind_of = |k: gix::object::Kind| match k {
+            gix::object::Kind::Commit => Some(Kind::Commit),
+            gix::object::Kind::Tag => Some(Kind::Tag),
+            _ => None,
+        };
+        if let Some((k, data)) = self.take_kept(id)
+            && let Some(kind) = kind_of(k)
+        {
+            return Ok(RawObject {
+                id: id.to_string(),
+                kind,
+                data,
+            });
+        }
         let (kind, header) = match self.header(*id)? {
             Some(h @ (gix::object::Kind::Commit, _)) => (Kind::Commit, h),
             Some(h @ (gix::object::Kind::Tag, _)) => (Kind::Tag, h),
@@ -275,6 +501,17 @@ impl ObjectStore {
             }),
             None => Err(format!("object {id} is missing from the repository")),
         }
+    }
+
+    /// `rev` as an object id when it is one written out in full: git takes a full-length hex
+    /// name as the id itself without looking at refs or listing objects (sha1-name.c
+    /// `get_oid_basic`: "len == hexsz && !get_oid_hex"), and so does gitseal, which spares
+    /// gix's prefix search (a listing of the object's fan-out directory) for each id given.
+    fn full_id(&self, rev: &str) -> Option<ObjectId> {
+        let hex_len = self.repo.object_hash().len_in_hex();
+        (rev.len() == hex_len && rev.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| ObjectId::from_hex(rev.as_bytes()).ok())
+            .flatten()
     }
 
     /// Follows tags from `id`: the object at the end of the chain and its kind, and the tag
@@ -312,17 +549,22 @@ impl ObjectStore {
     }
 
     pub(super) fn resolve(&self, rev: &str) -> Result<gix::revision::plumbing::Spec, WalkError> {
-        let spec = self
-            .repo
-            .rev_parse(rev)
-            .map_err(|e| WalkError::UnknownRevision {
-                rev: rev.into(),
-                detail: rev_parse_detail(&e),
-            })?;
-        if spec.path_and_mode().is_some() {
-            return Err(WalkError::PathSpec(rev.into()));
-        }
-        let spec = spec.detach();
+        let spec = match self.full_id(rev) {
+            Some(id) => gix::revision::plumbing::Spec::Include(id),
+            None => {
+                let spec = self
+                    .repo
+                    .rev_parse(rev)
+                    .map_err(|e| WalkError::UnknownRevision {
+                        rev: rev.into(),
+                        detail: rev_parse_detail(&e),
+                    })?;
+                if spec.path_and_mode().is_some() {
+                    return Err(WalkError::PathSpec(rev.into()));
+                }
+                spec.detach()
+            }
+        };
         // gix accepts some ids without looking them up (a ref to a missing object); an id the
         // repository does not have must not become an "error" verdict later (exit 1): the
         // argument is wrong, not a signature. Every id the spec names must exist and be a
@@ -337,9 +579,10 @@ impl ObjectStore {
                 [Some(a), Some(b)]
             }
         };
-        // The header says which; the object itself is read once, later, by whoever needs it.
+        // The header says which. A commit or tag is read whole now, while nothing else runs,
+        // and kept for the verification (`kept`); a tree or blob is never read.
         for id in ids.into_iter().flatten() {
-            match self.header(id) {
+            match self.probe(id) {
                 Ok(Some((gix::object::Kind::Commit | gix::object::Kind::Tag, _))) => {}
                 Ok(Some((kind, _))) => {
                     return Err(WalkError::NotACommit {
@@ -449,5 +692,113 @@ mod tests {
             ]
         );
         assert!(extra_object_dirs(None, None).is_empty());
+    }
+
+    /// A zlib stream of `raw`, as git writes loose objects.
+    fn deflate(raw: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut w =
+            gix::zlib::stream::deflate::Write::new(Vec::new(), gix::zlib::Compression::BEST_SPEED);
+        w.write_all(raw).unwrap();
+        w.flush().unwrap();
+        w.into_inner()
+    }
+
+    fn loose(dir: &Path, file: &[u8]) -> Result<Option<LooseRead>, String> {
+        let path = dir.join("object");
+        std::fs::write(&path, file).unwrap();
+        read_loose(&path, |k| {
+            matches!(k, gix::object::Kind::Commit | gix::object::Kind::Tag)
+        })
+    }
+
+    /// Not compressible: a body whose stream is longer than the first read.
+    fn noise(n: usize) -> Vec<u8> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn loose_objects_are_read_as_git_writes_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let commit = |kind, body: &[u8]| ((kind, body.len() as u64), Some(body.to_vec()));
+        let small = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nmessage\n";
+        let mut file = format!("commit {}\0", small.len()).into_bytes();
+        file.extend_from_slice(small);
+        assert_eq!(
+            loose(tmp.path(), &deflate(&file)),
+            Ok(Some(commit(gix::object::Kind::Commit, small)))
+        );
+        // Larger than the first read, compressed: read to the end of the file.
+        let big = noise(3 * LOOSE_FIRST_READ as usize);
+        let mut file = format!("tag {}\0", big.len()).into_bytes();
+        file.extend_from_slice(&big);
+        let z = deflate(&file);
+        assert!(z.len() as u64 > LOOSE_FIRST_READ);
+        assert_eq!(
+            loose(tmp.path(), &z),
+            Ok(Some(commit(gix::object::Kind::Tag, &big)))
+        );
+        // An empty body.
+        assert_eq!(
+            loose(tmp.path(), &deflate(b"commit 0\0")),
+            Ok(Some(commit(gix::object::Kind::Commit, b"")))
+        );
+        // No such file: not loose here (gix looks in the packs).
+        assert_eq!(read_loose(&tmp.path().join("absent"), |_| true), Ok(None));
+    }
+
+    /// Trees, blobs and objects over the limit: the header only, the rest never inflated.
+    #[test]
+    fn loose_headers_alone_when_the_body_is_not_wanted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let blob = noise(3 * LOOSE_FIRST_READ as usize);
+        let mut file = format!("blob {}\0", blob.len()).into_bytes();
+        file.extend_from_slice(&blob);
+        assert_eq!(
+            loose(tmp.path(), &deflate(&file)),
+            Ok(Some(((gix::object::Kind::Blob, blob.len() as u64), None)))
+        );
+        // A commit whose header claims more than gitseal reads: refused later, from the header
+        // (the body behind it is short: it is never looked at).
+        let claim = object::MAX_OBJECT_BYTES + 1;
+        let file = deflate(format!("commit {claim}\0short").as_bytes());
+        assert_eq!(
+            loose(tmp.path(), &file),
+            Ok(Some(((gix::object::Kind::Commit, claim), None)))
+        );
+    }
+
+    /// What git calls a corrupt loose object is refused (and left to gix, which reports it).
+    #[test]
+    fn corrupt_loose_objects_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let good = deflate(b"commit 5\0hello");
+        let refused = |file: &[u8], why: &str| {
+            let got = loose(tmp.path(), file);
+            assert!(matches!(&got, Err(e) if e.contains(why)), "{why}: {got:?}");
+        };
+        let mut garbage = good.clone();
+        garbage.push(0);
+        refused(&garbage, "garbage after the stream");
+        refused(&good[..good.len() - 2], "does not end");
+        refused(&deflate(b"commit 6\0hello"), "shorter than its header says");
+        refused(&deflate(b"commit 4\0hello"), "longer than its header says");
+        refused(&deflate(b"commit 5 hello"), "header");
+        refused(&deflate(b"socks 5\0hello"), "header");
+        refused(b"not zlib at all", "corrupt loose object");
+        refused(b"", "corrupt loose object");
+        // The same body at more length than the header: caught within the first block too.
+        let long = noise(100);
+        let mut file = b"commit 50\0".to_vec();
+        file.extend_from_slice(&long);
+        refused(&deflate(&file), "longer than its header says");
     }
 }

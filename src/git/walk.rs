@@ -347,7 +347,8 @@ pub struct Target {
 
 impl CommitGraph for ObjectStore {
     fn links(&self, id: &ObjectId) -> Result<Links, String> {
-        match self.find(*id)? {
+        // Kept: a walked commit is verified next (`ObjectStore::read` takes it).
+        match self.find_and_keep(*id)? {
             Some((gix::object::Kind::Commit, data)) => {
                 commit_links(&data).map_err(|e| format!("commit {id} cannot be parsed: {e}"))
             }

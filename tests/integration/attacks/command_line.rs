@@ -513,3 +513,40 @@ fn short_ref_name_is_refused() {
     ]);
     assert_passes(&out);
 }
+
+/// A full-length id names that object, as git takes it (`get_oid_basic`: a full-length hex
+/// name is the id itself, whatever refs exist), in either case: a branch named like the
+/// signed commit's id, pointing at an unsigned commit, does not stand in for it. And gitseal
+/// names the same object git does, so `gitseal verify X` and `git verify-commit X` agree.
+#[test]
+fn a_full_length_id_is_the_object_not_a_ref_of_that_name() {
+    let (repo, _, _) = subject_repo();
+    let tree = repo.write_object("tree", b"");
+    let unsigned = repo.write_object(
+        "commit",
+        format!("tree {tree}\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\nu\n").as_bytes(),
+    );
+    repo.git_ok(&["update-ref", &format!("refs/heads/{SUBJECT}"), &unsigned]);
+    for name in [SUBJECT.to_string(), SUBJECT.to_uppercase()] {
+        assert_eq!(repo.git_ok(&["rev-parse", &name]).trim(), SUBJECT);
+        let out = repo.gitseal(&["verify", "--format", "json", &name]);
+        assert_passes(&out);
+        let first = text(&out.stdout);
+        assert!(first.lines().next().unwrap().contains(SUBJECT), "{first}");
+    }
+    // The branch by its ref name is the unsigned commit: a failed verification, not the
+    // signed one.
+    let out = repo.gitseal(&["verify", &format!("refs/heads/{SUBJECT}")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(&unsigned),
+        "{}",
+        text(&out.stdout)
+    );
+    // A full-length id of an object the repository does not have is an unknown revision.
+    let missing = "0123456789abcdef0123456789abcdef01234567";
+    assert_usage_error(
+        &repo.gitseal(&["verify", missing]),
+        &["unknown revision", missing, "not in this repository"],
+    );
+}
