@@ -75,13 +75,50 @@ pub enum KeyError {
     BadSignature,
 }
 
-/// A verifying key.
+/// An ECDSA public key on one of the two curves, as RustCrypto parsed and validated it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PublicKey {
+pub enum EcKey {
     /// ECDSA on NIST P-256.
     P256(p256::ecdsa::VerifyingKey),
     /// ECDSA on NIST P-384.
     P384(p384::ecdsa::VerifyingKey),
+}
+
+/// A verifying key: the validated point ([`EcKey`]) and aws-lc's parsed form of it, made on
+/// first use for each hash and kept with the key.
+///
+/// Most verifications of a commit are by the same few keys (the Fulcio intermediate over the
+/// leaf, the CT log over the SCT, the Rekor key over the SET and the checkpoint), held by the
+/// trust root for the whole process; parsing the point into aws-lc for each of them was a
+/// point decode, an on-curve check and a failed SPKI parse every time (issue 18).
+#[derive(Clone)]
+pub struct PublicKey {
+    key: EcKey,
+    /// aws-lc's key for SHA-256 (`[0]`) and SHA-384 (`[1]`) signatures.
+    parsed: [std::sync::OnceLock<lc::ParsedPublicKey>; 2],
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.key.fmt(f)
+    }
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl From<EcKey> for PublicKey {
+    fn from(key: EcKey) -> Self {
+        Self {
+            key,
+            parsed: Default::default(),
+        }
+    }
 }
 
 impl PublicKey {
@@ -97,17 +134,23 @@ impl PublicKey {
             .parameters
             .and_then(|p| p.decode_as::<Oid>().ok())
             .ok_or(KeyError::Malformed)?;
-        if curve == oids::SECP256R1 {
+        let key = if curve == oids::SECP256R1 {
             p256::ecdsa::VerifyingKey::from_public_key_der(der)
-                .map(Self::P256)
-                .map_err(|_| KeyError::Malformed)
+                .map(EcKey::P256)
+                .map_err(|_| KeyError::Malformed)?
         } else if curve == oids::SECP384R1 {
             p384::ecdsa::VerifyingKey::from_public_key_der(der)
-                .map(Self::P384)
-                .map_err(|_| KeyError::Malformed)
+                .map(EcKey::P384)
+                .map_err(|_| KeyError::Malformed)?
         } else {
-            Err(KeyError::Unsupported(format!("EC curve {curve}")))
-        }
+            return Err(KeyError::Unsupported(format!("EC curve {curve}")));
+        };
+        Ok(key.into())
+    }
+
+    /// The curve and point.
+    pub fn ec(&self) -> &EcKey {
+        &self.key
     }
 
     /// Verifies a DER ECDSA signature over `msg` hashed with `hash`.
@@ -115,28 +158,40 @@ impl PublicKey {
         // Strict DER and 0 < r, s < n by RustCrypto first (MalformedSignature rather than
         // BadSignature for an encoding error, whatever the backend); aws-lc then does the math
         // on the point RustCrypto validated.
-        let (alg, point): (&'static lc::EcdsaVerificationAlgorithm, _) = match self {
-            Self::P256(k) => {
+        let alg: &'static lc::EcdsaVerificationAlgorithm = match &self.key {
+            EcKey::P256(_) => {
                 p256::ecdsa::Signature::from_der(der_sig)
                     .map_err(|_| KeyError::MalformedSignature)?;
-                let alg = match hash {
+                match hash {
                     Hash::Sha256 => &lc::ECDSA_P256_SHA256_ASN1,
                     Hash::Sha384 => &lc::ECDSA_P256_SHA384_ASN1,
-                };
-                (alg, k.to_sec1_point(false).as_bytes().to_vec())
+                }
             }
-            Self::P384(k) => {
+            EcKey::P384(_) => {
                 p384::ecdsa::Signature::from_der(der_sig)
                     .map_err(|_| KeyError::MalformedSignature)?;
-                let alg = match hash {
+                match hash {
                     Hash::Sha256 => &lc::ECDSA_P384_SHA256_ASN1,
                     Hash::Sha384 => &lc::ECDSA_P384_SHA384_ASN1,
-                };
-                (alg, k.to_sec1_point(false).as_bytes().to_vec())
+                }
             }
         };
-        lc::UnparsedPublicKey::new(alg, point)
-            .verify(msg, der_sig)
+        let slot = &self.parsed[match hash {
+            Hash::Sha256 => 0,
+            Hash::Sha384 => 1,
+        }];
+        if slot.get().is_none() {
+            let point = match &self.key {
+                EcKey::P256(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+                EcKey::P384(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+            };
+            let parsed = lc::ParsedPublicKey::new(alg, point).map_err(|_| KeyError::Malformed)?;
+            // Another thread may have set it meanwhile: the same key either way.
+            let _ = slot.set(parsed);
+        }
+        slot.get()
+            .ok_or(KeyError::Malformed)?
+            .verify_sig(msg, der_sig)
             .map_err(|_| KeyError::BadSignature)
     }
 }

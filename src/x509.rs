@@ -67,6 +67,9 @@ pub struct Cert {
     pub not_after: i64,
     /// The typed certificate.
     pub parsed: x509_cert::Certificate,
+    /// The subject public key, parsed on first use and kept: a trust root's CA certificate
+    /// signs every leaf of a batch, and its key is parsed once, not once per leaf.
+    key: std::sync::OnceLock<Result<PublicKey, KeyError>>,
 }
 
 /// A subject alternative name.
@@ -162,6 +165,7 @@ impl Cert {
             not_before: secs(&validity.not_before).map_err(decode_err)?,
             not_after: secs(&validity.not_after).map_err(decode_err)?,
             parsed,
+            key: std::sync::OnceLock::new(),
         })
     }
 
@@ -171,8 +175,11 @@ impl Cert {
     }
 
     /// The subject public key.
-    pub fn public_key(&self) -> Result<PublicKey, KeyError> {
-        PublicKey::from_spki_der(&self.spki_der)
+    pub fn public_key(&self) -> Result<&PublicKey, KeyError> {
+        self.key
+            .get_or_init(|| PublicKey::from_spki_der(&self.spki_der))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Checks that `issuer`'s key signed this certificate's TBS.

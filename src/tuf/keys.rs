@@ -12,7 +12,7 @@
 //! The math is aws-lc-rs (Ed25519 directly, ECDSA through [`crate::pubkey`], which validates
 //! the point with RustCrypto first). Pure: no I/O.
 
-use crate::pubkey::{Hash, PublicKey};
+use crate::pubkey::{EcKey, Hash, PublicKey};
 use aws_lc_rs::signature as lc;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,7 +22,7 @@ pub enum Key {
     /// Ed25519, 32 raw bytes.
     Ed25519([u8; 32]),
     /// ECDSA with the hash its scheme names.
-    Ecdsa(PublicKey, Hash),
+    Ecdsa(Box<PublicKey>, Hash),
     /// A key type or scheme gitseal does not verify (named for messages).
     Unusable(String),
 }
@@ -82,8 +82,10 @@ impl Key {
     fn material(&self) -> Vec<u8> {
         match self {
             Self::Ed25519(k) => k.to_vec(),
-            Self::Ecdsa(PublicKey::P256(k), _) => k.to_sec1_point(false).as_bytes().to_vec(),
-            Self::Ecdsa(PublicKey::P384(k), _) => k.to_sec1_point(false).as_bytes().to_vec(),
+            Self::Ecdsa(pk, _) => match pk.ec() {
+                EcKey::P256(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+                EcKey::P384(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+            },
             Self::Unusable(s) => s.as_bytes().to_vec(),
         }
     }
@@ -105,18 +107,18 @@ fn ecdsa(public: &str, hash: Hash, p256: bool) -> Result<Key, String> {
     let key = if der.first() == Some(&0x04) {
         if p256 {
             p256::ecdsa::VerifyingKey::from_sec1_bytes(&der)
-                .map(PublicKey::P256)
+                .map(|k| PublicKey::from(EcKey::P256(k)))
                 .map_err(|_| "an ecdsa-sha2-nistp256 key is not a P-256 point")?
         } else {
             p384::ecdsa::VerifyingKey::from_sec1_bytes(&der)
-                .map(PublicKey::P384)
+                .map(|k| PublicKey::from(EcKey::P384(k)))
                 .map_err(|_| "an ecdsa-sha2-nistp384 key is not a P-384 point")?
         }
     } else {
         PublicKey::from_spki_der(&der).map_err(|e| format!("an ecdsa key: {e}"))?
     };
-    match (&key, p256) {
-        (PublicKey::P256(_), true) | (PublicKey::P384(_), false) => Ok(Key::Ecdsa(key, hash)),
+    match (key.ec(), p256) {
+        (EcKey::P256(_), true) | (EcKey::P384(_), false) => Ok(Key::Ecdsa(Box::new(key), hash)),
         _ => Err("an ecdsa key's curve does not match its scheme".into()),
     }
 }

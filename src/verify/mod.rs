@@ -497,7 +497,9 @@ fn run_v2(
     timestamp: Option<crate::tsa::TimestampVerified>,
 ) -> Result<Verified, Fail> {
     let key_details = match leaf.public_key() {
-        Ok(crate::pubkey::PublicKey::P256(_)) => rekor::v2::entry::KEY_DETAILS_P256,
+        Ok(k) if matches!(k.ec(), crate::pubkey::EcKey::P256(_)) => {
+            rekor::v2::entry::KEY_DETAILS_P256
+        }
         _ => {
             return Err(Fail(
                 Reason::UnsupportedAlgorithm,
