@@ -801,4 +801,49 @@ mod tests {
         file.extend_from_slice(&long);
         refused(&deflate(&file), "longer than its header says");
     }
+
+    /// Mutated loose files (bit flips, truncation, bytes added, deterministic): never a panic,
+    /// and whatever is accepted is the original object, byte for byte (zlib's Adler-32 and
+    /// the exact-length rules leave nothing else).
+    #[test]
+    fn mutated_loose_objects_never_read_as_another_object() {
+        let tmp = tempfile::tempdir().unwrap();
+        let body = [
+            &b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"[..],
+            &noise(300),
+        ]
+        .concat();
+        let mut raw = format!("commit {}\0", body.len()).into_bytes();
+        raw.extend_from_slice(&body);
+        let good = deflate(&raw);
+        let original = Some(((gix::object::Kind::Commit, body.len() as u64), Some(body)));
+        assert_eq!(loose(tmp.path(), &good), Ok(original.clone()));
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n.max(1) as u64) as usize
+        };
+        let mut accepted = 0;
+        for _ in 0..3000 {
+            let mut m = good.clone();
+            match next(3) {
+                0 => {
+                    let i = next(m.len());
+                    m[i] ^= 1 << next(8);
+                }
+                1 => m.truncate(next(m.len())),
+                _ => {
+                    let i = next(m.len() + 1);
+                    m.insert(i, next(256) as u8);
+                }
+            }
+            if let Ok(Some(got)) = loose(tmp.path(), &m) {
+                assert_eq!(Some(got), original, "mutation {m:02x?}");
+                accepted += 1;
+            }
+        }
+        assert!(accepted < 3000, "mutations must be refused");
+    }
 }
