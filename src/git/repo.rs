@@ -387,9 +387,7 @@ impl ObjectStore {
         &self,
         id: ObjectId,
     ) -> Result<Option<(gix::object::Kind, Vec<u8>)>, String> {
-        if let Some((kind, data)) = self.kept.borrow().bodies.get(&id) {
-            return Ok(Some((*kind, data.clone())));
-        }
+        // A copy already kept is found, and not kept twice (`keep`).
         let found = self.find(id)?;
         if let Some((kind @ (gix::object::Kind::Commit | gix::object::Kind::Tag), data)) = &found {
             self.keep(id, *kind, data.clone());
