@@ -835,20 +835,28 @@ mod tests {
         }
     }
 
+    impl Setup {
+        /// The services over the fakes, tokens from `tokens`, with no certificate check and
+        /// no timestamps.
+        fn services<'a>(&'a self, tokens: &'a mut dyn TokenProvider) -> Services<'a> {
+            Services {
+                tokens,
+                ca: &self.ca,
+                log: &self.log,
+                clock: &self.clock,
+                certificate_check: None,
+                timestamps: None,
+            }
+        }
+    }
+
     fn run(
         s: &Setup,
         req: &SignRequest<'_>,
         check: SelfCheck<'_>,
     ) -> Result<SignOutput, SignError> {
         let mut tokens = || Ok(token());
-        let mut services = Services {
-            tokens: &mut tokens,
-            ca: &s.ca,
-            log: &s.log,
-            clock: &s.clock,
-            certificate_check: None,
-            timestamps: None,
-        };
+        let mut services = s.services(&mut tokens);
         sign(req, &mut services, check)
     }
 
@@ -902,15 +910,11 @@ mod tests {
             };
             let mut tokens = || Ok(token());
             let mut services = Services {
-                tokens: &mut tokens,
-                ca: &s.ca,
-                log: &s.log,
-                clock: &s.clock,
-                certificate_check: None,
                 timestamps: Some(Timestamping {
                     tsa: &tsa,
                     check: &pass,
                 }),
+                ..s.services(&mut tokens)
             };
             let mut ok =
                 |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
@@ -938,15 +942,11 @@ mod tests {
             let refuse = |_: &[u8], _: &[u8], _: &[u8]| Err("untrusted TSA".to_string());
             let mut tokens = || Ok(token());
             let mut services = Services {
-                tokens: &mut tokens,
-                ca: &s.ca,
-                log: &s.log,
-                clock: &s.clock,
-                certificate_check: None,
                 timestamps: Some(Timestamping {
                     tsa: &tsa,
                     check: &refuse,
                 }),
+                ..s.services(&mut tokens)
             };
             let mut never = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> {
                 panic!("self-check ran after a refused timestamp")
@@ -1134,12 +1134,8 @@ mod tests {
         let mut ok = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
         let pass = |_: &FulcioChain| Ok(());
         let mut services = Services {
-            tokens: &mut tokens,
-            ca: &s.ca,
-            log: &s.log,
-            clock: &s.clock,
             certificate_check: Some(&pass),
-            timestamps: None,
+            ..s.services(&mut tokens)
         };
         // Miss: a login, and the fresh credential is offered to the cache.
         let first = sign_with_cache(
@@ -1179,12 +1175,8 @@ mod tests {
         let mut tokens = || Ok(token());
         let refuse = |_: &FulcioChain| Err("not this CA".to_string());
         let mut services = Services {
-            tokens: &mut tokens,
-            ca: &s.ca,
-            log: &s.log,
-            clock: &s.clock,
             certificate_check: Some(&refuse),
-            timestamps: None,
+            ..s.services(&mut tokens)
         };
         let e = sign_with_cache(
             &request(RekorMode::Offline),
@@ -1224,14 +1216,7 @@ mod tests {
     fn token_errors_carry_their_hint() {
         let s = setup();
         let mut tokens = || Err(OidcError::UnknownProvider("x".into()));
-        let mut services = Services {
-            tokens: &mut tokens,
-            ca: &s.ca,
-            log: &s.log,
-            clock: &s.clock,
-            certificate_check: None,
-            timestamps: None,
-        };
+        let mut services = s.services(&mut tokens);
         let mut ok = |_: &Candidate<'_>| -> Result<(), Box<dyn StdError + Send + Sync>> { Ok(()) };
         let err = sign(&request(RekorMode::Offline), &mut services, &mut ok).unwrap_err();
         assert_eq!(err.service(), Some(Service::OidcProvider));

@@ -121,6 +121,13 @@ pub fn header(tag: u8, len: usize) -> Vec<u8> {
     out
 }
 
+/// Encodes `tag`, DER length and `contents`.
+pub fn encode(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = header(tag, contents.len());
+    out.extend_from_slice(contents);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

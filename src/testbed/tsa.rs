@@ -35,10 +35,12 @@ use x509_cert::time::Validity;
 
 use super::TestbedError;
 use super::crypto;
+// Only the TLV framing is shared; each structure is written here from the RFCs (above).
 use super::faults::Fault;
 use super::fulcio::{CertSpec, ca_extensions, der_err, ext, random_serial, ski_of, time_at};
 use super::http::{Request, Response};
 use super::store::Store;
+use crate::tlv::encode as tlv;
 
 /// The TSA's RFC 3161 endpoint path (sigstore timestamp-authority's).
 pub const TIMESTAMP_PATH: &str = "/api/v1/timestamp";
@@ -99,24 +101,6 @@ pub struct Tsa {
     trusted: Signer,
     /// Same profile, different root: not in any trust root (`unknownTsa`).
     rogue: Signer,
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let bytes: Vec<u8> = n
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 fn seq(parts: &[&[u8]]) -> Vec<u8> {

@@ -269,9 +269,14 @@ fn log_key(l: &LogJson) -> Result<LogKey, String> {
     })
 }
 
-/// `timestampAuthorities`: like `certificateAuthorities`, each with a non-empty chain (leaf
-/// first, root last).
-fn timestamp_authorities(list: &[CaJson]) -> Result<Vec<CertificateAuthority>, String> {
+/// `certificateAuthorities` or `timestampAuthorities`: each with a non-empty chain (leaf
+/// first, root last) and its validity window. `cert` names a certificate of the list in
+/// messages ("CA", "TSA"), `authority` one of its entries.
+fn authorities(
+    list: &[CaJson],
+    cert: &str,
+    authority: &str,
+) -> Result<Vec<CertificateAuthority>, String> {
     list.iter()
         .map(|ca| {
             let chain = ca
@@ -281,12 +286,12 @@ fn timestamp_authorities(list: &[CaJson]) -> Result<Vec<CertificateAuthority>, S
                 .map(|c| {
                     let der = B64
                         .decode(&c.raw_bytes)
-                        .map_err(|_| "TSA certificate is not base64".to_string())?;
-                    Cert::from_der(&der).map_err(|e| format!("TSA certificate: {e}"))
+                        .map_err(|_| format!("{cert} certificate is not base64"))?;
+                    Cert::from_der(&der).map_err(|e| format!("{cert} certificate: {e}"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             if chain.is_empty() {
-                return Err("a timestamp authority has an empty chain".into());
+                return Err(format!("a {authority} has an empty chain"));
             }
             Ok(CertificateAuthority {
                 uri: ca.uri.clone(),
@@ -342,30 +347,8 @@ impl TrustRoot {
                 tr.media_type
             )));
         }
-        let mut cas = Vec::new();
-        for ca in &tr.certificate_authorities {
-            let chain = ca
-                .cert_chain
-                .certificates
-                .iter()
-                .map(|c| {
-                    let der = B64
-                        .decode(&c.raw_bytes)
-                        .map_err(|_| material("CA certificate is not base64".into()))?;
-                    Cert::from_der(&der).map_err(|e| material(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            if chain.is_empty() {
-                return Err(material(
-                    "a certificate authority has an empty chain".into(),
-                ));
-            }
-            cas.push(CertificateAuthority {
-                uri: ca.uri.clone(),
-                chain,
-                valid_for: validity(ca.valid_for.as_ref()).map_err(material)?,
-            });
-        }
+        let cas = authorities(&tr.certificate_authorities, "CA", "certificate authority")
+            .map_err(material)?;
         let logs = |v: &[LogJson]| -> Result<Vec<LogKey>, TrustError> {
             v.iter().map(|l| log_key(l).map_err(material)).collect()
         };
@@ -374,8 +357,12 @@ impl TrustRoot {
             certificate_authorities: cas,
             tlogs: logs(&tr.tlogs)?,
             ctlogs: logs(&tr.ctlogs)?,
-            timestamp_authorities: timestamp_authorities(&tr.timestamp_authorities)
-                .map_err(material)?,
+            timestamp_authorities: authorities(
+                &tr.timestamp_authorities,
+                "TSA",
+                "timestamp authority",
+            )
+            .map_err(material)?,
         })
     }
 

@@ -48,16 +48,7 @@ pub fn verify(
             ),
         ));
     }
-    if entry
-        .body
-        .as_ref()
-        .is_some_and(|stored| stored.as_slice() != body)
-    {
-        return Err((
-            Reason::TlogEntryMismatch,
-            "the log entry's body is not the one rebuilt from this signature".into(),
-        ));
-    }
+    same_body(entry, body, "the log entry")?;
     let log = trust
         .tlog(&entry.log_id, entry.integrated_time)
         .ok_or_else(|| {
@@ -144,6 +135,23 @@ pub fn verify(
         integrated_time: entry.integrated_time,
         checkpoint_origin: cp.origin,
     })
+}
+
+/// An entry that carries its body (a v1 entry from a lookup, a v2 entry's canonical body)
+/// must carry exactly the body rebuilt from the signature: it is what the log hashed into its
+/// tree, so any other body proves nothing about this signature. `what` names the entry.
+pub(super) fn same_body(entry: &LogEntry, body: &[u8], what: &str) -> Result<(), Failure> {
+    if entry
+        .body
+        .as_ref()
+        .is_some_and(|stored| stored.as_slice() != body)
+    {
+        return Err((
+            Reason::TlogEntryMismatch,
+            format!("{what}'s body is not the one rebuilt from this signature"),
+        ));
+    }
+    Ok(())
 }
 
 /// The RFC 6962 §2.1.1 audit path of `proof` leads from `body`'s leaf hash to its root: one

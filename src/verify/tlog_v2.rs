@@ -68,16 +68,7 @@ pub fn verify_proofs(
     body: &[u8],
     trust: &TrustRoot,
 ) -> Result<ProofsHold, Failure> {
-    if entry
-        .body
-        .as_ref()
-        .is_some_and(|stored| stored.as_slice() != body)
-    {
-        return Err((
-            Reason::TlogEntryMismatch,
-            "the Rekor v2 entry's body is not the one rebuilt from this signature".into(),
-        ));
-    }
+    super::tlog::same_body(entry, body, "the Rekor v2 entry")?;
     let log: &LogKey = trust
         .tlogs
         .iter()

@@ -293,11 +293,7 @@ fn structural_rejections() {
 // The CMS signature covers only the signed attributes, so SignerInfo's other fields and the
 // unsigned attributes (where gitsign embeds the log entry) can be changed without touching it.
 
-pub(super) fn wrap(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = tlv::header(tag, body.len());
-    v.extend_from_slice(body);
-    v
-}
+pub(super) use tlv::encode as wrap;
 
 /// Rebuilds the ContentInfo after `f` edits the SignedData fields (raw TLVs).
 pub(super) fn edit_signed_data(der: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {

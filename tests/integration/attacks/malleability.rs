@@ -80,11 +80,7 @@ fn assert_refused(v: &Verdict, code: &str, gpg_status: &str) {
     );
 }
 
-fn wrap(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = tlv::header(tag, body.len());
-    v.extend_from_slice(body);
-    v
-}
+use tlv::encode as wrap;
 
 fn raw_children(contents: &[u8]) -> Vec<Vec<u8>> {
     tlv::children(contents)
