@@ -26,6 +26,7 @@ mod integration {
     pub mod scale;
     pub mod sign_clients;
     pub mod sign_e2e;
+    pub mod signing;
     pub mod tamper;
     pub mod testbed;
     pub mod timestamps;

@@ -8,6 +8,7 @@
 #![cfg(feature = "testbed")]
 
 use super::common::TestRepo;
+use super::signing::sigstore_python_verify;
 use gitseal::testbed::{Testbed, TestbedConfig, TokenRequest};
 use serde_json::Value;
 use std::process::{Output, Stdio};
@@ -653,7 +654,6 @@ fn gitlab_ci_pipeline_signs_and_verifies() {
 /// refuses another project's identity.
 #[test]
 fn sigstore_python_verifies_a_gitlab_signed_commit() {
-    let cli = super::common::sigstore_python();
     let ci = Ci::new();
     let o = ci.gitseal(&[
         "bundle",
@@ -665,28 +665,13 @@ fn sigstore_python_verifies_a_gitlab_signed_commit() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let dir = ci.repo.path();
-    let xdg = dir.join("xdg");
     let verify = |identity: &str| {
-        std::process::Command::new(&cli)
-            .current_dir(dir)
-            .env("XDG_CACHE_HOME", &xdg)
-            .env("XDG_DATA_HOME", &xdg)
-            .arg("--trust-config")
-            .arg(ci.tb.client_trust_config_path())
-            .args([
-                "verify",
-                "identity",
-                "--offline",
-                "--bundle",
-                "b.sigstore.json",
-                "--cert-identity",
-                identity,
-                "--cert-oidc-issuer",
-                &ci.tb.issuer_url(),
-                "artifact",
-            ])
-            .output()
-            .unwrap()
+        sigstore_python_verify(
+            dir,
+            ci.tb.client_trust_config_path(),
+            identity,
+            &ci.tb.issuer_url(),
+        )
     };
     let good = verify(SAN);
     assert!(

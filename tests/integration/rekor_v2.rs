@@ -8,6 +8,7 @@
 #![cfg(feature = "testbed")]
 
 use super::common::{TestRepo, sigstore_python};
+use super::signing::{Signing, signature_of, sigstore_python_verify};
 use super::tamper::{entry_of, with_tlog_attribute, wrap};
 use gitseal::armor;
 use gitseal::git::object::{self, HashKind, Kind};
@@ -19,85 +20,45 @@ use gitseal::testbed::{Testbed, TestbedConfig};
 use gitseal::trust::TrustRoot;
 use gitseal::verify::reason::{Class, Reason};
 use gitseal::verify::{Context, Outcome, verify_detached};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 const EMAIL: &str = "vera@example.com";
 
-struct Setup {
-    tb: Testbed,
-    repo: TestRepo,
-}
+type Setup = Signing;
 
 fn setup() -> Setup {
-    let tb = Testbed::start(TestbedConfig {
-        identity: EMAIL.into(),
-        ..TestbedConfig::default()
-    })
-    .unwrap();
-    let repo = TestRepo::new();
-    repo.git_ok(&["config", "user.name", "Vera"]);
-    repo.git_ok(&["config", "user.email", EMAIL]);
-    Setup { tb, repo }
+    let s = Signing::start(TestbedConfig::default(), "Vera", EMAIL);
+    to_v2(s.tb, s.repo)
 }
 
-impl Setup {
-    fn run(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
-        let mut c = self.repo.cmd(program);
-        c.env("GITSEAL_FULCIO_URL", self.tb.fulcio_url())
-            .env("GITSEAL_REKOR_URL", self.tb.rekor_url())
-            .env("GITSEAL_OIDC_ISSUER", self.tb.issuer_url())
-            .env("GITSEAL_TRUSTED_ROOT", self.tb.trusted_root_path())
-            .env(
-                "GITSEAL_URL_OPENER",
-                format!(
-                    "{} open-url {{{{.URL}}}}",
-                    env!("CARGO_BIN_EXE_gitseal-testbed")
-                ),
-            )
-            .env("GITSEAL_HTTP_RETRIES", "1")
-            .env("GITSEAL_REKOR_VERSION", "2")
-            // A v2 log records no time: signing to it needs a timestamp authority.
-            .env("GITSEAL_TIMESTAMP_SERVER_URL", self.tb.tsa_url())
-            .args(args)
-            .stdin(Stdio::null());
-        for (k, v) in extra {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    }
+/// `repo` signing to `tb`'s Rekor v2 log, with its TSA.
+fn to_v2(tb: Testbed, repo: TestRepo) -> Setup {
+    let mut vars = Signing::testbed_vars(&tb);
+    vars.push(("GITSEAL_REKOR_VERSION".into(), "2".into()));
+    // A v2 log records no time: signing to it needs a timestamp authority.
+    vars.push(("GITSEAL_TIMESTAMP_SERVER_URL".into(), tb.tsa_url()));
+    Signing { tb, repo, vars }
+}
 
-    fn commit(&self, msg: &str) -> Output {
-        std::fs::write(self.repo.path().join("file"), msg).unwrap();
-        self.repo.git_ok(&["add", "file"]);
-        self.run("git", &["commit", "-q", "-S", "-m", msg], &[])
-    }
+fn trust(s: &Setup) -> TrustRoot {
+    TrustRoot::from_file(s.tb.trusted_root_path()).unwrap()
+}
 
-    /// HEAD's payload and signature DER.
-    fn head_signature(&self) -> (Vec<u8>, Vec<u8>) {
-        let raw = self.repo.git(&["cat-file", "commit", "HEAD"]).stdout;
-        let s = object::split(Kind::Commit, &raw, HashKind::Sha1).unwrap();
-        (s.payload, armor::decode(&s.signature).unwrap())
-    }
-
-    fn trust(&self) -> TrustRoot {
-        TrustRoot::from_file(self.tb.trusted_root_path()).unwrap()
-    }
-
-    fn get(&self, path: &str) -> (u16, Vec<u8>) {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .proxy(None)
-            .timeout_global(Some(Duration::from_secs(20)))
-            .build()
-            .new_agent();
-        let mut resp = agent
-            .get(format!("{}/{path}", self.tb.rekor_url()))
-            .call()
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.body_mut().read_to_vec().unwrap())
-    }
+/// GET `path` of the testbed's Rekor (tiles, checkpoint): status and body.
+fn get(s: &Setup, path: &str) -> (u16, Vec<u8>) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .new_agent();
+    let mut resp = agent
+        .get(format!("{}/{path}", s.tb.rekor_url()))
+        .call()
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_to_vec().unwrap())
 }
 
 fn stderr(o: &Output) -> String {
@@ -128,12 +89,12 @@ fn with_entry(der: &[u8], entry: &LogEntry) -> Vec<u8> {
 #[test]
 fn a_v2_signature_without_a_timestamp_is_errsig_timestamp_missing() {
     let s = setup();
-    let out = s.commit("to the tile log");
+    let out = s.commit("to the tile log", &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!((s.tb.rekor_v2_tree_size(), s.tb.rekor_tree_size()), (1, 0));
 
     // What is embedded: the true label, proof and checkpoint, no promise, no time.
-    let (payload, der) = s.head_signature();
+    let (payload, der) = signature_of(&s.repo, "HEAD");
     let entry = entry_of(&der);
     assert_eq!(
         (entry.kind.as_str(), entry.version.as_str()),
@@ -167,7 +128,7 @@ fn a_v2_signature_without_a_timestamp_is_errsig_timestamp_missing() {
     let json = String::from_utf8_lossy(&v.stdout).into_owned();
     assert!(v.status.success(), "{json}{}", stderr(&v));
     assert!(json.contains("\"gen_time\""), "{json}");
-    let trust = s.trust();
+    let trust = trust(&s);
     assert!(matches!(
         outcome(&payload, &der, &trust),
         Outcome::Verified(_)
@@ -226,11 +187,11 @@ fn a_v2_signature_without_a_timestamp_is_errsig_timestamp_missing() {
 fn broken_v2_evidence_is_badsig_with_its_reason() {
     let s = setup();
     // Two entries, so the second's proof has a hash to break.
-    assert!(s.commit("first").status.success());
-    let out = s.commit("second");
+    assert!(s.commit("first", &[]).status.success());
+    let out = s.commit("second", &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let (payload, der) = s.head_signature();
-    let trust = s.trust();
+    let (payload, der) = signature_of(&s.repo, "HEAD");
+    let trust = trust(&s);
     let entry = entry_of(&der);
     let bad = |e: &LogEntry| reason(&outcome(&payload, &with_entry(&der, e), &trust));
 
@@ -262,7 +223,7 @@ fn broken_v2_evidence_is_badsig_with_its_reason() {
         s.tb.faults()
             .once(Endpoint::RekorV2Checkpoint, fault)
             .unwrap();
-        let (status, note_text) = s.get("checkpoint");
+        let (status, note_text) = get(&s, "checkpoint");
         assert_eq!(status, 200);
         let mut e = entry.clone();
         e.inclusion_proof.as_mut().unwrap().checkpoint =
@@ -270,7 +231,7 @@ fn broken_v2_evidence_is_badsig_with_its_reason() {
         assert_eq!(bad(&e), Reason::CheckpointInvalid, "{fault:?}");
     }
     // The genuine latest checkpoint is the one embedded: control.
-    let (_, genuine) = s.get("checkpoint");
+    let (_, genuine) = get(&s, "checkpoint");
     let mut e = entry.clone();
     e.inclusion_proof.as_mut().unwrap().checkpoint = Some(String::from_utf8(genuine).unwrap());
     assert_eq!(bad(&e), Reason::TimestampMissing);
@@ -292,7 +253,7 @@ fn broken_v2_evidence_is_badsig_with_its_reason() {
 #[test]
 fn signing_refuses_a_v2_log_answer_that_does_not_verify() {
     let s = setup();
-    assert!(s.commit("a first entry").status.success());
+    assert!(s.commit("a first entry", &[]).status.success());
     let before = s.repo.git_ok(&["rev-parse", "HEAD"]);
     for (fault, code) in [
         (Fault::WrongInclusionProof, "inclusion-proof-invalid"),
@@ -302,7 +263,7 @@ fn signing_refuses_a_v2_log_answer_that_does_not_verify() {
         s.tb.faults()
             .once(Endpoint::RekorV2CreateEntry, fault)
             .unwrap();
-        let out = s.commit(&format!("refused {fault:?}"));
+        let out = s.commit(&format!("refused {fault:?}"), &[]);
         let text = stderr(&out);
         assert!(!out.status.success(), "{fault:?} signed: {text}");
         assert!(text.contains(code), "{fault:?}: {text}");
@@ -337,23 +298,23 @@ fn signing_refuses_a_v2_log_answer_that_does_not_verify() {
 fn tiles_prove_the_checkpoint_and_every_entry() {
     let s = setup();
     for i in 0..3 {
-        assert!(s.commit(&format!("entry {i}")).status.success());
+        assert!(s.commit(&format!("entry {i}"), &[]).status.success());
     }
-    let trust = s.trust();
+    let trust = trust(&s);
     let log = trust.tlogs.iter().find(|l| l.ed25519.is_some()).unwrap();
-    let (status, text) = s.get("checkpoint");
+    let (status, text) = get(&s, "checkpoint");
     assert_eq!(status, 200);
     let cp = note::verify_checkpoint(&String::from_utf8(text).unwrap(), log).unwrap();
     assert_eq!(cp.tree_size, 3);
 
     // The entry bundle holds the canonical bodies; their leaf hashes, read back from the
     // hash tiles, give the checkpoint's root and every audit path.
-    let (status, bundle) = s.get(&tiles::entries_path(0, 3));
+    let (status, bundle) = get(&s, &tiles::entries_path(0, 3));
     assert_eq!(status, 200);
     let bodies = tiles::split_entry_bundle(&bundle).unwrap();
     assert_eq!(bodies.len(), 3);
     let fetch = |p: &str| {
-        let (status, b) = s.get(p);
+        let (status, b) = get(&s, p);
         (status == 200).then_some(b)
     };
     let mut reader = tiles::TileReader::new(cp.tree_size, fetch);
@@ -363,10 +324,10 @@ fn tiles_prove_the_checkpoint_and_every_entry() {
         verify_inclusion(&leaf_hash(body), m as u64, 3, &path, &cp.root_hash).unwrap();
     }
     // The same under the API prefix; a full tile that does not exist yet is 404.
-    assert_eq!(s.get("api/v2/tile/0/000.p/3").0, 200);
-    assert_eq!(s.get("tile/0/000").0, 404);
-    assert_eq!(s.get("tile/0/000.p/4").0, 404);
-    assert_eq!(s.get("tile/0/x000/000.p/3").0, 404);
+    assert_eq!(get(&s, "api/v2/tile/0/000.p/3").0, 200);
+    assert_eq!(get(&s, "tile/0/000").0, 404);
+    assert_eq!(get(&s, "tile/0/000.p/4").0, 404);
+    assert_eq!(get(&s, "tile/0/x000/000.p/3").0, 404);
 
     // An independent reader: Python's `cryptography` and `hashlib` only, from the specs.
     let python = sigstore_python().parent().unwrap().join("python");
@@ -444,9 +405,9 @@ print("tiles ok")
 fn sigstore_python_checks_the_v2_entry() {
     let python = sigstore_python().parent().unwrap().join("python");
     let s = setup();
-    assert!(s.commit("one").status.success());
-    assert!(s.commit("two").status.success());
-    let (_, der) = s.head_signature();
+    assert!(s.commit("one", &[]).status.success());
+    assert!(s.commit("two", &[]).status.success());
+    let (_, der) = signature_of(&s.repo, "HEAD");
     let entry = entry_of(&der);
     let cms = gitseal::cms::decode::parse(&der).unwrap();
     let signer = &cms.signers[0];
@@ -550,28 +511,22 @@ fn the_v2_log_survives_a_restart() {
     let repo = TestRepo::new();
     repo.git_ok(&["config", "user.name", "Vera"]);
     repo.git_ok(&["config", "user.email", EMAIL]);
-    let first = Setup {
-        tb: Testbed::start(config()).unwrap(),
-        repo,
-    };
-    assert!(first.commit("kept").status.success());
+    let first = to_v2(Testbed::start(config()).unwrap(), repo);
+    assert!(first.commit("kept", &[]).status.success());
     let log_id = first.tb.trust().rekor_v2_log_id;
-    let Setup { tb, repo } = first;
+    let Signing { tb, repo, .. } = first;
     drop(tb);
-    let again = Setup {
-        tb: Testbed::start(config()).unwrap(),
-        repo,
-    };
+    let again = to_v2(Testbed::start(config()).unwrap(), repo);
     assert_eq!(again.tb.trust().rekor_v2_log_id, log_id);
     assert_eq!(again.tb.rekor_v2_tree_size(), 1);
-    let trust = again.trust();
-    let (payload, der) = again.head_signature();
+    let trust = trust(&again);
+    let (payload, der) = signature_of(&again.repo, "HEAD");
     // The restarted log's key and the restarted TSA's chain are the ones it signed with.
     assert!(matches!(
         outcome(&payload, &der, &trust),
         Outcome::Verified(_)
     ));
-    assert!(again.commit("appended").status.success());
+    assert!(again.commit("appended", &[]).status.success());
     assert_eq!(again.tb.rekor_v2_tree_size(), 2);
 }
 
@@ -583,7 +538,7 @@ fn the_v2_log_survives_a_restart() {
 #[test]
 fn sigstore_python_verifies_the_v2_bundle_with_its_timestamp() {
     let s = setup();
-    let out = s.commit("bundled");
+    let out = s.commit("bundled", &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let dir = s.repo.path();
     let out = s.run(
@@ -613,29 +568,13 @@ fn sigstore_python_verifies_the_v2_bundle_with_its_timestamp() {
         vm["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"].is_string(),
         "{bundle}"
     );
-    let cli = sigstore_python();
-    let xdg = dir.join("xdg");
     let verify = || {
-        Command::new(&cli)
-            .current_dir(dir)
-            .env("XDG_CACHE_HOME", &xdg)
-            .env("XDG_DATA_HOME", &xdg)
-            .arg("--trust-config")
-            .arg(s.tb.client_trust_config_path())
-            .args([
-                "verify",
-                "identity",
-                "--offline",
-                "--bundle",
-                "b.sigstore.json",
-                "--cert-identity",
-                EMAIL,
-                "--cert-oidc-issuer",
-                &s.tb.issuer_url(),
-                "artifact",
-            ])
-            .output()
-            .unwrap()
+        sigstore_python_verify(
+            dir,
+            s.tb.client_trust_config_path(),
+            EMAIL,
+            &s.tb.issuer_url(),
+        )
     };
     let good = verify();
     assert!(

@@ -4,104 +4,37 @@
 //! failure a service can cause, through the testbed's fault switches.
 #![cfg(feature = "testbed")]
 
-use super::common::TestRepo;
 use gitseal::testbed::faults::{Endpoint, Fault};
-use gitseal::testbed::{Testbed, TestbedConfig, TokenRequest};
+use gitseal::testbed::{TestbedConfig, TokenRequest};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 const EMAIL: &str = "alice@example.com";
 
-struct Setup {
-    tb: Testbed,
-    repo: TestRepo,
-}
+use super::signing::{Signing as Setup, sigstore_python_verify};
 
 fn setup_with(config: TestbedConfig) -> Setup {
-    let tb = Testbed::start(TestbedConfig {
-        identity: EMAIL.into(),
-        ..config
-    })
-    .unwrap();
-    let repo = TestRepo::new();
-    repo.git_ok(&["config", "user.name", "Alice"]);
-    repo.git_ok(&["config", "user.email", EMAIL]);
-    Setup { tb, repo }
+    Setup::start(config, "Alice", EMAIL)
 }
 
 fn setup() -> Setup {
     setup_with(TestbedConfig::default())
 }
 
-impl Setup {
-    /// The environment a user gets from `gitseal-testbed serve`'s `env` file.
-    fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("GITSEAL_FULCIO_URL".into(), self.tb.fulcio_url()),
-            ("GITSEAL_REKOR_URL".into(), self.tb.rekor_url()),
-            ("GITSEAL_OIDC_ISSUER".into(), self.tb.issuer_url()),
-            (
-                "GITSEAL_TRUSTED_ROOT".into(),
-                self.tb.trusted_root_path().display().to_string(),
-            ),
-            (
-                "GITSEAL_URL_OPENER".into(),
-                format!(
-                    "{} open-url {{{{.URL}}}}",
-                    env!("CARGO_BIN_EXE_gitseal-testbed")
-                ),
-            ),
-            ("GITSEAL_HTTP_RETRIES".into(), "1".into()),
-        ]
-    }
-
-    fn run(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
-        let mut c = self.repo.cmd(program);
-        c.envs(self.env()).args(args).stdin(Stdio::null());
-        for (k, v) in extra {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    }
-
-    fn commit(&self, msg: &str, extra: &[(&str, &str)]) -> Output {
-        std::fs::write(self.repo.path().join("file"), msg).unwrap();
-        self.repo.git_ok(&["add", "file"]);
-        self.run("git", &["commit", "-q", "-S", "-m", msg], extra)
-    }
-
-    fn head(&self) -> Option<String> {
-        let o = self.repo.git(&["rev-parse", "-q", "--verify", "HEAD"]);
-        o.status
-            .success()
-            .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    }
-
-    fn assert_good_head(&self) {
-        let v = self.run("git", &["verify-commit", "--raw", "HEAD"], &[]);
-        let status = String::from_utf8_lossy(&v.stderr);
-        assert!(v.status.success(), "{status}");
-        assert!(status.contains("TRUST_FULLY"), "{status}");
-        let g = self.run("git", &["log", "-1", "--format=%G? %GS"], &[]);
-        let line = String::from_utf8_lossy(&g.stdout);
-        assert!(
-            line.starts_with(&format!("G {EMAIL} (")),
-            "%G? %GS = {line}"
-        );
-        let v = self.run(
-            env!("CARGO_BIN_EXE_gitseal"),
-            &[
-                "verify",
-                "HEAD",
-                "--certificate-identity",
-                EMAIL,
-                "--certificate-oidc-issuer",
-                &self.tb.issuer_url(),
-            ],
-            &[],
-        );
-        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
-    }
+/// HEAD is a good signature by Alice, fully trusted, to git and to `gitseal verify`.
+fn assert_good_head(s: &Setup) {
+    let v = s.run("git", &["verify-commit", "--raw", "HEAD"], &[]);
+    let status = String::from_utf8_lossy(&v.stderr);
+    assert!(v.status.success(), "{status}");
+    assert!(status.contains("TRUST_FULLY"), "{status}");
+    let g = s.run("git", &["log", "-1", "--format=%G? %GS"], &[]);
+    let line = String::from_utf8_lossy(&g.stdout);
+    assert!(
+        line.starts_with(&format!("G {EMAIL} (")),
+        "%G? %GS = {line}"
+    );
+    let v = s.gitseal_verify("verify", "HEAD", EMAIL);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
 }
 
 fn ok(o: &Output) -> bool {
@@ -115,7 +48,7 @@ fn ok(o: &Output) -> bool {
 fn commit_and_tag_with_browser_login() {
     let s = setup();
     assert!(ok(&s.commit("browser login", &[])));
-    s.assert_good_head();
+    assert_good_head(&s);
     let t = s.run("git", &["tag", "-s", "v1", "-m", "release v1"], &[]);
     assert!(ok(&t));
     let v = s.run("git", &["verify-tag", "--raw", "v1"], &[]);
@@ -124,18 +57,7 @@ fn commit_and_tag_with_browser_login() {
         v.status.success() && status.contains("TRUST_FULLY"),
         "{status}"
     );
-    let v = s.run(
-        env!("CARGO_BIN_EXE_gitseal"),
-        &[
-            "verify-tag",
-            "v1",
-            "--certificate-identity",
-            EMAIL,
-            "--certificate-oidc-issuer",
-            &s.tb.issuer_url(),
-        ],
-        &[],
-    );
+    let v = s.gitseal_verify("verify-tag", "v1", EMAIL);
     assert!(ok(&v));
 }
 
@@ -160,7 +82,7 @@ fn commit_with_device_code() {
         text.contains("code"),
         "the user code is shown on the terminal/log: {text}"
     );
-    s.assert_good_head();
+    assert_good_head(&s);
 }
 
 #[test]
@@ -205,7 +127,7 @@ fn commit_with_ambient_ci_token() {
             ("GITSEAL_URL_OPENER", "false {{.URL}}")
         ]
     )));
-    s.assert_good_head();
+    assert_good_head(&s);
 }
 
 fn sign_directly(s: &Setup, extra: &[(&str, &str)]) -> Output {
@@ -480,7 +402,7 @@ fn online_mode_signs_without_embedding() {
     };
     assert_eq!(rekor.search_index_by_hash(&digest).unwrap().len(), 1);
     // The round trip: git's verify path looks the entry up in the testbed's Rekor.
-    s.assert_good_head();
+    assert_good_head(&s);
     // Bundle export covers offline-mode signatures only, and says so.
     let out = s.run(
         env!("CARGO_BIN_EXE_gitseal"),
@@ -502,7 +424,6 @@ fn online_mode_signs_without_embedding() {
 
 #[test]
 fn sigstore_python_verifies_the_exported_bundle() {
-    let cli = super::common::sigstore_python();
     let s = setup();
     assert!(ok(&s.commit("bundle me", &[])));
     let dir = s.repo.path();
@@ -519,28 +440,13 @@ fn sigstore_python_verifies_the_exported_bundle() {
         &[],
     );
     assert!(ok(&out));
-    let xdg = dir.join("xdg");
     let verify = || {
-        Command::new(&cli)
-            .current_dir(dir)
-            .env("XDG_CACHE_HOME", &xdg)
-            .env("XDG_DATA_HOME", &xdg)
-            .args(["--trust-config"])
-            .arg(s.tb.client_trust_config_path())
-            .args([
-                "verify",
-                "identity",
-                "--offline",
-                "--bundle",
-                "b.sigstore.json",
-                "--cert-identity",
-                EMAIL,
-                "--cert-oidc-issuer",
-                &s.tb.issuer_url(),
-                "artifact",
-            ])
-            .output()
-            .unwrap()
+        sigstore_python_verify(
+            dir,
+            s.tb.client_trust_config_path(),
+            EMAIL,
+            &s.tb.issuer_url(),
+        )
     };
     let good = verify();
     assert!(

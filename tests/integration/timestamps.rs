@@ -7,86 +7,49 @@
 #![cfg(feature = "testbed")]
 
 use super::common::TestRepo;
+use super::signing::{Signing, signature_of, sigstore_python_verify};
 use gitseal::cms::decode;
-use gitseal::git::object::{HashKind, Kind, signed_object, split_commit};
+use gitseal::git::object::{HashKind, Kind, signed_object};
 use gitseal::oids;
 use gitseal::testbed::faults::{Endpoint, Fault};
 use gitseal::testbed::{Testbed, TestbedConfig};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const EMAIL: &str = "alice@example.com";
 
-struct Setup {
-    tb: Testbed,
-    repo: TestRepo,
-}
+type Setup = Signing;
 
 fn setup() -> Setup {
-    let tb = Testbed::start(TestbedConfig {
-        identity: EMAIL.into(),
-        ..TestbedConfig::default()
-    })
-    .unwrap();
-    let repo = TestRepo::new();
-    repo.git_ok(&["config", "user.name", "Alice"]);
-    repo.git_ok(&["config", "user.email", EMAIL]);
-    Setup { tb, repo }
+    let mut s = Signing::start(TestbedConfig::default(), "Alice", EMAIL);
+    s.vars = dir_env(&s.tb);
+    s
 }
 
-impl Setup {
-    /// Exactly the variables of the testbed's `DIR/env` file, plus one retry.
-    fn env(&self) -> Vec<(String, String)> {
-        let opener = format!(
-            "{} open-url {{{{.URL}}}}",
-            env!("CARGO_BIN_EXE_gitseal-testbed")
-        );
-        let path = self.tb.write_env_file(&opener).unwrap();
-        let text = std::fs::read_to_string(path).unwrap();
-        let mut vars: Vec<(String, String)> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .map(|l| {
-                let (k, v) = l.split_once('=').unwrap();
-                (k.to_string(), v.trim_matches('\'').to_string())
-            })
-            .collect();
-        vars.push(("GITSEAL_HTTP_RETRIES".into(), "0".into()));
-        vars
-    }
+/// Exactly the variables of the testbed's `DIR/env` file, plus no retries.
+fn dir_env(tb: &Testbed) -> Vec<(String, String)> {
+    let path = tb.write_env_file(&Signing::opener()).unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut vars: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_string(), v.trim_matches('\'').to_string())
+        })
+        .collect();
+    vars.push(("GITSEAL_HTTP_RETRIES".into(), "0".into()));
+    vars
+}
 
-    fn run(&self, program: &str, args: &[&str]) -> Output {
-        self.repo
-            .cmd(program)
-            .envs(self.env())
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-
-    fn commit(&self, msg: &str) -> Output {
-        std::fs::write(self.repo.path().join("file"), msg).unwrap();
-        self.repo.git_ok(&["add", "file"]);
-        self.run("git", &["commit", "-q", "-S", "-m", msg])
-    }
-
-    fn head(&self) -> Option<String> {
-        let o = self.repo.git(&["rev-parse", "-q", "--verify", "HEAD"]);
-        o.status
-            .success()
-            .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    }
-
-    /// (status line word, `[reason]` text) git hears for `rev`.
-    fn verify(&self, rev: &str) -> (Option<&'static str>, String) {
-        let raw = self.run("git", &["verify-commit", "--raw", rev]);
-        let status = String::from_utf8_lossy(&raw.stderr).into_owned();
-        let word = ["GOODSIG", "BADSIG", "ERRSIG"]
-            .into_iter()
-            .find(|s| status.contains(&format!("[GNUPG:] {s} ")));
-        let human = self.run("git", &["verify-commit", rev]);
-        (word, String::from_utf8_lossy(&human.stderr).into_owned())
-    }
+/// (status line word, `[reason]` text) git hears for `rev`.
+fn verify(s: &Setup, rev: &str) -> (Option<&'static str>, String) {
+    let raw = s.run("git", &["verify-commit", "--raw", rev], &[]);
+    let status = String::from_utf8_lossy(&raw.stderr).into_owned();
+    let word = ["GOODSIG", "BADSIG", "ERRSIG"]
+        .into_iter()
+        .find(|w| status.contains(&format!("[GNUPG:] {w} ")));
+    let human = s.run("git", &["verify-commit", rev], &[]);
+    (word, String::from_utf8_lossy(&human.stderr).into_owned())
 }
 
 fn text(o: &Output) -> String {
@@ -94,16 +57,6 @@ fn text(o: &Output) -> String {
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// The signature DER and payload of commit `rev`.
-fn signature_of(repo: &TestRepo, rev: &str) -> (Vec<u8>, Vec<u8>) {
-    let raw = repo.git(&["cat-file", "commit", rev]).stdout;
-    let split = split_commit(&raw, HashKind::Sha1).unwrap();
-    (
-        split.payload,
-        gitseal::armor::decode(&split.signature).unwrap(),
     )
 }
 
@@ -160,7 +113,7 @@ fn a_timestamped_commit_verifies_with_both_times() {
     let log = s.repo.path().join("sign.log");
     s.repo
         .git_ok(&["config", "gitsign.logPath", log.to_str().unwrap()]);
-    let o = s.commit("timestamped");
+    let o = s.commit("timestamped", &[]);
     assert!(o.status.success(), "{}", text(&o));
     // The signing terminal (and its log) says who timestamped it.
     let said = std::fs::read_to_string(&log).unwrap();
@@ -169,7 +122,7 @@ fn a_timestamped_commit_verifies_with_both_times() {
         "{said}"
     );
     let head = s.head().unwrap();
-    let (word, human) = s.verify(&head);
+    let (word, human) = verify(&s, &head);
     assert_eq!(word, Some("GOODSIG"), "{human}");
     // Both attributes, DER-sorted: the Rekor entry (…57264.3.1) after the token (…9.16.2.14)
     // only if its encoding sorts later; whatever the order, the decoder accepted it as DER.
@@ -184,17 +137,7 @@ fn a_timestamped_commit_verifies_with_both_times() {
     assert!(oids.contains(&"1.2.840.113549.1.9.16.2.14".to_string()));
     assert!(oids.contains(&"1.3.6.1.4.1.57264.3.1".to_string()));
 
-    let v = s.run(
-        env!("CARGO_BIN_EXE_gitseal"),
-        &[
-            "verify",
-            "HEAD",
-            "--certificate-identity",
-            EMAIL,
-            "--certificate-oidc-issuer",
-            &s.tb.issuer_url(),
-        ],
-    );
+    let v = s.gitseal_verify("verify", "HEAD", EMAIL);
     let out = text(&v);
     assert!(v.status.success(), "{out}");
     assert!(out.contains("Validated timestamp: true"), "{out}");
@@ -202,6 +145,7 @@ fn a_timestamped_commit_verifies_with_both_times() {
     let j = s.run(
         env!("CARGO_BIN_EXE_gitseal"),
         &["verify", "HEAD", "--format", "json"],
+        &[],
     );
     let line: serde_json::Value =
         serde_json::from_str(String::from_utf8_lossy(&j.stdout).lines().next().unwrap()).unwrap();
@@ -221,9 +165,10 @@ fn a_timestamped_commit_verifies_with_both_times() {
             "-m",
             "online",
         ],
+        &[],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let (word, human) = s.verify("HEAD");
+    let (word, human) = verify(&s, "HEAD");
     assert_eq!(word, Some("GOODSIG"), "{human}");
     let _ = token_of(&s.repo, "HEAD");
 }
@@ -231,7 +176,7 @@ fn a_timestamped_commit_verifies_with_both_times() {
 #[test]
 fn tsa_faults_fail_signing_with_one_clear_line() {
     let s = setup();
-    assert!(s.commit("first").status.success());
+    assert!(s.commit("first", &[]).status.success());
     let before = s.head();
     for (fault, words) in [
         (Fault::TsaWrongImprint, "message imprint differs"),
@@ -246,7 +191,7 @@ fn tsa_faults_fail_signing_with_one_clear_line() {
         (Fault::Status(503), "HTTP 503"),
     ] {
         s.tb.faults().once(Endpoint::TsaTimestamp, fault).unwrap();
-        let o = s.commit(&format!("{fault:?}"));
+        let o = s.commit(&format!("{fault:?}"), &[]);
         let t = text(&o);
         assert!(!o.status.success(), "{fault:?} signed: {t}");
         assert!(t.contains(words), "{fault:?}: {t}");
@@ -255,13 +200,13 @@ fn tsa_faults_fail_signing_with_one_clear_line() {
         assert_eq!(s.head(), before, "{fault:?} made a commit");
     }
     // The faults were one-shot: signing works again.
-    assert!(s.commit("again").status.success());
+    assert!(s.commit("again", &[]).status.success());
 }
 
 #[test]
 fn tampered_or_foreign_timestamps_are_badsig() {
     let s = setup();
-    assert!(s.commit("signed").status.success());
+    assert!(s.commit("signed", &[]).status.success());
     let head = s.head().unwrap();
     let good = token_of(&s.repo, &head);
     // Control: putting the same token back verifies.
@@ -269,7 +214,7 @@ fn tampered_or_foreign_timestamps_are_badsig() {
     assert_eq!(same, head, "re-encoding changed the commit");
 
     let expect_bad = |id: &str, what: &str, detail: &str| {
-        let (word, human) = s.verify(id);
+        let (word, human) = verify(&s, id);
         assert_eq!(word, Some("BADSIG"), "{what}: {human}");
         assert!(human.contains("[timestamp-invalid]"), "{what}: {human}");
         assert!(human.contains(detail), "{what}: {human}");
@@ -285,7 +230,7 @@ fn tampered_or_foreign_timestamps_are_badsig() {
     );
     // A genuine token of the TSA, over another signature.
     s.tb.faults().clear_all();
-    assert!(s.commit("another").status.success());
+    assert!(s.commit("another", &[]).status.success());
     let other = token_of(&s.repo, "HEAD");
     expect_bad(&with_token(&s.repo, &head, &other), "other", "imprint");
     // A token from a TSA outside the trust root, and one stamped after the leaf expired: made
@@ -318,13 +263,13 @@ fn tampered_or_foreign_timestamps_are_badsig() {
     );
     // And a fresh genuine token for this very signature verifies.
     let fresh = with_token(&s.repo, &head, &ask(None));
-    assert_eq!(s.verify(&fresh).0, Some("GOODSIG"));
+    assert_eq!(verify(&s, &fresh).0, Some("GOODSIG"));
 }
 
 #[test]
 fn independent_verifiers_accept_the_timestamp() {
     let s = setup();
-    assert!(s.commit("interop").status.success());
+    assert!(s.commit("interop", &[]).status.success());
     let dir = s.repo.path();
     // openssl ts -verify on the token, against the testbed's TSA chain.
     let token = token_of(&s.repo, "HEAD");
@@ -379,6 +324,7 @@ fn independent_verifiers_accept_the_timestamp() {
             "--artifact",
             "artifact",
         ],
+        &[],
     );
     assert!(out.status.success(), "{}", text(&out));
     let bundle: serde_json::Value =
@@ -389,29 +335,13 @@ fn independent_verifiers_accept_the_timestamp() {
             .is_string(),
         "{bundle}"
     );
-    let cli = super::common::sigstore_python();
-    let xdg = dir.join("xdg");
     let verify = || {
-        Command::new(&cli)
-            .current_dir(dir)
-            .env("XDG_CACHE_HOME", &xdg)
-            .env("XDG_DATA_HOME", &xdg)
-            .args(["--trust-config"])
-            .arg(s.tb.client_trust_config_path())
-            .args([
-                "verify",
-                "identity",
-                "--offline",
-                "--bundle",
-                "b.sigstore.json",
-                "--cert-identity",
-                EMAIL,
-                "--cert-oidc-issuer",
-                &s.tb.issuer_url(),
-                "artifact",
-            ])
-            .output()
-            .unwrap()
+        sigstore_python_verify(
+            dir,
+            s.tb.client_trust_config_path(),
+            EMAIL,
+            &s.tb.issuer_url(),
+        )
     };
     let good = verify();
     assert!(good.status.success(), "{}", text(&good));
@@ -435,14 +365,14 @@ fn doctor_checks_the_timestamp_authority() {
             .unwrap_or_else(|| panic!("no TSA line:\n{out}"))
             .to_string()
     };
-    let o = s.run(env!("CARGO_BIN_EXE_gitseal"), &["doctor"]);
+    let o = s.run(env!("CARGO_BIN_EXE_gitseal"), &["doctor"], &[]);
     let out = text(&o);
     assert!(line(&out).trim_start().starts_with("ok"), "{out}");
     assert!(line(&out).contains("its token verifies"), "{out}");
     s.tb.faults()
         .set(Endpoint::TsaTimestamp, Fault::TsaUnknown)
         .unwrap();
-    let o = s.run(env!("CARGO_BIN_EXE_gitseal"), &["doctor"]);
+    let o = s.run(env!("CARGO_BIN_EXE_gitseal"), &["doctor"], &[]);
     let out = text(&o);
     assert!(!o.status.success(), "{out}");
     let l = line(&out);
@@ -451,7 +381,7 @@ fn doctor_checks_the_timestamp_authority() {
         "{out}"
     );
     // --offline contacts nothing.
-    let o = s.run(env!("CARGO_BIN_EXE_gitseal"), &["doctor", "--offline"]);
+    let o = s.run(env!("CARGO_BIN_EXE_gitseal"), &["doctor", "--offline"], &[]);
     assert!(!text(&o).contains("timestamp authority:"), "{}", text(&o));
 }
 
@@ -463,15 +393,15 @@ fn timestamp_cert_chain_replaces_the_trust_roots_tsas() {
     std::fs::write(s.repo.path().join("tsa.pem"), &s.tb.trust().tsa_chain_pem).unwrap();
     s.repo
         .git_ok(&["config", "gitsign.timestampCertChain", "tsa.pem"]);
-    let o = s.commit("own chain");
+    let o = s.commit("own chain", &[]);
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(s.verify("HEAD").0, Some("GOODSIG"));
+    assert_eq!(verify(&s, "HEAD").0, Some("GOODSIG"));
     // The Fulcio root is no TSA chain (a self-signed root that never signed the token).
     std::fs::write(s.repo.path().join("tsa.pem"), &s.tb.trust().fulcio_root_pem).unwrap();
-    let (word, human) = s.verify("HEAD");
+    let (word, human) = verify(&s, "HEAD");
     assert_eq!(word, Some("BADSIG"), "{human}");
     assert!(human.contains("[timestamp-invalid]"), "{human}");
-    let o = s.commit("foreign chain");
+    let o = s.commit("foreign chain", &[]);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains("not a timestamp authority"),
@@ -484,7 +414,7 @@ fn timestamp_cert_chain_replaces_the_trust_roots_tsas() {
         gitseal::armor::pem("CERTIFICATE", &s.tb.trust().tsa_leaf_der),
     )
     .unwrap();
-    let o = s.commit("no root");
+    let o = s.commit("no root", &[]);
     assert!(!o.status.success());
     assert!(text(&o).contains("self-signed root"), "{}", text(&o));
 }
