@@ -800,6 +800,52 @@ mod tests {
         refused(&deflate(&file), "longer than its header says");
     }
 
+    /// A loose file longer than any stream of an object within the limit is refused from its
+    /// length, before it is read (a commit header, then 17 MiB of anything).
+    #[test]
+    fn an_endless_loose_file_is_refused_unread() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut file = deflate(b"commit 5\0hello");
+        file.resize(17 << 20, 0);
+        let got = loose(tmp.path(), &file);
+        assert!(
+            matches!(&got, Err(e) if e.contains("longer than any stream")),
+            "{got:?}"
+        );
+    }
+
+    /// Bodies read ahead stay within their budget, each is kept once, and taking one frees
+    /// its share; an object never kept is read from the repository as before.
+    #[test]
+    fn bodies_read_ahead_stay_within_the_budget() {
+        let tmp = tempfile::tempdir().unwrap();
+        let init = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .arg(tmp.path())
+            .status()
+            .unwrap();
+        assert!(init.success());
+        let store = ObjectStore::open(tmp.path(), &[]).unwrap();
+        let id = |n: u8| ObjectId::from_bytes_or_panic(&[n; 20]);
+        let mib = vec![b'x'; 1 << 20];
+        for n in 0..20 {
+            store.keep(id(n), gix::object::Kind::Commit, mib.clone());
+            assert!(store.kept.borrow().bytes <= KEPT_MAX_BYTES);
+        }
+        let kept = KEPT_MAX_BYTES / mib.len();
+        assert_eq!(store.kept.borrow().bodies.len(), kept);
+        store.keep(id(0), gix::object::Kind::Commit, b"other".to_vec());
+        assert_eq!(store.kept.borrow().bodies[&id(0)].1, mib, "kept once");
+        assert_eq!(store.take_kept(&id(0)).map(|b| b.1), Some(mib.clone()));
+        assert_eq!(store.take_kept(&id(0)), None);
+        store.keep(id(19), gix::object::Kind::Tag, mib.clone());
+        assert_eq!(store.kept.borrow().bytes, KEPT_MAX_BYTES);
+        assert!(
+            store.read(&id(30)).is_err(),
+            "never kept, not in the repository"
+        );
+    }
+
     /// Mutated loose files (bit flips, truncation, bytes added, deterministic): never a panic,
     /// and whatever is accepted is the original object, byte for byte (zlib's Adler-32 and
     /// the exact-length rules leave nothing else).
